@@ -1,0 +1,82 @@
+# quotaboard. A newcomer needs two commands: `make run` and `make test`.
+# Everything else here is what those two are made of.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := run
+
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+CARGO_LEPTOS_VERSION := 0.3.10
+# wasm-bindgen's CLI must equal the wasm-bindgen crate in Cargo.lock exactly.
+WASM_BINDGEN_VERSION = $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/"/, "", $$3); print $$3; exit }' Cargo.lock)
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
+BIN := $(TARGET_DIR)/release/quotaboard
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+SITE_ADDR := $(or $(LEPTOS_SITE_ADDR),127.0.0.1:3000)
+
+.PHONY: setup build run test test-rust test-wasm-deps test-e2e lint fmt clean
+
+## setup: install what is missing (idempotent; a second run takes seconds)
+setup:
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown \
+	  || rustup target add wasm32-unknown-unknown
+	@cargo leptos --version 2>/dev/null | grep -qw "$(CARGO_LEPTOS_VERSION)" \
+	  || cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked --features no_downloads
+	@wasm-bindgen --version 2>/dev/null | grep -qw "$(WASM_BINDGEN_VERSION)" \
+	  || cargo install wasm-bindgen-cli --version =$(WASM_BINDGEN_VERSION)
+	@missing=""; \
+	  command -v wasm-opt >/dev/null || missing="$$missing binaryen"; \
+	  [ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	  if [ -n "$$missing" ]; then \
+	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; \
+	  fi
+	@[ end2end/node_modules/.package-lock.json -nt end2end/package-lock.json ] \
+	  || (cd end2end && npm ci --no-audit --no-fund)
+
+## build: release server binary and site (WASM, JS, CSS, assets) into target/site
+build: setup
+	cargo leptos build --release
+
+## run: build, create/migrate data/quotaboard.db, load the demo data if empty, serve
+run: build
+	@mkdir -p data
+	$(BIN) --config Leptos.toml migrate
+	$(BIN) --config Leptos.toml demo
+	@echo
+	@echo "  quotaboard is starting on http://$(SITE_ADDR)/usage"
+	@echo "  No sign-in yet: every visitor sees this instance's one organization"
+	@echo "  (the demo's \"Acme Cloud\"). Stop with Ctrl-C."
+	@echo
+	$(BIN) --config Leptos.toml serve
+
+## test: every test: Rust (SQLite, and Postgres when TEST_DATABASE_URL is set),
+## the WASM dependency check, then Playwright in Chromium against a fresh release build
+test: setup test-rust test-wasm-deps test-e2e
+
+test-rust:
+	@if [ -n "$${TEST_DATABASE_URL:-}" ]; then echo "storage tests: SQLite and PostgreSQL"; \
+	  else echo "storage tests: SQLite only (set TEST_DATABASE_URL for PostgreSQL)"; fi
+	cargo test --locked
+
+test-wasm-deps:
+	@tree=$$(cargo tree --locked --target wasm32-unknown-unknown --no-default-features --features hydrate -e normal); \
+	  bad=$$(grep -oE '\b(sqlx|axum|tokio|mio) v' <<<"$$tree" | sort -u | tr '\n' ' '); \
+	  if [ -n "$$bad" ]; then echo "the hydrate (WASM) build pulls server crates: $$bad" >&2; exit 1; fi; \
+	  echo "hydrate dependency tree: no sqlx, axum, tokio or mio"
+
+test-e2e: build
+	cd end2end && QB_E2E_BIN="$(BIN)" npx playwright test
+
+## lint: formatting and clippy (warnings are errors) for the server and the browser build
+lint:
+	cargo fmt --check
+	cargo clippy --locked --all-targets -- -D warnings
+	cargo clippy --locked --lib --target wasm32-unknown-unknown --no-default-features --features hydrate -- -D warnings
+
+fmt:
+	cargo fmt
+
+clean:
+	cargo clean
+	rm -rf target/site end2end/test-results end2end/playwright-report

@@ -1,0 +1,86 @@
+// /usage: server-rendered bars, hydration without errors, colours by band, the metric filter.
+import { test, expect, type Page } from '@playwright/test';
+
+/** Every console error and uncaught page error from now on. */
+function collectErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(`console: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => errors.push(`page: ${error.message}`));
+  return errors;
+}
+
+/** The metric filter is disabled until the WASM app has hydrated the page. */
+async function waitForHydration(page: Page): Promise<void> {
+  await expect(page.getByRole('button', { name: 'API Calls' })).toBeEnabled();
+}
+
+// Demo dataset: name → [aria-valuenow, band, fill colour of the band in style/main.css].
+const bars: [string, string, string, string][] = [
+  ['API Calls', '45.23', 'green', 'rgb(45, 164, 78)'],
+  ['Storage', '82.5', 'yellow', 'rgb(212, 167, 44)'],
+  ['Team Seats', '90', 'yellow', 'rgb(212, 167, 44)'],
+  ['Bandwidth', '96.24', 'red', 'rgb(207, 34, 46)'],
+  ['Emails', '100', 'red', 'rgb(207, 34, 46)'],
+  ['Webhook Events', '0', 'green', 'rgb(45, 164, 78)'],
+];
+
+test('the server-rendered HTML already holds every bar', async ({ request }) => {
+  const response = await request.get('/usage');
+
+  expect(response.status()).toBe(200);
+  const html = await response.text();
+  expect(html.match(/role="progressbar"/g)).toHaveLength(bars.length);
+  for (const [name] of bars) expect(html).toContain(`>${name}</span>`);
+});
+
+test('the page hydrates with no console errors and no page errors', async ({ page }) => {
+  const errors = collectErrors(page);
+
+  await page.goto('/usage');
+  await waitForHydration(page);
+
+  await expect(page.getByRole('heading', { level: 1 })).toContainText('Usage for');
+  expect(errors).toEqual([]);
+});
+
+test('each bar is a named progressbar coloured by its band', async ({ page }) => {
+  await page.goto('/usage');
+
+  for (const [name, value, band, colour] of bars) {
+    const bar = page.getByRole('progressbar', { name });
+    await expect(bar).toHaveAttribute('aria-valuenow', value);
+    await expect(bar).toHaveAttribute('aria-valuemin', '0');
+    await expect(bar).toHaveAttribute('aria-valuemax', '100');
+    await expect(bar.locator('..')).toHaveAttribute('data-band', band);
+    await expect(bar.locator('.usage-bar__fill')).toHaveCSS('background-color', colour);
+  }
+  await expect(page.getByText('Over limit by 3,000 emails')).toBeVisible();
+  await expect(page.getByText('Unlimited')).toBeVisible();
+});
+
+test('the metric filter hides and shows bars without reloading the page', async ({ page }) => {
+  const errors = collectErrors(page);
+  await page.goto('/usage');
+  await waitForHydration(page);
+  await page.evaluate(() => ((window as unknown as { marker: string }).marker = 'same page'));
+  const toggle = page.getByRole('button', { name: 'Bandwidth' });
+  await expect(toggle).toHaveAttribute('aria-pressed', 'true');
+
+  await toggle.click();
+
+  await expect(page.getByRole('progressbar', { name: 'Bandwidth' })).toBeHidden();
+  await expect(page.getByRole('progressbar')).toHaveCount(bars.length - 1);
+  await expect(toggle).toHaveAttribute('aria-pressed', 'false');
+  await expect(page.getByText(`Showing ${bars.length - 1} of ${bars.length} metrics`)).toBeVisible();
+
+  await toggle.click();
+
+  await expect(page.getByRole('progressbar', { name: 'Bandwidth' })).toBeVisible();
+  await expect(page.getByRole('progressbar')).toHaveCount(bars.length);
+  expect(await page.evaluate(() => (window as unknown as { marker: string }).marker)).toBe(
+    'same page',
+  );
+  expect(errors).toEqual([]);
+});

@@ -1,0 +1,3 @@
+//! Leptos server functions by resource: stubs in the browser, bodies on the server.
+
+pub mod usage;

@@ -1,0 +1,6 @@
+//! Reusable views.
+
+pub mod error_template;
+pub mod format;
+pub mod metric_filter;
+pub mod progress_bar;

@@ -1,0 +1,306 @@
+//! How full an allowance is: the percentage used and its colour band (green, yellow, red).
+
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Serialize};
+
+use super::quantity::Quantity;
+
+/// Percentages at which a metric turns yellow (`warning`) and red (`critical`).
+///
+/// A metric is green up to and including `warning`, yellow above it up to and including
+/// `critical`, and red above `critical`. Invariant: `0 < warning < critical <= 1000`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Thresholds {
+    warning: Decimal,
+    critical: Decimal,
+}
+
+/// Why a pair of thresholds was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ThresholdsError {
+    #[error("warning threshold must be above 0 % (got {0} %)")]
+    WarningNotPositive(Decimal),
+    #[error("warning threshold ({warning} %) must be below the critical threshold ({critical} %)")]
+    NotIncreasing { warning: Decimal, critical: Decimal },
+    #[error("critical threshold must be at most 1000 % (got {0} %)")]
+    CriticalTooHigh(Decimal),
+}
+
+impl Thresholds {
+    /// Validates a warning / critical pair of percentages.
+    pub fn new(warning: Decimal, critical: Decimal) -> Result<Self, ThresholdsError> {
+        if warning <= Decimal::ZERO {
+            return Err(ThresholdsError::WarningNotPositive(warning));
+        }
+        if warning >= critical {
+            return Err(ThresholdsError::NotIncreasing { warning, critical });
+        }
+        if critical > Decimal::from(1000) {
+            return Err(ThresholdsError::CriticalTooHigh(critical));
+        }
+        Ok(Thresholds { warning, critical })
+    }
+
+    pub fn warning(&self) -> Decimal {
+        self.warning
+    }
+
+    pub fn critical(&self) -> Decimal {
+        self.critical
+    }
+}
+
+impl Default for Thresholds {
+    /// 75 % and 90 %.
+    fn default() -> Self {
+        Thresholds {
+            warning: Decimal::from(75),
+            critical: Decimal::from(90),
+        }
+    }
+}
+
+/// The colour a usage bar takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Band {
+    Green,
+    Yellow,
+    Red,
+}
+
+impl Band {
+    /// Lower-case name, used in CSS classes and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Band::Green => "green",
+            Band::Yellow => "yellow",
+            Band::Red => "red",
+        }
+    }
+}
+
+/// How much of a metric a plan grants in one period.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", tag = "kind", content = "amount")]
+pub enum Allowance {
+    /// No cap: usage is shown but never turns yellow or red.
+    Unlimited,
+    /// This much is included; usage above it is overage.
+    Included(Quantity),
+}
+
+/// The level of one metric: percentage of its allowance used, colour band and overage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageLevel {
+    /// Used ÷ included × 100, rounded half away from zero to 2 decimals. `None` when the
+    /// allowance is unlimited, or when it is zero and something was used (no finite percentage).
+    pub percentage: Option<Decimal>,
+    /// Decided on the exact, unrounded percentage.
+    pub band: Band,
+    /// Usage above the included amount; zero when within it or unlimited.
+    pub overage: Quantity,
+}
+
+impl UsageLevel {
+    /// Rates `used` against `allowance`.
+    ///
+    /// Unlimited allowances are always green with no percentage. A zero allowance is green
+    /// at 0 % while nothing is used and red, with no percentage, once anything is.
+    pub fn assess(used: Quantity, allowance: Allowance, thresholds: &Thresholds) -> Self {
+        let included = match allowance {
+            Allowance::Unlimited => {
+                return UsageLevel {
+                    percentage: None,
+                    band: Band::Green,
+                    overage: Quantity::ZERO,
+                }
+            }
+            Allowance::Included(included) => included,
+        };
+        let overage = Quantity::from_micros(used.micros().saturating_sub(included.micros()))
+            .unwrap_or(Quantity::ZERO);
+        if included == Quantity::ZERO {
+            let band = if used == Quantity::ZERO {
+                Band::Green
+            } else {
+                Band::Red
+            };
+            let percentage = (used == Quantity::ZERO).then_some(Decimal::ZERO);
+            return UsageLevel {
+                percentage,
+                band,
+                overage,
+            };
+        }
+        let exact = used.to_decimal() * Decimal::ONE_HUNDRED / included.to_decimal();
+        let band = if exact > thresholds.critical() {
+            Band::Red
+        } else if exact > thresholds.warning() {
+            Band::Yellow
+        } else {
+            Band::Green
+        };
+        UsageLevel {
+            percentage: Some(
+                exact
+                    .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+                    .normalize(),
+            ),
+            band,
+            overage,
+        }
+    }
+
+    /// How full the bar is drawn, 0–100: the percentage clamped, full when a zero
+    /// allowance is exceeded, empty when unlimited. This is the bar's `aria-valuenow`.
+    pub fn fill_percent(&self) -> Decimal {
+        match self.percentage {
+            Some(percentage) => percentage.clamp(Decimal::ZERO, Decimal::ONE_HUNDRED),
+            None if self.overage > Quantity::ZERO => Decimal::ONE_HUNDRED,
+            None => Decimal::ZERO,
+        }
+    }
+
+    /// True once usage is above the included amount.
+    pub fn is_over(&self) -> bool {
+        self.overage > Quantity::ZERO
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn qty(s: &str) -> Quantity {
+        Quantity::parse(Decimal::from_str(s).expect("decimal")).expect("quantity")
+    }
+
+    fn dec(s: &str) -> Decimal {
+        Decimal::from_str(s).expect("decimal")
+    }
+
+    #[test]
+    fn bands_follow_the_default_thresholds() {
+        // (used of 100 included, percentage, band, fill)
+        let cases = [
+            ("0", "0", Band::Green, "0"),
+            ("75", "75", Band::Green, "75"),
+            ("75.01", "75.01", Band::Yellow, "75.01"),
+            ("90", "90", Band::Yellow, "90"),
+            ("90.01", "90.01", Band::Red, "90.01"),
+            ("100", "100", Band::Red, "100"),
+            ("250", "250", Band::Red, "100"),
+        ];
+        for (used, percentage, band, fill) in cases {
+            let level = UsageLevel::assess(
+                qty(used),
+                Allowance::Included(qty("100")),
+                &Thresholds::default(),
+            );
+            assert_eq!(level.percentage, Some(dec(percentage)), "used {used}");
+            assert_eq!(level.band, band, "used {used}");
+            assert_eq!(level.fill_percent(), dec(fill), "used {used}");
+        }
+    }
+
+    #[test]
+    fn band_is_decided_before_rounding() {
+        // 75.004 % shows as 75 % but is above the warning threshold.
+        let level = UsageLevel::assess(
+            qty("75.004"),
+            Allowance::Included(qty("100")),
+            &Thresholds::default(),
+        );
+        assert_eq!(level.percentage, Some(dec("75")));
+        assert_eq!(level.band, Band::Yellow);
+    }
+
+    #[test]
+    fn percentage_rounds_half_away_from_zero_to_two_decimals() {
+        let level = UsageLevel::assess(
+            qty("1"),
+            Allowance::Included(qty("3")),
+            &Thresholds::default(),
+        );
+        assert_eq!(level.percentage, Some(dec("33.33")));
+        let level = UsageLevel::assess(
+            qty("2"),
+            Allowance::Included(qty("3")),
+            &Thresholds::default(),
+        );
+        assert_eq!(level.percentage, Some(dec("66.67")));
+    }
+
+    #[test]
+    fn overage_is_usage_above_the_included_amount() {
+        let level = UsageLevel::assess(
+            qty("13000"),
+            Allowance::Included(qty("10000")),
+            &Thresholds::default(),
+        );
+        assert_eq!(level.overage, qty("3000"));
+        assert!(level.is_over());
+        let within = UsageLevel::assess(
+            qty("10000"),
+            Allowance::Included(qty("10000")),
+            &Thresholds::default(),
+        );
+        assert_eq!(within.overage, Quantity::ZERO);
+        assert!(!within.is_over());
+    }
+
+    #[test]
+    fn zero_allowance_is_green_until_used_then_red_without_percentage() {
+        let unused = UsageLevel::assess(
+            Quantity::ZERO,
+            Allowance::Included(Quantity::ZERO),
+            &Thresholds::default(),
+        );
+        assert_eq!(unused.percentage, Some(Decimal::ZERO));
+        assert_eq!(unused.band, Band::Green);
+        assert_eq!(unused.fill_percent(), Decimal::ZERO);
+
+        let used = UsageLevel::assess(
+            qty("2"),
+            Allowance::Included(Quantity::ZERO),
+            &Thresholds::default(),
+        );
+        assert_eq!(used.percentage, None);
+        assert_eq!(used.band, Band::Red);
+        assert_eq!(used.overage, qty("2"));
+        assert_eq!(used.fill_percent(), Decimal::ONE_HUNDRED);
+    }
+
+    #[test]
+    fn unlimited_is_always_green_with_no_percentage() {
+        let level =
+            UsageLevel::assess(qty("1000000"), Allowance::Unlimited, &Thresholds::default());
+        assert_eq!(level.percentage, None);
+        assert_eq!(level.band, Band::Green);
+        assert_eq!(level.overage, Quantity::ZERO);
+        assert_eq!(level.fill_percent(), Decimal::ZERO);
+    }
+
+    #[test]
+    fn configured_thresholds_move_the_bands() {
+        let thresholds = Thresholds::new(dec("50"), dec("80")).expect("valid");
+        let band = |used: &str| {
+            UsageLevel::assess(qty(used), Allowance::Included(qty("100")), &thresholds).band
+        };
+        assert_eq!(band("50"), Band::Green);
+        assert_eq!(band("50.5"), Band::Yellow);
+        assert_eq!(band("80"), Band::Yellow);
+        assert_eq!(band("81"), Band::Red);
+    }
+
+    #[test]
+    fn thresholds_must_be_positive_and_increasing() {
+        assert!(Thresholds::new(dec("0"), dec("90")).is_err());
+        assert!(Thresholds::new(dec("90"), dec("90")).is_err());
+        assert!(Thresholds::new(dec("95"), dec("90")).is_err());
+        assert!(Thresholds::new(dec("75"), dec("1001")).is_err());
+        assert!(Thresholds::new(dec("75"), dec("90")).is_ok());
+    }
+}

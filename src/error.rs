@@ -1,0 +1,93 @@
+//! `AppError`: the one error type server functions return and the UI renders.
+
+use leptos::server_fn::{
+    codec::JsonEncoding,
+    error::{FromServerFnError, ServerFnErrorErr},
+};
+use serde::{Deserialize, Serialize};
+
+/// Everything that can go wrong answering a request, as the caller may see it.
+///
+/// Serializable so it crosses the server-function boundary intact; it never holds driver
+/// errors or internal details (those are logged on the server once, then become `Internal`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// 400: the request itself is wrong; the message says how.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 401: no valid credentials were presented.
+    #[error("Authentication required")]
+    Unauthorized,
+    /// 403: the caller may not see or change this.
+    #[error("Access to the requested resource is forbidden")]
+    Forbidden,
+    /// 404: the named thing does not exist (for this caller).
+    #[error("{0} not found")]
+    NotFound(String),
+    /// 503: a dependency, such as the database, is not answering.
+    #[error("The service is temporarily unavailable; try again shortly")]
+    Unavailable,
+    /// 500: a fault on our side, already logged with its details.
+    #[error("Something went wrong on our side; it has been logged")]
+    Internal,
+    /// The browser could not reach the server or read its answer.
+    #[error("Could not reach the server: {0}")]
+    Transport(String),
+}
+
+impl AppError {
+    /// The HTTP status this error is answered with.
+    pub fn status_code(&self) -> u16 {
+        match self {
+            AppError::BadRequest(_) => 400,
+            AppError::Unauthorized => 401,
+            AppError::Forbidden => 403,
+            AppError::NotFound(_) => 404,
+            AppError::Unavailable => 503,
+            AppError::Internal => 500,
+            AppError::Transport(_) => 502,
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Args(message) | ServerFnErrorErr::MissingArg(message) => {
+                AppError::BadRequest(message)
+            }
+            ServerFnErrorErr::Request(message)
+            | ServerFnErrorErr::Deserialization(message)
+            | ServerFnErrorErr::Response(message) => AppError::Transport(message),
+            _ => AppError::Internal,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_error_maps_to_its_documented_status() {
+        let cases = [
+            (AppError::BadRequest("x".into()), 400),
+            (AppError::Unauthorized, 401),
+            (AppError::Forbidden, 403),
+            (AppError::NotFound("Organization".into()), 404),
+            (AppError::Internal, 500),
+            (AppError::Unavailable, 503),
+        ];
+        for (error, status) in cases {
+            assert_eq!(error.status_code(), status, "{error:?}");
+        }
+    }
+
+    #[test]
+    fn bad_arguments_to_a_server_function_are_the_callers_fault() {
+        let error = AppError::from_server_fn_error(ServerFnErrorErr::MissingArg("metric".into()));
+        assert_eq!(error, AppError::BadRequest("metric".into()));
+    }
+}

@@ -1,0 +1,12 @@
+//! Server-only code: configuration, state, storage, REST routes, sign-in and start-up.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod rest;
+pub mod server_fn;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod usage;

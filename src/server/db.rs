@@ -1,0 +1,158 @@
+//! Storage: one connection pool for SQLite or PostgreSQL, the same SQL for both.
+//!
+//! Queries go through sqlx's `Any` driver with `$1` placeholders, which both backends accept.
+//! Portable column types only: `bigint` ids, quantities in micro-units and unix-second
+//! timestamps; `text` for the rest. Each backend has its own migrations folder.
+
+pub mod organizations;
+pub mod usage;
+
+use std::{path::Path, str::FromStr, time::Duration};
+
+use sqlx::{
+    any::{install_default_drivers, AnyPoolOptions},
+    migrate::Migrator,
+    AnyPool, Executor,
+};
+
+use crate::error::AppError;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// Which engine a [`Database`] talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// Recognises `sqlite:` and `postgres://` / `postgresql://` URLs.
+    pub fn of_url(url: &str) -> Option<Backend> {
+        if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Backend::Postgres)
+        } else {
+            None
+        }
+    }
+}
+
+/// A pool of connections plus the backend it talks to.
+#[derive(Clone, Debug)]
+pub struct Database {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Database {
+    /// Connects, creating a missing SQLite file and its directory.
+    ///
+    /// SQLite runs in WAL mode with `synchronous=NORMAL` and a 5 s busy timeout.
+    pub async fn connect(url: &str) -> Result<Database, sqlx::Error> {
+        install_default_drivers();
+        let backend = Backend::of_url(url).ok_or_else(|| {
+            sqlx::Error::Configuration(format!("unsupported database URL scheme in {url:?}").into())
+        })?;
+        let url = match backend {
+            Backend::Sqlite => prepare_sqlite_url(url)?,
+            Backend::Postgres => url.to_string(),
+        };
+        let options = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+            .acquire_timeout(Duration::from_secs(5));
+        let options = if backend == Backend::Sqlite {
+            options.after_connect(|connection, _meta| {
+                Box::pin(async move {
+                    connection
+                        .execute(
+                            "pragma journal_mode = wal; pragma synchronous = normal; \
+                             pragma busy_timeout = 5000; pragma foreign_keys = on;",
+                        )
+                        .await?;
+                    Ok(())
+                })
+            })
+        } else {
+            options
+        };
+        let pool = options.connect(&url).await?;
+        Ok(Database { pool, backend })
+    }
+
+    /// Applies the backend's pending migrations; migrations already applied are never re-run.
+    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await,
+        }
+    }
+
+    /// True when the database answers a trivial query within `timeout`.
+    pub async fn is_healthy(&self, timeout: Duration) -> bool {
+        matches!(
+            tokio::time::timeout(timeout, sqlx::query("select 1").execute(&self.pool)).await,
+            Ok(Ok(_))
+        )
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Waits for connections in use to be returned, then closes them all.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Creates the SQLite file's directory and asks sqlx to create the file (`mode=rwc`).
+fn prepare_sqlite_url(url: &str) -> Result<String, sqlx::Error> {
+    let rest = url.strip_prefix("sqlite:").unwrap_or(url);
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let (path, query) = rest
+        .split_once('?')
+        .map_or((rest, None), |(p, q)| (p, Some(q)));
+    if path != ":memory:" {
+        if let Some(parent) = Path::new(path)
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(parent).map_err(sqlx::Error::Io)?;
+        }
+    }
+    let query = match query {
+        Some(query) if query.split('&').any(|pair| pair.starts_with("mode=")) => query.to_string(),
+        Some(query) => format!("{query}&mode=rwc"),
+        None => "mode=rwc".to_string(),
+    };
+    // Validate early so a typo names the URL instead of failing inside the pool.
+    sqlx::sqlite::SqliteConnectOptions::from_str(&format!("sqlite://{path}?{query}"))?;
+    Ok(format!("sqlite://{path}?{query}"))
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(error: sqlx::Error) -> Self {
+        match error {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                tracing::warn!(%error, "database unavailable");
+                AppError::Unavailable
+            }
+            error => {
+                tracing::error!(%error, "database error");
+                AppError::Internal
+            }
+        }
+    }
+}
+
+/// Seconds since the Unix epoch: how timestamps are stored.
+pub fn unix_seconds(instant: chrono::DateTime<chrono::Utc>) -> i64 {
+    instant.timestamp()
+}

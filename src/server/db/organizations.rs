@@ -1,0 +1,61 @@
+//! SQL for organizations (tenants).
+
+use sqlx::{Any, Executor, FromRow};
+
+/// An organization as stored.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct OrganizationRow {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub time_zone: String,
+    pub currency: String,
+}
+
+/// What a new organization needs.
+#[derive(Clone, Debug)]
+pub struct NewOrganization<'a> {
+    pub slug: &'a str,
+    pub name: &'a str,
+    pub time_zone: &'a str,
+    pub currency: &'a str,
+}
+
+pub async fn insert<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    organization: &NewOrganization<'_>,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "insert into organizations (slug, name, time_zone, currency, created_at)
+         values ($1, $2, $3, $4, $5) returning id",
+    )
+    .bind(organization.slug)
+    .bind(organization.name)
+    .bind(organization.time_zone)
+    .bind(organization.currency)
+    .bind(now)
+    .fetch_one(executor)
+    .await
+}
+
+pub async fn find<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    id: i64,
+) -> Result<Option<OrganizationRow>, sqlx::Error> {
+    sqlx::query_as("select id, slug, name, time_zone, currency from organizations where id = $1")
+        .bind(id)
+        .fetch_optional(executor)
+        .await
+}
+
+/// Ids of at most `limit` organizations, oldest first.
+pub async fn first_ids<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    limit: i64,
+) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar("select id from organizations order by id limit $1")
+        .bind(limit)
+        .fetch_all(executor)
+        .await
+}

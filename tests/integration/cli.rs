@@ -1,0 +1,126 @@
+//! The `quotaboard` binary reads Leptos.toml from any directory, under environment overrides.
+
+use std::process::Command;
+
+fn quotaboard() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_quotaboard"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("QUOTABOARD_") || key.starts_with("LEPTOS_") || key == "DATABASE_URL" {
+            command.env_remove(key);
+        }
+    }
+    command
+}
+
+fn stdout_of(command: &mut Command) -> String {
+    let output = command.output().expect("run quotaboard");
+    assert!(
+        output.status.success(),
+        "quotaboard failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("utf-8")
+}
+
+#[test]
+fn config_file_is_found_from_any_directory_and_relative_paths_follow_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("Leptos.toml");
+    std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/Leptos.toml"), &file).expect("copy");
+    let elsewhere = tempfile::tempdir().expect("temp dir");
+
+    let printed = stdout_of(
+        quotaboard()
+            .current_dir(elsewhere.path())
+            .arg("--config")
+            .arg(&file)
+            .arg("config"),
+    );
+
+    let base = dir
+        .path()
+        .canonicalize()
+        .expect("canonical")
+        .display()
+        .to_string();
+    assert!(
+        printed.contains(&format!("site-root = \"{base}/target/site\"")),
+        "{printed}"
+    );
+    assert!(
+        printed.contains(&format!(
+            "database-url = \"sqlite://{base}/data/quotaboard.db\""
+        )),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("site-addr = \"127.0.0.1:3000\""),
+        "{printed}"
+    );
+}
+
+#[test]
+fn environment_variables_override_every_layer_and_passwords_stay_hidden() {
+    let printed = stdout_of(
+        quotaboard()
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("LEPTOS_SITE_ADDR", "0.0.0.0:8123")
+            .env("LEPTOS_SITE_ROOT", "/srv/quotaboard/site")
+            .env("QUOTABOARD_WARNING_THRESHOLD", "60")
+            .env("QUOTABOARD_DEFAULT_TIME_ZONE", "Asia/Tokyo")
+            .env("DATABASE_URL", "postgres://qb:hunter2@db.internal:5432/qb")
+            .arg("config"),
+    );
+
+    assert!(
+        printed.contains("site-addr = \"0.0.0.0:8123\""),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("site-root = \"/srv/quotaboard/site\""),
+        "{printed}"
+    );
+    assert!(printed.contains("warning-threshold = 60"), "{printed}");
+    assert!(
+        printed.contains("default-time-zone = \"Asia/Tokyo\""),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("postgres://qb:***@db.internal:5432/qb"),
+        "{printed}"
+    );
+    assert!(!printed.contains("hunter2"), "{printed}");
+}
+
+#[test]
+fn an_invalid_setting_stops_start_up_with_exit_code_2_and_names_the_key() {
+    let output = quotaboard()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("QUOTABOARD_CRITICAL_THRESHOLD", "50")
+        .arg("config")
+        .output()
+        .expect("run quotaboard");
+
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("critical threshold"), "{stderr}");
+}
+
+#[test]
+fn migrate_creates_a_missing_sqlite_database_and_its_directory() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("nested/dir/qb.db");
+
+    let output = quotaboard()
+        .env("DATABASE_URL", format!("sqlite://{}", path.display()))
+        .arg("migrate")
+        .output()
+        .expect("run quotaboard");
+
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(path.is_file());
+}

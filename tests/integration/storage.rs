@@ -1,0 +1,129 @@
+//! Storage guarantees, on both engines: migrations, running totals, the demo dataset.
+
+use chrono::Utc;
+use quotaboard::server::{
+    db::{organizations, usage},
+    demo::{self, DemoOutcome},
+};
+
+use crate::helpers::TestApp;
+
+const PERIOD: (i64, i64) = (1_793_491_200, 1_796_083_200);
+
+async fn organization_with_metric(app: &TestApp) -> (i64, i64) {
+    let org = organizations::insert(
+        app.db.pool(),
+        &organizations::NewOrganization {
+            slug: "acme",
+            name: "Acme",
+            time_zone: "UTC",
+            currency: "USD",
+        },
+        0,
+    )
+    .await
+    .expect("organization");
+    let metric = usage::insert_metric(
+        app.db.pool(),
+        &usage::NewMetric {
+            code: "apiCalls",
+            name: "API Calls",
+            unit: "requests",
+            aggregation: "sum",
+            position: 0,
+        },
+        0,
+    )
+    .await
+    .expect("metric");
+    usage::set_allowance(app.db.pool(), org, metric, None)
+        .await
+        .expect("allowance");
+    (org, metric)
+}
+
+async fn used_micros(app: &TestApp, org: i64) -> i64 {
+    usage::for_period(app.db.pool(), org, PERIOD.0)
+        .await
+        .expect("usage")[0]
+        .used_micros
+}
+
+async fn migrations_run_again_without_changing_anything(app: TestApp) {
+    let (org, metric) = organization_with_metric(&app).await;
+    usage::add_to_period(app.db.pool(), org, metric, PERIOD, 7, 0)
+        .await
+        .expect("usage");
+
+    app.db.migrate().await.expect("second migration run");
+
+    assert_eq!(used_micros(&app, org).await, 7);
+}
+
+async fn concurrent_additions_are_all_counted(app: TestApp) {
+    let (org, metric) = organization_with_metric(&app).await;
+
+    let writers = (0..40).map(|_| {
+        let pool = app.db.pool().clone();
+        tokio::spawn(
+            async move { usage::add_to_period(&pool, org, metric, PERIOD, 1_500_000, 0).await },
+        )
+    });
+    for writer in writers.collect::<Vec<_>>() {
+        writer.await.expect("task").expect("addition");
+    }
+
+    assert_eq!(used_micros(&app, org).await, 40 * 1_500_000);
+}
+
+async fn a_total_never_goes_negative_and_a_refused_change_keeps_the_old_total(app: TestApp) {
+    let (org, metric) = organization_with_metric(&app).await;
+    usage::add_to_period(app.db.pool(), org, metric, PERIOD, 3_000_000, 0)
+        .await
+        .expect("usage");
+
+    let refused = usage::add_to_period(app.db.pool(), org, metric, PERIOD, -5_000_000, 0).await;
+
+    assert!(refused.is_err(), "a negative total was stored");
+    assert_eq!(used_micros(&app, org).await, 3_000_000);
+}
+
+async fn an_unlimited_allowance_is_stored_as_no_limit(app: TestApp) {
+    let (org, _metric) = organization_with_metric(&app).await;
+
+    let rows = usage::for_period(app.db.pool(), org, PERIOD.0)
+        .await
+        .expect("usage");
+
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].included_micros, None);
+    assert_eq!(rows[0].used_micros, 0);
+}
+
+async fn the_demo_dataset_loads_only_into_an_empty_database(app: TestApp) {
+    let first = demo::load(&app.db, Utc::now()).await.expect("first load");
+    let second = demo::load(&app.db, Utc::now()).await.expect("second load");
+
+    assert_eq!(first, DemoOutcome::Loaded);
+    assert_eq!(second, DemoOutcome::SkippedNotEmpty);
+    let ids = organizations::first_ids(app.db.pool(), 10)
+        .await
+        .expect("organizations");
+    assert_eq!(ids.len(), 1);
+    let months: i64 = sqlx::query_scalar(
+        "select count(distinct period_start) from period_usage where organization_id = $1",
+    )
+    .bind(ids[0])
+    .fetch_one(app.db.pool())
+    .await
+    .expect("count");
+    assert_eq!(months, 12);
+}
+
+crate::on_both_backends!(
+    migrations_run_again_without_changing_anything,
+    concurrent_additions_are_all_counted,
+    a_total_never_goes_negative_and_a_refused_change_keeps_the_old_total,
+    an_unlimited_allowance_is_stored_as_no_limit,
+    the_demo_dataset_loads_only_into_an_empty_database,
+);

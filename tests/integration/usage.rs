@@ -1,0 +1,264 @@
+//! The usage summary server function and the server-rendered `/usage` page.
+
+use chrono::Utc;
+use leptos::server_fn::ServerFn;
+use quotaboard::{
+    api::usage::{GetUsageSummary, UsageSummary},
+    domain::{period::BillingPeriod, usage_level::Band},
+    error::AppError,
+    server::{
+        db::{self, organizations, usage},
+        demo,
+    },
+};
+use rust_decimal::Decimal;
+use scraper::{Html, Selector};
+
+use crate::helpers::TestApp;
+
+async fn call_get_usage_summary(app: &TestApp) -> reqwest::Response {
+    app.client
+        .post(app.url(GetUsageSummary::PATH))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("")
+        .send()
+        .await
+        .expect("request")
+}
+
+fn dec(text: &str) -> Decimal {
+    text.parse().expect("decimal")
+}
+
+async fn usage_summary_rates_every_metric_of_the_plan(app: TestApp) {
+    demo::load(&app.db, Utc::now()).await.expect("demo data");
+
+    let response = call_get_usage_summary(&app).await;
+
+    assert_eq!(response.status(), 200);
+    let summary: UsageSummary = response.json().await.expect("summary");
+    assert_eq!(summary.organization, "Acme Cloud");
+    let rated: Vec<(&str, Option<Decimal>, Band)> = summary
+        .metrics
+        .iter()
+        .map(|m| (m.code.as_str(), m.level.percentage, m.level.band))
+        .collect();
+    assert_eq!(
+        rated,
+        vec![
+            ("apiCalls", Some(dec("45.23")), Band::Green),
+            ("storage", Some(dec("82.5")), Band::Yellow),
+            ("seats", Some(dec("90")), Band::Yellow),
+            ("bandwidth", Some(dec("96.24")), Band::Red),
+            ("emails", Some(dec("130")), Band::Red),
+            ("webhooks", None, Band::Green),
+        ]
+    );
+    let emails = &summary.metrics[4];
+    assert_eq!(emails.level.overage.to_decimal(), dec("3000"));
+    assert!(summary.period.contains(Utc::now()));
+}
+
+async fn usage_summary_counts_only_the_current_period(app: TestApp) {
+    let now = Utc::now();
+    let org = organizations::insert(
+        app.db.pool(),
+        &organizations::NewOrganization {
+            slug: "solo",
+            name: "Solo Ltd",
+            time_zone: "UTC",
+            currency: "EUR",
+        },
+        db::unix_seconds(now),
+    )
+    .await
+    .expect("organization");
+    let metric = usage::insert_metric(
+        app.db.pool(),
+        &usage::NewMetric {
+            code: "apiCalls",
+            name: "API Calls",
+            unit: "requests",
+            aggregation: "sum",
+            position: 0,
+        },
+        db::unix_seconds(now),
+    )
+    .await
+    .expect("metric");
+    usage::set_allowance(app.db.pool(), org, metric, Some(1_000 * 1_000_000))
+        .await
+        .expect("allowance");
+    let current = BillingPeriod::calendar_month_containing(now, chrono_tz::Tz::UTC);
+    let previous = BillingPeriod::calendar_month_containing(
+        current.start - chrono::Duration::days(1),
+        chrono_tz::Tz::UTC,
+    );
+    for (period, units) in [(previous, 900), (current, 250), (current, 50)] {
+        usage::add_to_period(
+            app.db.pool(),
+            org,
+            metric,
+            (db::unix_seconds(period.start), db::unix_seconds(period.end)),
+            units * 1_000_000,
+            db::unix_seconds(now),
+        )
+        .await
+        .expect("usage");
+    }
+
+    let summary: UsageSummary = call_get_usage_summary(&app)
+        .await
+        .json()
+        .await
+        .expect("summary");
+
+    assert_eq!(summary.period, current);
+    assert_eq!(summary.metrics.len(), 1);
+    assert_eq!(summary.metrics[0].used.to_decimal(), dec("300"));
+    assert_eq!(summary.metrics[0].level.percentage, Some(dec("30")));
+}
+
+async fn usage_summary_is_404_when_no_organization_exists(app: TestApp) {
+    let response = call_get_usage_summary(&app).await;
+
+    assert_eq!(response.status(), 404);
+    let error: AppError = response.json().await.expect("error body");
+    assert_eq!(error, AppError::NotFound("Organization".into()));
+}
+
+async fn usage_summary_is_401_when_the_visitor_must_choose_among_organizations(app: TestApp) {
+    for slug in ["one", "two"] {
+        organizations::insert(
+            app.db.pool(),
+            &organizations::NewOrganization {
+                slug,
+                name: slug,
+                time_zone: "UTC",
+                currency: "USD",
+            },
+            0,
+        )
+        .await
+        .expect("organization");
+    }
+
+    let response = call_get_usage_summary(&app).await;
+
+    assert_eq!(response.status(), 401);
+    let error: AppError = response.json().await.expect("error body");
+    assert_eq!(error, AppError::Unauthorized);
+}
+
+async fn usage_page_has_every_bar_in_the_server_rendered_html(app: TestApp) {
+    demo::load(&app.db, Utc::now()).await.expect("demo data");
+
+    let response = app
+        .client
+        .get(app.url("/usage"))
+        .send()
+        .await
+        .expect("request");
+
+    assert_eq!(response.status(), 200);
+    let html = Html::parse_document(&response.text().await.expect("body"));
+    let bars = Selector::parse("[role=progressbar]").expect("selector");
+    let found: Vec<(String, String, String)> = html
+        .select(&bars)
+        .map(|bar| {
+            let attr = |name: &str| bar.value().attr(name).unwrap_or_default().to_string();
+            let label_id = attr("aria-labelledby");
+            let label = Selector::parse(&format!("#{label_id}")).expect("label selector");
+            let name = html
+                .select(&label)
+                .next()
+                .map(|node| node.text().collect::<String>())
+                .unwrap_or_default();
+            (
+                name,
+                attr("aria-valuenow"),
+                attr("aria-valuemin") + "-" + &attr("aria-valuemax"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            ("API Calls".into(), "45.23".into(), "0-100".into()),
+            ("Storage".into(), "82.5".into(), "0-100".into()),
+            ("Team Seats".into(), "90".into(), "0-100".into()),
+            ("Bandwidth".into(), "96.24".into(), "0-100".into()),
+            ("Emails".into(), "100".into(), "0-100".into()),
+            ("Webhook Events".into(), "0".into(), "0-100".into()),
+        ]
+    );
+    let bands = Selector::parse(".usage-bar").expect("selector");
+    let bands: Vec<&str> = html
+        .select(&bands)
+        .map(|bar| bar.value().attr("data-band").unwrap_or_default())
+        .collect();
+    assert_eq!(bands, ["green", "yellow", "yellow", "red", "red", "green"]);
+    let text = html.root_element().text().collect::<String>();
+    assert!(text.contains("45,230 / 100,000 requests"), "{text}");
+    assert!(text.contains("Over limit by 3,000 emails"), "{text}");
+    assert!(text.contains("Unlimited"), "{text}");
+}
+
+async fn usage_page_explains_an_empty_instance_with_status_404(app: TestApp) {
+    let response = app
+        .client
+        .get(app.url("/usage"))
+        .send()
+        .await
+        .expect("request");
+
+    assert_eq!(response.status(), 404);
+    let body = response.text().await.expect("body");
+    assert!(body.contains("Organization not found"), "{body}");
+}
+
+crate::on_both_backends!(
+    usage_summary_rates_every_metric_of_the_plan,
+    usage_summary_counts_only_the_current_period,
+    usage_summary_is_404_when_no_organization_exists,
+    usage_summary_is_401_when_the_visitor_must_choose_among_organizations,
+    usage_page_has_every_bar_in_the_server_rendered_html,
+    usage_page_explains_an_empty_instance_with_status_404,
+);
+
+mod routing {
+    use crate::helpers::{spawn_app, Backend};
+
+    #[tokio::test]
+    async fn root_redirects_to_the_usage_page() {
+        let app = spawn_app(Backend::Sqlite).await.expect("sqlite app");
+
+        let response = app
+            .client
+            .get(app.url("/"))
+            .header("accept", "text/html,application/xhtml+xml")
+            .send()
+            .await
+            .expect("request");
+
+        assert!(response.status().is_redirection(), "{}", response.status());
+        assert_eq!(response.headers()["location"], "/usage");
+    }
+
+    #[tokio::test]
+    async fn an_unknown_page_answers_404_with_a_way_back() {
+        let app = spawn_app(Backend::Sqlite).await.expect("sqlite app");
+
+        let response = app
+            .client
+            .get(app.url("/no-such-page"))
+            .send()
+            .await
+            .expect("request");
+
+        assert_eq!(response.status(), 404);
+        let body = response.text().await.expect("body");
+        assert!(body.contains("Page not found"), "{body}");
+        assert!(body.contains("href=\"/usage\""), "{body}");
+    }
+}
