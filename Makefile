@@ -5,7 +5,10 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := run
 
-export PATH := $(HOME)/.cargo/bin:$(PATH)
+# end2end/node_modules/.bin first: cargo-leptos must find binaryen's wasm-opt 132 from npm.
+# Debian's binaryen 108 corrupts the multi-table (reference-types) modules Rust 1.95 emits:
+# the optimised app fails at start-up with "WebAssembly.Table.set(): Argument 1 is invalid".
+export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
 CARGO_LEPTOS_VERSION := 0.3.10
 # wasm-bindgen's CLI must equal the wasm-bindgen crate in Cargo.lock exactly.
@@ -25,12 +28,8 @@ setup:
 	  || cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked --features no_downloads
 	@wasm-bindgen --version 2>/dev/null | grep -qw "$(WASM_BINDGEN_VERSION)" \
 	  || cargo install wasm-bindgen-cli --version =$(WASM_BINDGEN_VERSION)
-	@missing=""; \
-	  command -v wasm-opt >/dev/null || missing="$$missing binaryen"; \
-	  [ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
-	  if [ -n "$$missing" ]; then \
-	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; \
-	  fi
+	@[ -x /usr/bin/chromium ] \
+	  || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
 	@[ end2end/node_modules/.package-lock.json -nt end2end/package-lock.json ] \
 	  || (cd end2end && npm ci --no-audit --no-fund)
 
