@@ -13,7 +13,7 @@ export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 CARGO_LEPTOS_VERSION := 0.3.10
 # wasm-bindgen's CLI must equal the wasm-bindgen crate in Cargo.lock exactly.
 WASM_BINDGEN_VERSION = $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/"/, "", $$3); print $$3; exit }' Cargo.lock)
-TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
+TARGET_DIR := $(abspath $(or $(CARGO_TARGET_DIR),$(CARGO_BUILD_TARGET_DIR),target))
 BIN := $(TARGET_DIR)/release/quotaboard
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 SITE_ADDR := $(or $(LEPTOS_SITE_ADDR),127.0.0.1:3000)
@@ -29,7 +29,8 @@ setup:
 	@wasm-bindgen --version 2>/dev/null | grep -qw "$(WASM_BINDGEN_VERSION)" \
 	  || cargo install wasm-bindgen-cli --version =$(WASM_BINDGEN_VERSION)
 	@[ -x /usr/bin/chromium ] \
-	  || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
+	  || ($(SUDO) apt-get update -qq \
+	      && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 	@[ end2end/node_modules/.package-lock.json -nt end2end/package-lock.json ] \
 	  || (cd end2end && npm ci --no-audit --no-fund)
 

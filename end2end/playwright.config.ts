@@ -20,7 +20,8 @@ if (!process.env.QB_E2E_TMP) {
 
 const port = process.env.QB_E2E_PORT;
 const root = resolve(__dirname, '..');
-const binary = process.env.QB_E2E_BIN ?? join(root, 'target/release/quotaboard');
+const targetDir = resolve(root, process.env.CARGO_TARGET_DIR ?? 'target');
+const binary = process.env.QB_E2E_BIN ?? join(targetDir, 'release/quotaboard');
 const baseURL = `http://127.0.0.1:${port}`;
 
 export default defineConfig({

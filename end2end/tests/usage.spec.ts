@@ -18,12 +18,12 @@ async function waitForHydration(page: Page): Promise<void> {
 
 // Demo dataset: name → [aria-valuenow, band, fill colour of the band in style/main.css].
 const bars: [string, string, string, string][] = [
-  ['API Calls', '45.23', 'green', 'rgb(45, 164, 78)'],
-  ['Storage', '82.5', 'yellow', 'rgb(212, 167, 44)'],
-  ['Team Seats', '90', 'yellow', 'rgb(212, 167, 44)'],
+  ['API Calls', '45.23', 'green', 'rgb(26, 127, 55)'],
+  ['Storage', '82.5', 'yellow', 'rgb(154, 103, 0)'],
+  ['Team Seats', '90', 'yellow', 'rgb(154, 103, 0)'],
   ['Bandwidth', '96.24', 'red', 'rgb(207, 34, 46)'],
   ['Emails', '100', 'red', 'rgb(207, 34, 46)'],
-  ['Webhook Events', '0', 'green', 'rgb(45, 164, 78)'],
+  ['Webhook Events', '0', 'green', 'rgb(26, 127, 55)'],
 ];
 
 test('the server-rendered HTML already holds every bar', async ({ request }) => {
@@ -55,6 +55,10 @@ test('each bar is a named progressbar coloured by its band', async ({ page }) =>
     await expect(bar).toHaveAttribute('aria-valuemax', '100');
     await expect(bar.locator('..')).toHaveAttribute('data-band', band);
     await expect(bar.locator('.usage-bar__fill')).toHaveCSS('background-color', colour);
+    // The band is also said in words, not by colour alone.
+    const status = bar.locator('..').locator('.usage-bar__status');
+    if (band === 'green') await expect(status).toHaveCount(0);
+    else await expect(status).toHaveText(band === 'yellow' ? 'Warning' : 'Critical');
   }
   await expect(page.getByText('Over limit by 3,000 emails')).toBeVisible();
   await expect(page.getByText('Unlimited')).toBeVisible();

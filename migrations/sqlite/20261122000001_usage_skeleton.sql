@@ -1,6 +1,7 @@
 -- Organizations, the metric catalogue, each organization's allowance per metric and its
 -- usage per billing period. Quantities are integer micro-units (millionths of the metric's
--- unit); timestamps are unix seconds (UTC).
+-- unit); timestamps are unix seconds (UTC). The typeof() checks stop SQLite from turning an
+-- overflowing integer sum into a float: like Postgres's bigint, it must fail instead.
 
 create table organizations (
     id integer primary key,
@@ -26,7 +27,8 @@ create table metrics (
 create table metric_allowances (
     organization_id bigint not null references organizations (id) on delete cascade,
     metric_id bigint not null references metrics (id),
-    included_micros bigint check (included_micros is null or included_micros >= 0),
+    included_micros bigint
+        check (included_micros is null or (typeof(included_micros) = 'integer' and included_micros >= 0)),
     primary key (organization_id, metric_id)
 );
 
@@ -36,7 +38,8 @@ create table period_usage (
     metric_id bigint not null references metrics (id),
     period_start bigint not null,
     period_end bigint not null check (period_end > period_start),
-    used_micros bigint not null default 0 check (used_micros >= 0),
+    used_micros bigint not null default 0
+        check (typeof(used_micros) = 'integer' and used_micros >= 0),
     updated_at bigint not null,
     primary key (organization_id, metric_id, period_start)
 );

@@ -59,7 +59,8 @@ impl MetricUsage {
 
 /// The signed-in organisation's usage for the current billing period.
 ///
-/// Errors: `Unauthorized` without an organisation to show, `Unavailable` when the
+/// Errors: `NotFound` (404) when the instance has no organisation yet, `Unauthorized` (401)
+/// when the visitor must say which organisation (needs sign-in), `Unavailable` (503) when the
 /// database does not answer.
 #[server]
 pub async fn get_usage_summary() -> Result<UsageSummary, AppError> {

@@ -2,11 +2,16 @@
 
 use leptos::prelude::*;
 
-use crate::{api::usage::MetricUsage, components::format, domain::usage_level::Allowance};
+use crate::{
+    api::usage::MetricUsage,
+    components::format,
+    domain::usage_level::{Allowance, Band},
+};
 
 /// Name, used / included with unit, percentage and a bar filled to the percentage in the
 /// metric's band colour. The bar is a `progressbar` named by the metric's display name, with
-/// `aria-valuenow` the percentage clamped to 0–100; above 100 % it says by how much.
+/// `aria-valuenow` the percentage clamped to 0–100. The band is also said in words ("Warning",
+/// "Critical", "Over limit by …"), never by colour alone.
 #[component]
 pub fn UsageBar(metric: MetricUsage) -> impl IntoView {
     let level = metric.level;
@@ -14,6 +19,11 @@ pub fn UsageBar(metric: MetricUsage) -> impl IntoView {
     let fill = level.fill_percent();
     let used = format::amount(metric.used);
     let unit = metric.unit;
+    let status = match (metric.allowance, level.band) {
+        (Allowance::Unlimited, _) | (_, Band::Green) => None,
+        (_, Band::Yellow) => Some("Warning"),
+        (_, Band::Red) => Some("Critical"),
+    };
     let (amount, percent, value_text) = match metric.allowance {
         Allowance::Unlimited => (
             format!("{used} {unit}"),
@@ -25,14 +35,23 @@ pub fn UsageBar(metric: MetricUsage) -> impl IntoView {
             let percent = level
                 .percentage
                 .map_or_else(|| "Over limit".to_string(), format::percent);
-            let value_text = format!("{percent} used: {used} of {included} {unit}");
+            let mut value_text = match level.percentage {
+                Some(percentage) => format!(
+                    "{} used: {used} of {included} {unit}",
+                    format::percent(percentage)
+                ),
+                None => format!("{used} {unit} used of none included"),
+            };
+            if let Some(status) = status {
+                value_text = format!("{value_text}; {}", status.to_lowercase());
+            }
             (format!("{used} / {included} {unit}"), percent, value_text)
         }
     };
     let over = level
         .is_over()
         .then(|| format!("Over limit by {} {unit}", format::amount(level.overage)));
-    let name_id = format!("metric-{}-name", metric.code);
+    let name_id = format!("metric-{}-name", id_safe(&metric.code));
     view! {
         <div class=format!("usage-bar band-{band}") data-metric=metric.code data-band=band>
             <div class="usage-bar__head">
@@ -51,9 +70,40 @@ pub fn UsageBar(metric: MetricUsage) -> impl IntoView {
                 <div class="usage-bar__fill" style=format!("width: {fill}%")></div>
             </div>
             <div class="usage-bar__foot">
-                <span class="usage-bar__percent">{percent}</span>
+                <span class="usage-bar__percent">
+                    {percent}
+                    {status.map(|status| view! { <span class="usage-bar__status">{status}</span> })}
+                </span>
                 {over.map(|text| view! { <span class="usage-bar__over">{text}</span> })}
             </div>
         </div>
+    }
+}
+
+/// A metric code made safe for an HTML id: letters and digits kept, anything else (including
+/// `_`) written as `_` plus its hex code point, so distinct codes stay distinct.
+fn id_safe(code: &str) -> String {
+    code.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c.to_string()
+            } else {
+                format!("_{:x}", u32::from(c))
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::id_safe;
+
+    #[test]
+    fn ids_keep_plain_codes_and_escape_everything_else_distinctly() {
+        assert_eq!(id_safe("apiCalls"), "apiCalls");
+        assert_eq!(id_safe("relay-mail"), "relay-mail");
+        assert_eq!(id_safe("relay_mail"), "relay_5fmail");
+        assert_eq!(id_safe("relay mail"), "relay_20mail");
+        assert_ne!(id_safe("a b"), id_safe("a_b"));
     }
 }

@@ -1,6 +1,6 @@
 //! Billing periods: the calendar month an instant falls in, in an organisation's time zone.
 
-use chrono::{DateTime, Datelike, Days, LocalResult, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Days, LocalResult, NaiveDate, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
@@ -35,6 +35,14 @@ impl BillingPeriod {
         }
     }
 
+    /// The calendar month before this one, in the same time zone.
+    pub fn previous(&self, time_zone: Tz) -> Self {
+        BillingPeriod::calendar_month_containing(
+            self.start - chrono::Duration::seconds(1),
+            time_zone,
+        )
+    }
+
     /// True when `instant` lies in `[start, end)`.
     pub fn contains(&self, instant: DateTime<Utc>) -> bool {
         self.start <= instant && instant < self.end
@@ -50,20 +58,20 @@ impl BillingPeriod {
     }
 }
 
-/// The first instant of `date` in `time_zone`; where midnight is skipped by a daylight-saving
-/// jump, the first local time that exists that day.
+/// The first instant of `date` in `time_zone`. Where a daylight-saving jump skips local
+/// midnight, that is the instant of the jump: midnight read with the offset in force before it.
 fn start_of_day(date: NaiveDate, time_zone: Tz) -> DateTime<Utc> {
-    let mut candidate = date.and_time(chrono::NaiveTime::MIN);
-    // Daylight-saving gaps last at most a few hours; step forward until a local time exists.
-    for _ in 0..(24 * 4) {
-        match time_zone.from_local_datetime(&candidate) {
-            LocalResult::Single(time) | LocalResult::Ambiguous(time, _) => {
-                return time.with_timezone(&Utc)
-            }
-            LocalResult::None => candidate += chrono::Duration::minutes(15),
+    let midnight = date.and_time(chrono::NaiveTime::MIN);
+    match time_zone.from_local_datetime(&midnight) {
+        LocalResult::Single(time) | LocalResult::Ambiguous(time, _) => time.with_timezone(&Utc),
+        LocalResult::None => {
+            let day_before = Utc.from_utc_datetime(&midnight) - chrono::Duration::days(1);
+            let offset = time_zone
+                .offset_from_utc_datetime(&day_before.naive_utc())
+                .fix();
+            Utc.from_utc_datetime(&(midnight - offset))
         }
     }
-    Utc.from_utc_datetime(&date.and_time(chrono::NaiveTime::MIN))
 }
 
 #[cfg(test)]
@@ -99,6 +107,33 @@ mod tests {
         );
         assert_eq!(period.start, utc("2026-10-31T23:00:00Z"));
         assert_eq!(period.end, utc("2026-11-30T23:00:00Z"));
+    }
+
+    #[test]
+    fn a_month_with_a_daylight_saving_change_keeps_local_midnights() {
+        // Berlin moves from UTC+1 to UTC+2 on 29 Mar 2026.
+        let march = BillingPeriod::calendar_month_containing(
+            utc("2026-03-15T12:00:00Z"),
+            Tz::Europe__Berlin,
+        );
+        assert_eq!(march.start, utc("2026-02-28T23:00:00Z"));
+        assert_eq!(march.end, utc("2026-03-31T22:00:00Z"));
+    }
+
+    #[test]
+    fn previous_steps_back_whole_months_even_from_a_month_end() {
+        // From 30 Apr 23:30 UTC (already 1 May in Berlin) back through April and March.
+        let may = BillingPeriod::calendar_month_containing(
+            utc("2026-04-30T23:30:00Z"),
+            Tz::Europe__Berlin,
+        );
+        let april = may.previous(Tz::Europe__Berlin);
+        let march = april.previous(Tz::Europe__Berlin);
+        assert_eq!(may.label(), "1 May 2026 – 31 May 2026");
+        assert_eq!(april.label(), "1 Apr 2026 – 30 Apr 2026");
+        assert_eq!(march.label(), "1 Mar 2026 – 31 Mar 2026");
+        assert_eq!(april.end, may.start);
+        assert_eq!(march.end, april.start);
     }
 
     #[test]

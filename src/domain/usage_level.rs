@@ -10,9 +10,25 @@ use super::quantity::Quantity;
 /// A metric is green up to and including `warning`, yellow above it up to and including
 /// `critical`, and red above `critical`. Invariant: `0 < warning < critical <= 1000`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "UncheckedThresholds")]
 pub struct Thresholds {
     warning: Decimal,
     critical: Decimal,
+}
+
+/// Thresholds as they arrive over the wire, checked by [`Thresholds::new`] on the way in.
+#[derive(Deserialize)]
+struct UncheckedThresholds {
+    warning: Decimal,
+    critical: Decimal,
+}
+
+impl TryFrom<UncheckedThresholds> for Thresholds {
+    type Error = ThresholdsError;
+
+    fn try_from(raw: UncheckedThresholds) -> Result<Self, Self::Error> {
+        Thresholds::new(raw.warning, raw.critical)
+    }
 }
 
 /// Why a pair of thresholds was refused.
@@ -41,10 +57,12 @@ impl Thresholds {
         Ok(Thresholds { warning, critical })
     }
 
+    /// Percentage above which a metric is yellow.
     pub fn warning(&self) -> Decimal {
         self.warning
     }
 
+    /// Percentage above which a metric is red.
     pub fn critical(&self) -> Decimal {
         self.critical
     }
@@ -93,8 +111,9 @@ pub enum Allowance {
 /// The level of one metric: percentage of its allowance used, colour band and overage.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UsageLevel {
-    /// Used ÷ included × 100, rounded half away from zero to 2 decimals. `None` when the
-    /// allowance is unlimited, or when it is zero and something was used (no finite percentage).
+    /// Used ÷ included × 100, rounded *up* to 2 decimals: never under-reports usage, and for
+    /// thresholds with at most 2 decimals always falls in the same band as the exact value.
+    /// `None` when the allowance is unlimited, or when it is zero and something was used.
     pub percentage: Option<Decimal>,
     /// Decided on the exact, unrounded percentage.
     pub band: Band,
@@ -144,7 +163,7 @@ impl UsageLevel {
         UsageLevel {
             percentage: Some(
                 exact
-                    .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+                    .round_dp_with_strategy(2, RoundingStrategy::ToPositiveInfinity)
                     .normalize(),
             ),
             band,
@@ -206,31 +225,37 @@ mod tests {
     }
 
     #[test]
-    fn band_is_decided_before_rounding() {
-        // 75.004 % shows as 75 % but is above the warning threshold.
-        let level = UsageLevel::assess(
-            qty("75.004"),
-            Allowance::Included(qty("100")),
-            &Thresholds::default(),
-        );
-        assert_eq!(level.percentage, Some(dec("75")));
-        assert_eq!(level.band, Band::Yellow);
+    fn the_shown_percentage_rounds_up_so_it_agrees_with_the_band() {
+        let assess = |used: &str| {
+            UsageLevel::assess(
+                qty(used),
+                Allowance::Included(qty("100")),
+                &Thresholds::default(),
+            )
+        };
+        // Just above the warning threshold: shows 75.01, not 75, and is yellow.
+        let above = assess("75.004");
+        assert_eq!(above.percentage, Some(dec("75.01")));
+        assert_eq!(above.band, Band::Yellow);
+        // Just below: shows 75 and is green.
+        let below = assess("74.996");
+        assert_eq!(below.percentage, Some(dec("75")));
+        assert_eq!(below.band, Band::Green);
     }
 
     #[test]
-    fn percentage_rounds_half_away_from_zero_to_two_decimals() {
-        let level = UsageLevel::assess(
-            qty("1"),
-            Allowance::Included(qty("3")),
-            &Thresholds::default(),
-        );
-        assert_eq!(level.percentage, Some(dec("33.33")));
-        let level = UsageLevel::assess(
-            qty("2"),
-            Allowance::Included(qty("3")),
-            &Thresholds::default(),
-        );
-        assert_eq!(level.percentage, Some(dec("66.67")));
+    fn percentages_keep_two_decimals_rounded_up() {
+        let of_three = |used: &str| {
+            UsageLevel::assess(
+                qty(used),
+                Allowance::Included(qty("3")),
+                &Thresholds::default(),
+            )
+            .percentage
+        };
+        assert_eq!(of_three("1"), Some(dec("33.34")));
+        assert_eq!(of_three("2"), Some(dec("66.67")));
+        assert_eq!(of_three("3"), Some(dec("100")));
     }
 
     #[test]
@@ -293,6 +318,14 @@ mod tests {
         assert_eq!(band("50.5"), Band::Yellow);
         assert_eq!(band("80"), Band::Yellow);
         assert_eq!(band("81"), Band::Red);
+    }
+
+    #[test]
+    fn thresholds_read_from_json_are_checked_too() {
+        let valid: Thresholds =
+            serde_json::from_str(r#"{"warning":"60","critical":"80"}"#).expect("valid");
+        assert_eq!(valid.warning(), dec("60"));
+        assert!(serde_json::from_str::<Thresholds>(r#"{"warning":"95","critical":"80"}"#).is_err());
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! Runtime configuration: `Leptos.toml` (Leptos site options + our `[quotaboard]` table),
 //! layered under environment variables.
 //!
-//! `leptos_config` only reads a file from its `[package.metadata.leptos]` header onwards and
-//! treats every later line as a Leptos key, so the `[quotaboard]` table must come *before*
-//! that header. Leptos keys are overridden by `LEPTOS_*` variables (handled by
-//! `leptos_config`), ours by `QUOTABOARD_*` (kebab-case key, upper-snake-case name) and the
-//! database URL also by `DATABASE_URL`.
+//! `leptos_config` reads a file only from its `[package.metadata.leptos]` header onwards and
+//! treats every later line as a Leptos key, so the `[quotaboard]` table comes *before* that
+//! header. We read the Leptos part the same way, into leptos's own `LeptosOptions`, but take
+//! the `LEPTOS_*` overrides from an environment map we are given rather than from the process,
+//! so loading is testable and a variable never counts as a file value. Our keys are
+//! overridden by `QUOTABOARD_*` (kebab-case key, upper-snake-case name), the database URL
+//! also by `DATABASE_URL`.
 
 use std::{
     collections::HashMap,
@@ -13,6 +15,8 @@ use std::{
     str::FromStr,
     sync::Arc,
 };
+
+use std::fmt;
 
 use chrono_tz::Tz;
 use config::{Case, Environment, File, FileFormat};
@@ -37,8 +41,8 @@ pub struct Config {
     pub source: Option<PathBuf>,
 }
 
-/// quotaboard's own settings, validated.
-#[derive(Clone, Debug, PartialEq)]
+/// quotaboard's own settings, validated. `Debug` redacts the database password.
+#[derive(Clone, PartialEq)]
 pub struct Settings {
     /// sqlx URL: `sqlite://path` (created if missing) or `postgres://…`.
     pub database_url: String,
@@ -48,6 +52,18 @@ pub struct Settings {
     /// IANA zone used where an organisation sets none.
     pub default_time_zone: Tz,
     pub session: SessionSettings,
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("database_url", &redact_database_url(&self.database_url))
+            .field("thresholds", &self.thresholds)
+            .field("default_currency", &self.default_currency)
+            .field("default_time_zone", &self.default_time_zone)
+            .field("session", &self.session)
+            .finish()
+    }
 }
 
 /// How browser sessions behave.
@@ -125,12 +141,11 @@ impl Config {
             || "built-in Leptos.toml".to_string(),
             |p| p.display().to_string(),
         );
-        let mut leptos =
-            leptos::config::get_config_from_str(text).map_err(|e| ConfigError::Leptos {
-                path: name.clone(),
-                message: e.to_string(),
-            })?;
-        if let Some(base) = base {
+        let mut leptos = parse_leptos(text, env).map_err(|message| ConfigError::Leptos {
+            path: name.clone(),
+            message,
+        })?;
+        if let Some(base) = base.filter(|_| !env.contains_key("LEPTOS_SITE_ROOT")) {
             let site_root = Path::new(&*leptos.site_root);
             if site_root.is_relative() {
                 leptos.site_root = Arc::from(base.join(site_root).to_string_lossy().as_ref());
@@ -154,6 +169,36 @@ impl Config {
     }
 }
 
+/// The header `leptos_config` looks for; everything after it is Leptos options.
+const LEPTOS_HEADER: &str = "[package.metadata.leptos]";
+
+/// Reads the Leptos section exactly as `leptos_config::get_config_from_str` does (from the
+/// header line on, header removed, line numbers kept), with `LEPTOS_*` overrides from `env`.
+fn parse_leptos(text: &str, env: &HashMap<String, String>) -> Result<LeptosOptions, String> {
+    let start = text
+        .match_indices(LEPTOS_HEADER)
+        .map(|(index, _)| index)
+        .find(|&index| index == 0 || text[..index].ends_with('\n'))
+        .ok_or_else(|| format!("no {LEPTOS_HEADER} section"))?;
+    let section = "\n".repeat(text[..start].matches('\n').count())
+        + &text[start..].replacen(LEPTOS_HEADER, "", 1);
+    let overrides: HashMap<String, String> = env
+        .iter()
+        .filter(|(key, _)| key.starts_with("LEPTOS_"))
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect();
+    config::Config::builder()
+        .add_source(File::from_str(&section, FileFormat::Toml))
+        .add_source(
+            Environment::with_prefix("LEPTOS")
+                .convert_case(Case::Kebab)
+                .source(Some(overrides.into_iter().collect())),
+        )
+        .build()
+        .and_then(config::Config::try_deserialize)
+        .map_err(|e| e.to_string())
+}
+
 enum SettingsFailure {
     Syntax(String),
     Invalid(String),
@@ -164,9 +209,8 @@ fn parse_settings(
     base: Option<&Path>,
     env: &HashMap<String, String>,
 ) -> Result<Settings, SettingsFailure> {
-    let document: toml::Table = text
-        .parse()
-        .map_err(|e: toml::de::Error| SettingsFailure::Syntax(e.to_string()))?;
+    let document: toml::Table =
+        toml::from_str(text).map_err(|e| SettingsFailure::Syntax(e.to_string()))?;
     let table = document
         .get("quotaboard")
         .cloned()
@@ -201,13 +245,17 @@ fn parse_settings(
         .build()
         .and_then(config::Config::try_deserialize)
         .map_err(invalid)?;
-    raw.validate(base).map_err(SettingsFailure::Invalid)
+    // A URL from the environment is taken as given; only the file's is anchored to its folder.
+    let url_from_env =
+        env.contains_key("DATABASE_URL") || env.contains_key("QUOTABOARD_DATABASE_URL");
+    raw.validate(base.filter(|_| !url_from_env))
+        .map_err(SettingsFailure::Invalid)
 }
 
 impl RawSettings {
     fn validate(self, base: Option<&Path>) -> Result<Settings, String> {
         let thresholds = Thresholds::new(self.warning_threshold, self.critical_threshold)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| format!("warning-threshold / critical-threshold: {e}"))?;
         let currency = self.default_currency.trim().to_ascii_uppercase();
         if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
             return Err(format!(
@@ -221,8 +269,11 @@ impl RawSettings {
                 self.default_time_zone
             )
         })?;
-        if self.session_idle_timeout_minutes == 0 || self.session_absolute_timeout_hours == 0 {
-            return Err("session timeouts must be at least 1".into());
+        if self.session_idle_timeout_minutes == 0 {
+            return Err("session-idle-timeout-minutes must be at least 1".into());
+        }
+        if self.session_absolute_timeout_hours == 0 {
+            return Err("session-absolute-timeout-hours must be at least 1".into());
         }
         Ok(Settings {
             database_url: resolve_database_url(&self.database_url, base)?,
@@ -257,8 +308,12 @@ fn resolve_database_url(url: &str, base: Option<&Path>) -> Result<String, String
     if path.is_empty() {
         return Err("database-url names no SQLite file".into());
     }
+    if path == ":memory:" || query.is_some_and(|q| q.contains("mode=memory")) {
+        // Every pooled connection would open its own, empty in-memory database.
+        return Err("database-url: in-memory SQLite is not supported; name a file".into());
+    }
     let path = match base {
-        Some(base) if path != ":memory:" && Path::new(path).is_relative() => {
+        Some(base) if Path::new(path).is_relative() => {
             base.join(path).to_string_lossy().into_owned()
         }
         _ => path.to_string(),
@@ -269,18 +324,33 @@ fn resolve_database_url(url: &str, base: Option<&Path>) -> Result<String, String
     })
 }
 
-/// The URL with any password replaced by `***`, safe to log or print.
-pub fn redact_database_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
+/// The URL with any password (in the user part or a `password` query parameter) replaced by
+/// `***`, safe to log or print.
+pub fn redact_database_url(raw: &str) -> String {
+    let Ok(mut url) = url::Url::parse(raw) else {
+        return "<database URL that could not be parsed>".into();
     };
-    let Some((credentials, host)) = rest.split_once('@') else {
-        return url.to_string();
-    };
-    match credentials.split_once(':') {
-        Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_string(),
+    if url.password().is_some() && url.set_password(Some("***")).is_err() {
+        return "<database URL that could not be redacted>".into();
     }
+    if url
+        .query_pairs()
+        .any(|(key, _)| key.eq_ignore_ascii_case("password"))
+    {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(key, value)| {
+                let value = if key.eq_ignore_ascii_case("password") {
+                    "***".into()
+                } else {
+                    value.into_owned()
+                };
+                (key.into_owned(), value)
+            })
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    url.to_string()
 }
 
 #[cfg(test)]
@@ -295,10 +365,22 @@ mod tests {
     }
 
     #[test]
+    fn leptos_config_itself_reads_our_file_and_skips_our_table() {
+        // cargo-leptos and leptos's own loader must keep working on the same file.
+        let options = leptos::config::get_config_from_str(DEFAULT_FILE).expect("leptos parses it");
+        assert_eq!(&*options.output_name, "quotaboard");
+        assert_eq!(&*options.site_pkg_dir, "pkg");
+        let ours = Config::parse(DEFAULT_FILE, None, &env(&[]), None).expect("we parse it");
+        assert_eq!(ours.leptos.output_name, options.output_name);
+    }
+
+    #[test]
     fn the_shipped_leptos_toml_loads_with_its_documented_defaults() {
         let config = Config::parse(DEFAULT_FILE, None, &env(&[]), None).expect("loads");
         assert_eq!(&*config.leptos.output_name, "quotaboard");
         assert_eq!(&*config.leptos.site_pkg_dir, "pkg");
+        assert_eq!(config.leptos.site_addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(&*config.leptos.site_root, "target/site");
         assert_eq!(config.settings.database_url, "sqlite://data/quotaboard.db");
         assert_eq!(config.settings.thresholds, Thresholds::default());
         assert_eq!(config.settings.default_currency, "USD");
@@ -361,12 +443,39 @@ site-addr = "0.0.0.0:8080"
     }
 
     #[test]
+    fn variables_are_not_anchored_to_the_file_but_file_values_are() {
+        let base = Some(Path::new("/srv/qb"));
+        let from_file = Config::parse(DEFAULT_FILE, base, &env(&[]), None).expect("loads");
+        assert_eq!(&*from_file.leptos.site_root, "/srv/qb/target/site");
+        assert_eq!(
+            from_file.settings.database_url,
+            "sqlite:///srv/qb/data/quotaboard.db"
+        );
+
+        let from_env = Config::parse(
+            DEFAULT_FILE,
+            base,
+            &env(&[
+                ("LEPTOS_SITE_ROOT", "site"),
+                ("LEPTOS_SITE_ADDR", "0.0.0.0:9000"),
+                ("DATABASE_URL", "sqlite://x.db"),
+            ]),
+            None,
+        )
+        .expect("loads");
+        assert_eq!(&*from_env.leptos.site_root, "site");
+        assert_eq!(from_env.leptos.site_addr.to_string(), "0.0.0.0:9000");
+        assert_eq!(from_env.settings.database_url, "sqlite://x.db");
+    }
+
+    #[test]
     fn invalid_values_are_refused_with_the_key_named() {
         let cases = [
+            ("QUOTABOARD_WARNING_THRESHOLD", "95", "warning-threshold"),
             (
-                "QUOTABOARD_WARNING_THRESHOLD",
-                "95",
-                "below the critical threshold",
+                "QUOTABOARD_CRITICAL_THRESHOLD",
+                "1500",
+                "critical-threshold",
             ),
             ("QUOTABOARD_DEFAULT_CURRENCY", "dollars", "default-currency"),
             (
@@ -375,11 +484,18 @@ site-addr = "0.0.0.0:8080"
                 "default-time-zone",
             ),
             ("DATABASE_URL", "mysql://localhost/qb", "database-url"),
+            ("DATABASE_URL", "sqlite::memory:", "database-url"),
             (
                 "QUOTABOARD_SESSION_IDLE_TIMEOUT_MINUTES",
                 "0",
-                "session timeouts",
+                "session-idle-timeout-minutes",
             ),
+            (
+                "QUOTABOARD_SESSION_ABSOLUTE_TIMEOUT_HOURS",
+                "0",
+                "session-absolute-timeout-hours",
+            ),
+            ("LEPTOS_SITE_ADDR", "not-an-address", "Leptos options"),
         ];
         for (key, value, expected) in cases {
             let error = Config::parse(DEFAULT_FILE, None, &env(&[(key, value)]), None)
@@ -412,6 +528,21 @@ site-addr = "0.0.0.0:8080"
             redact_database_url("postgres://qb:secret@db:5432/qb"),
             "postgres://qb:***@db:5432/qb"
         );
+        let with_at = redact_database_url("postgres://qb:p@ss@db/qb");
+        assert!(
+            !with_at.contains("p@ss") && !with_at.contains("ss@"),
+            "{with_at}"
+        );
+        let in_query = redact_database_url("postgres://db/qb?user=qb&password=secret");
+        assert!(!in_query.contains("secret"), "{in_query}");
+        let config = Config::parse(
+            DEFAULT_FILE,
+            None,
+            &env(&[("DATABASE_URL", "postgres://qb:secret@db/qb")]),
+            None,
+        )
+        .expect("loads");
+        assert!(!format!("{:?}", config.settings).contains("secret"));
         assert_eq!(
             redact_database_url("sqlite://data/quotaboard.db"),
             "sqlite://data/quotaboard.db"

@@ -54,7 +54,7 @@ impl Database {
     pub async fn connect(url: &str) -> Result<Database, sqlx::Error> {
         install_default_drivers();
         let backend = Backend::of_url(url).ok_or_else(|| {
-            sqlx::Error::Configuration(format!("unsupported database URL scheme in {url:?}").into())
+            sqlx::Error::Configuration("database URL must start with sqlite: or postgres://".into())
         })?;
         let url = match backend {
             Backend::Sqlite => prepare_sqlite_url(url)?,
@@ -98,10 +98,12 @@ impl Database {
         )
     }
 
+    /// The pool every query runs on.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
 
+    /// Which engine this is, for the few statements that differ.
     pub fn backend(&self) -> Backend {
         self.backend
     }

@@ -1,7 +1,7 @@
 //! The demo dataset `make run` loads into an empty database: one organization whose metrics
 //! sit in all three bands, with twelve months of usage history.
 
-use chrono::{DateTime, Months, Utc};
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
@@ -112,17 +112,16 @@ pub async fn load(database: &Database, now: DateTime<Utc>) -> Result<DemoOutcome
             created,
         )
         .await?;
-        let included = metric.included.map(|units| units * 1_000_000);
+        let included = metric
+            .included
+            .and_then(|units| Quantity::parse(Decimal::from(units)).ok());
         usage::set_allowance(&mut *tx, organization_id, metric_id, included).await?;
         let used_now = Decimal::from_str_exact(metric.used_now)
             .ok()
             .and_then(|value| Quantity::parse(value).ok())
             .unwrap_or_default();
+        let mut period = BillingPeriod::calendar_month_containing(now, DEMO_TIME_ZONE);
         for months_back in 0..12_u32 {
-            let instant = now
-                .checked_sub_months(Months::new(months_back))
-                .unwrap_or(now);
-            let period = BillingPeriod::calendar_month_containing(instant, DEMO_TIME_ZONE);
             // A year of steady growth: 45 % of this month's usage eleven months ago, +5 % a month.
             let percent = 100 - 5 * i64::from(months_back);
             let micros = used_now.micros() / 100 * percent;
@@ -131,10 +130,11 @@ pub async fn load(database: &Database, now: DateTime<Utc>) -> Result<DemoOutcome
                 organization_id,
                 metric_id,
                 (db::unix_seconds(period.start), db::unix_seconds(period.end)),
-                micros,
+                Quantity::from_micros(micros).unwrap_or_default(),
                 created,
             )
             .await?;
+            period = period.previous(DEMO_TIME_ZONE);
         }
     }
     tx.commit().await?;

@@ -103,7 +103,7 @@ fn an_invalid_setting_stops_start_up_with_exit_code_2_and_names_the_key() {
 
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("critical threshold"), "{stderr}");
+    assert!(stderr.contains("critical-threshold"), "{stderr}");
 }
 
 #[test]
@@ -123,4 +123,27 @@ fn migrate_creates_a_missing_sqlite_database_and_its_directory() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(path.is_file());
+}
+
+#[test]
+fn json_log_format_writes_one_json_object_per_line() {
+    let output = quotaboard()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("QUOTABOARD_DEFAULT_CURRENCY", "dollars")
+        .args(["--log-format", "json", "config"])
+        .output()
+        .expect("run quotaboard");
+
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let line = stderr.lines().next().expect("a log line");
+    let event: serde_json::Value = serde_json::from_str(line).expect("JSON log line");
+    assert_eq!(event["level"], "ERROR");
+    assert!(
+        event["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("default-currency"),
+        "{line}"
+    );
 }

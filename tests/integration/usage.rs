@@ -4,7 +4,7 @@ use chrono::Utc;
 use leptos::server_fn::ServerFn;
 use quotaboard::{
     api::usage::{GetUsageSummary, UsageSummary},
-    domain::{period::BillingPeriod, usage_level::Band},
+    domain::{period::BillingPeriod, quantity::Quantity, usage_level::Band},
     error::AppError,
     server::{
         db::{self, organizations, usage},
@@ -14,7 +14,7 @@ use quotaboard::{
 use rust_decimal::Decimal;
 use scraper::{Html, Selector};
 
-use crate::helpers::TestApp;
+use crate::helpers::{spawn_app_with, Backend, TestApp};
 
 async fn call_get_usage_summary(app: &TestApp) -> reqwest::Response {
     app.client
@@ -28,6 +28,10 @@ async fn call_get_usage_summary(app: &TestApp) -> reqwest::Response {
 
 fn dec(text: &str) -> Decimal {
     text.parse().expect("decimal")
+}
+
+fn units(count: i64) -> Quantity {
+    Quantity::parse(Decimal::from(count)).expect("quantity")
 }
 
 async fn usage_summary_rates_every_metric_of_the_plan(app: TestApp) {
@@ -86,7 +90,7 @@ async fn usage_summary_counts_only_the_current_period(app: TestApp) {
     )
     .await
     .expect("metric");
-    usage::set_allowance(app.db.pool(), org, metric, Some(1_000 * 1_000_000))
+    usage::set_allowance(app.db.pool(), org, metric, Some(units(1_000)))
         .await
         .expect("allowance");
     let current = BillingPeriod::calendar_month_containing(now, chrono_tz::Tz::UTC);
@@ -94,13 +98,13 @@ async fn usage_summary_counts_only_the_current_period(app: TestApp) {
         current.start - chrono::Duration::days(1),
         chrono_tz::Tz::UTC,
     );
-    for (period, units) in [(previous, 900), (current, 250), (current, 50)] {
+    for (period, amount) in [(previous, 900), (current, 250), (current, 50)] {
         usage::add_to_period(
             app.db.pool(),
             org,
             metric,
             (db::unix_seconds(period.start), db::unix_seconds(period.end)),
-            units * 1_000_000,
+            units(amount),
             db::unix_seconds(now),
         )
         .await
@@ -117,6 +121,17 @@ async fn usage_summary_counts_only_the_current_period(app: TestApp) {
     assert_eq!(summary.metrics.len(), 1);
     assert_eq!(summary.metrics[0].used.to_decimal(), dec("300"));
     assert_eq!(summary.metrics[0].level.percentage, Some(dec("30")));
+}
+
+async fn usage_summary_is_503_when_the_database_is_gone(app: TestApp) {
+    demo::load(&app.db, Utc::now()).await.expect("demo data");
+    app.db.close().await;
+
+    let response = call_get_usage_summary(&app).await;
+
+    assert_eq!(response.status(), 503);
+    let error: AppError = response.json().await.expect("error body");
+    assert_eq!(error, AppError::Unavailable);
 }
 
 async fn usage_summary_is_404_when_no_organization_exists(app: TestApp) {
@@ -220,11 +235,47 @@ async fn usage_page_explains_an_empty_instance_with_status_404(app: TestApp) {
 crate::on_both_backends!(
     usage_summary_rates_every_metric_of_the_plan,
     usage_summary_counts_only_the_current_period,
+    usage_summary_is_503_when_the_database_is_gone,
     usage_summary_is_404_when_no_organization_exists,
     usage_summary_is_401_when_the_visitor_must_choose_among_organizations,
     usage_page_has_every_bar_in_the_server_rendered_html,
     usage_page_explains_an_empty_instance_with_status_404,
 );
+
+#[tokio::test]
+async fn configured_thresholds_decide_the_bands() {
+    let app = spawn_app_with(
+        Backend::Sqlite,
+        &[
+            ("QUOTABOARD_WARNING_THRESHOLD", "40"),
+            ("QUOTABOARD_CRITICAL_THRESHOLD", "85"),
+        ],
+    )
+    .await
+    .expect("sqlite app");
+    demo::load(&app.db, Utc::now()).await.expect("demo data");
+
+    let summary: UsageSummary = call_get_usage_summary(&app)
+        .await
+        .json()
+        .await
+        .expect("summary");
+
+    let bands: Vec<Band> = summary.metrics.iter().map(|m| m.level.band).collect();
+    // 45.23 %, 82.5 %, 90 %, 96.24 %, 130 %, unlimited
+    assert_eq!(
+        bands,
+        [
+            Band::Yellow,
+            Band::Yellow,
+            Band::Red,
+            Band::Red,
+            Band::Red,
+            Band::Green
+        ]
+    );
+    assert_eq!(summary.thresholds.warning(), dec("40"));
+}
 
 mod routing {
     use crate::helpers::{spawn_app, Backend};

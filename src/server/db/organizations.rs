@@ -21,6 +21,7 @@ pub struct NewOrganization<'a> {
     pub currency: &'a str,
 }
 
+/// Stores a new organization; returns its id. A duplicate `slug` is a unique violation.
 pub async fn insert<'e, E: Executor<'e, Database = Any>>(
     executor: E,
     organization: &NewOrganization<'_>,
@@ -39,6 +40,7 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(
     .await
 }
 
+/// The organization with this id, if any.
 pub async fn find<'e, E: Executor<'e, Database = Any>>(
     executor: E,
     id: i64,

@@ -2,6 +2,8 @@
 
 use sqlx::{Any, Executor, FromRow};
 
+use crate::domain::quantity::Quantity;
+
 /// One metric of an organization's plan with its usage in one period.
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
 pub struct MetricUsageRow {
@@ -49,6 +51,7 @@ pub struct NewMetric<'a> {
     pub position: i64,
 }
 
+/// Adds a metric to the catalogue; returns its id. A duplicate `code` is a unique violation.
 pub async fn insert_metric<'e, E: Executor<'e, Database = Any>>(
     executor: E,
     metric: &NewMetric<'_>,
@@ -73,7 +76,7 @@ pub async fn set_allowance<'e, E: Executor<'e, Database = Any>>(
     executor: E,
     organization_id: i64,
     metric_id: i64,
-    included_micros: Option<i64>,
+    included: Option<Quantity>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "insert into metric_allowances (organization_id, metric_id, included_micros)
@@ -83,20 +86,21 @@ pub async fn set_allowance<'e, E: Executor<'e, Database = Any>>(
     )
     .bind(organization_id)
     .bind(metric_id)
-    .bind(included_micros)
+    .bind(included.map(Quantity::micros))
     .execute(executor)
     .await?;
     Ok(())
 }
 
-/// Adds `micros` to the organization's total for the metric in the period `[start, end)`,
-/// creating the total at zero first if needed.
+/// Adds `quantity` to the organization's total for the metric in the period `[start, end)`,
+/// creating the total first if needed. A total that would pass the 64-bit limit is refused
+/// with an error on both engines and the stored total stays as it was.
 pub async fn add_to_period<'e, E: Executor<'e, Database = Any>>(
     executor: E,
     organization_id: i64,
     metric_id: i64,
     (period_start, period_end): (i64, i64),
-    micros: i64,
+    quantity: Quantity,
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
@@ -111,7 +115,7 @@ pub async fn add_to_period<'e, E: Executor<'e, Database = Any>>(
     .bind(metric_id)
     .bind(period_start)
     .bind(period_end)
-    .bind(micros)
+    .bind(quantity.micros())
     .bind(now)
     .execute(executor)
     .await?;
