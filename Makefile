@@ -18,7 +18,7 @@ BIN := $(TARGET_DIR)/release/quotaboard
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 SITE_ADDR := $(or $(LEPTOS_SITE_ADDR),127.0.0.1:3000)
 
-.PHONY: setup build run test test-rust test-wasm-deps test-e2e lint fmt clean
+.PHONY: setup build run dev test test-rust test-wasm-deps test-e2e lint fmt clean
 
 ## setup: install what is missing (idempotent; a second run takes seconds)
 setup:
@@ -49,6 +49,11 @@ run: build
 	@echo "  (the demo's \"Acme Cloud\"). Stop with Ctrl-C."
 	@echo
 	$(BIN) --config Leptos.toml serve
+
+## dev: rebuild and restart on every change (cargo leptos watch), serving the same database
+dev: setup
+	@mkdir -p data
+	cargo leptos watch
 
 ## test: every test: Rust (SQLite, and Postgres when TEST_DATABASE_URL is set),
 ## the WASM dependency check, then Playwright in Chromium against a fresh release build
