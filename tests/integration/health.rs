@@ -3,12 +3,7 @@
 use crate::helpers::TestApp;
 
 async fn healthz_returns_200_when_the_database_answers(app: TestApp) {
-    let response = app
-        .client
-        .get(app.url("/healthz"))
-        .send()
-        .await
-        .expect("request");
+    let response = app.get("/healthz").await;
 
     assert_eq!(response.status(), 200);
     let body: serde_json::Value = response.json().await.expect("json");
@@ -18,12 +13,7 @@ async fn healthz_returns_200_when_the_database_answers(app: TestApp) {
 async fn healthz_returns_503_when_the_database_is_gone(app: TestApp) {
     app.db.close().await;
 
-    let response = app
-        .client
-        .get(app.url("/healthz"))
-        .send()
-        .await
-        .expect("request");
+    let response = app.get("/healthz").await;
 
     assert_eq!(response.status(), 503);
     let body: serde_json::Value = response.json().await.expect("json");

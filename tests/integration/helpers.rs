@@ -2,10 +2,13 @@
 
 use std::{collections::HashMap, future::Future, path::PathBuf};
 
-use quotaboard::server::{
-    config::{Config, DEFAULT_FILE},
-    db::Database,
-    startup,
+use quotaboard::{
+    domain::quantity::Quantity,
+    server::{
+        config::{Config, DEFAULT_FILE},
+        db::{organizations, usage, Database},
+        startup,
+    },
 };
 use tokio::net::TcpListener;
 
@@ -27,6 +30,59 @@ pub struct TestApp {
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
+    }
+
+    /// `GET path`, without following redirects.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("GET request")
+    }
+
+    /// Stores an organization named `slug` in UTC and USD; returns its id.
+    pub async fn organization(&self, slug: &str) -> i64 {
+        organizations::insert(
+            self.db.pool(),
+            &organizations::NewOrganization {
+                slug,
+                name: slug,
+                time_zone: "UTC",
+                currency: "USD",
+            },
+            0,
+        )
+        .await
+        .expect("organization")
+    }
+
+    /// Stores an organization with one metric, `apiCalls`, and its allowance (`None`:
+    /// unlimited); returns `(organization id, metric id)`.
+    pub async fn organization_with_metric(
+        &self,
+        slug: &str,
+        included: Option<Quantity>,
+    ) -> (i64, i64) {
+        let pool = self.db.pool();
+        let organization = self.organization(slug).await;
+        let metric = usage::insert_metric(
+            pool,
+            &usage::NewMetric {
+                code: "apiCalls",
+                name: "API Calls",
+                unit: "requests",
+                aggregation: "sum",
+                position: 0,
+            },
+            0,
+        )
+        .await
+        .expect("metric");
+        usage::set_allowance(pool, organization, metric, included)
+            .await
+            .expect("allowance");
+        (organization, metric)
     }
 }
 

@@ -17,38 +17,6 @@ fn micros(count: i64) -> Quantity {
     Quantity::from_micros(count).expect("non-negative")
 }
 
-async fn organization_with_metric(app: &TestApp) -> (i64, i64) {
-    let org = organizations::insert(
-        app.db.pool(),
-        &organizations::NewOrganization {
-            slug: "acme",
-            name: "Acme",
-            time_zone: "UTC",
-            currency: "USD",
-        },
-        0,
-    )
-    .await
-    .expect("organization");
-    let metric = usage::insert_metric(
-        app.db.pool(),
-        &usage::NewMetric {
-            code: "apiCalls",
-            name: "API Calls",
-            unit: "requests",
-            aggregation: "sum",
-            position: 0,
-        },
-        0,
-    )
-    .await
-    .expect("metric");
-    usage::set_allowance(app.db.pool(), org, metric, None)
-        .await
-        .expect("allowance");
-    (org, metric)
-}
-
 async fn used_micros(app: &TestApp, org: i64) -> i64 {
     usage::for_period(app.db.pool(), org, PERIOD.0)
         .await
@@ -57,7 +25,7 @@ async fn used_micros(app: &TestApp, org: i64) -> i64 {
 }
 
 async fn migrations_run_again_without_changing_anything(app: TestApp) {
-    let (org, metric) = organization_with_metric(&app).await;
+    let (org, metric) = app.organization_with_metric("acme", None).await;
     usage::add_to_period(app.db.pool(), org, metric, PERIOD, micros(7), 0)
         .await
         .expect("usage");
@@ -68,7 +36,7 @@ async fn migrations_run_again_without_changing_anything(app: TestApp) {
 }
 
 async fn concurrent_additions_are_all_counted(app: TestApp) {
-    let (org, metric) = organization_with_metric(&app).await;
+    let (org, metric) = app.organization_with_metric("acme", None).await;
 
     let writers = (0..40).map(|_| {
         let pool = app.db.pool().clone();
@@ -84,7 +52,7 @@ async fn concurrent_additions_are_all_counted(app: TestApp) {
 }
 
 async fn a_total_that_would_overflow_is_refused_and_the_old_total_kept(app: TestApp) {
-    let (org, metric) = organization_with_metric(&app).await;
+    let (org, metric) = app.organization_with_metric("acme", None).await;
     usage::add_to_period(app.db.pool(), org, metric, PERIOD, micros(i64::MAX - 1), 0)
         .await
         .expect("usage");
@@ -96,7 +64,7 @@ async fn a_total_that_would_overflow_is_refused_and_the_old_total_kept(app: Test
 }
 
 async fn an_unlimited_allowance_is_stored_as_no_limit(app: TestApp) {
-    let (org, _metric) = organization_with_metric(&app).await;
+    let (org, _metric) = app.organization_with_metric("acme", None).await;
 
     let rows = usage::for_period(app.db.pool(), org, PERIOD.0)
         .await

@@ -7,7 +7,7 @@ use quotaboard::{
     domain::{period::BillingPeriod, quantity::Quantity, usage_level::Band},
     error::AppError,
     server::{
-        db::{self, organizations, usage},
+        db::{self, usage},
         demo,
     },
 };
@@ -65,34 +65,9 @@ async fn usage_summary_rates_every_metric_of_the_plan(app: TestApp) {
 
 async fn usage_summary_counts_only_the_current_period(app: TestApp) {
     let now = Utc::now();
-    let org = organizations::insert(
-        app.db.pool(),
-        &organizations::NewOrganization {
-            slug: "solo",
-            name: "Solo Ltd",
-            time_zone: "UTC",
-            currency: "EUR",
-        },
-        db::unix_seconds(now),
-    )
-    .await
-    .expect("organization");
-    let metric = usage::insert_metric(
-        app.db.pool(),
-        &usage::NewMetric {
-            code: "apiCalls",
-            name: "API Calls",
-            unit: "requests",
-            aggregation: "sum",
-            position: 0,
-        },
-        db::unix_seconds(now),
-    )
-    .await
-    .expect("metric");
-    usage::set_allowance(app.db.pool(), org, metric, Some(units(1_000)))
-        .await
-        .expect("allowance");
+    let (org, metric) = app
+        .organization_with_metric("solo", Some(units(1_000)))
+        .await;
     let current = BillingPeriod::calendar_month_containing(now, chrono_tz::Tz::UTC);
     let previous = BillingPeriod::calendar_month_containing(
         current.start - chrono::Duration::days(1),
@@ -143,20 +118,8 @@ async fn usage_summary_is_404_when_no_organization_exists(app: TestApp) {
 }
 
 async fn usage_summary_is_401_when_the_visitor_must_choose_among_organizations(app: TestApp) {
-    for slug in ["one", "two"] {
-        organizations::insert(
-            app.db.pool(),
-            &organizations::NewOrganization {
-                slug,
-                name: slug,
-                time_zone: "UTC",
-                currency: "USD",
-            },
-            0,
-        )
-        .await
-        .expect("organization");
-    }
+    app.organization("one").await;
+    app.organization("two").await;
 
     let response = call_get_usage_summary(&app).await;
 
@@ -168,12 +131,7 @@ async fn usage_summary_is_401_when_the_visitor_must_choose_among_organizations(a
 async fn usage_page_has_every_bar_in_the_server_rendered_html(app: TestApp) {
     demo::load(&app.db, Utc::now()).await.expect("demo data");
 
-    let response = app
-        .client
-        .get(app.url("/usage"))
-        .send()
-        .await
-        .expect("request");
+    let response = app.get("/usage").await;
 
     assert_eq!(response.status(), 200);
     let html = Html::parse_document(&response.text().await.expect("body"));
@@ -220,12 +178,7 @@ async fn usage_page_has_every_bar_in_the_server_rendered_html(app: TestApp) {
 }
 
 async fn usage_page_explains_an_empty_instance_with_status_404(app: TestApp) {
-    let response = app
-        .client
-        .get(app.url("/usage"))
-        .send()
-        .await
-        .expect("request");
+    let response = app.get("/usage").await;
 
     assert_eq!(response.status(), 404);
     let body = response.text().await.expect("body");
@@ -300,12 +253,7 @@ mod routing {
     async fn an_unknown_page_answers_404_with_a_way_back() {
         let app = spawn_app(Backend::Sqlite).await.expect("sqlite app");
 
-        let response = app
-            .client
-            .get(app.url("/no-such-page"))
-            .send()
-            .await
-            .expect("request");
+        let response = app.get("/no-such-page").await;
 
         assert_eq!(response.status(), 404);
         let body = response.text().await.expect("body");
