@@ -11,12 +11,11 @@
 
 use std::{
     collections::HashMap,
+    fmt,
     path::{Path, PathBuf},
     str::FromStr,
     sync::Arc,
 };
-
-use std::fmt;
 
 use chrono_tz::Tz;
 use config::{Case, Environment, File, FileFormat};
@@ -111,7 +110,10 @@ impl Config {
     /// Reads `path`, or the built-in defaults when `None`, then applies the process's
     /// environment variables.
     pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
-        let env: HashMap<String, String> = std::env::vars().collect();
+        // Variables that are not UTF-8 cannot be ours; skip them rather than panic.
+        let env: HashMap<String, String> = std::env::vars_os()
+            .filter_map(|(key, value)| Some((key.into_string().ok()?, value.into_string().ok()?)))
+            .collect();
         match path {
             Some(path) => {
                 let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
@@ -130,7 +132,8 @@ impl Config {
 
     /// Parses a configuration text. Relative paths (site root, SQLite file) are resolved
     /// against `base`, the configuration file's directory, or kept relative to the working
-    /// directory when `None`. `env` supplies `QUOTABOARD_*` and `DATABASE_URL`.
+    /// directory when `None`; values taken from `env` are never re-anchored. `env` supplies
+    /// `LEPTOS_*`, `QUOTABOARD_*` and `DATABASE_URL`.
     pub fn parse(
         text: &str,
         base: Option<&Path>,
