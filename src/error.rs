@@ -24,6 +24,9 @@ pub enum AppError {
     /// 404: the named thing does not exist (for this caller).
     #[error("{0} not found")]
     NotFound(String),
+    /// 413: the request body is larger than the endpoint accepts; the message says the limit.
+    #[error("{0}")]
+    PayloadTooLarge(String),
     /// 503: a dependency, such as the database, is not answering.
     #[error("The service is temporarily unavailable; try again shortly")]
     Unavailable,
@@ -43,9 +46,26 @@ impl AppError {
             AppError::Unauthorized => 401,
             AppError::Forbidden => 403,
             AppError::NotFound(_) => 404,
+            AppError::PayloadTooLarge(_) => 413,
             AppError::Unavailable => 503,
             AppError::Internal => 500,
             AppError::Transport(_) => 502,
+        }
+    }
+}
+
+impl AppError {
+    /// Stable machine-readable code for JSON error bodies, e.g. `BAD_REQUEST`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::BadRequest(_) => "BAD_REQUEST",
+            AppError::Unauthorized => "UNAUTHORIZED",
+            AppError::Forbidden => "FORBIDDEN",
+            AppError::NotFound(_) => "NOT_FOUND",
+            AppError::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
+            AppError::Unavailable => "UNAVAILABLE",
+            AppError::Internal => "INTERNAL",
+            AppError::Transport(_) => "TRANSPORT",
         }
     }
 }
@@ -77,6 +97,7 @@ mod tests {
             (AppError::Unauthorized, 401),
             (AppError::Forbidden, 403),
             (AppError::NotFound("Organization".into()), 404),
+            (AppError::PayloadTooLarge("x".into()), 413),
             (AppError::Internal, 500),
             (AppError::Unavailable, 503),
         ];

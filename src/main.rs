@@ -6,7 +6,10 @@ mod cli {
 
     use clap::{Parser, Subcommand};
     use quotaboard::server::{
+        api_keys,
+        auth::Role,
         config::{redact_database_url, Config},
+        db::{self, organizations},
         demo::{self, DemoOutcome},
         startup, telemetry,
         telemetry::LogFormat,
@@ -42,6 +45,34 @@ mod cli {
         Demo,
         /// Print the effective configuration (passwords redacted) and exit.
         Config,
+        /// Create, list or revoke API keys.
+        Keys {
+            #[command(subcommand)]
+            action: KeysCommand,
+        },
+    }
+
+    #[derive(Debug, Subcommand)]
+    enum KeysCommand {
+        /// Create a key and print it, once, as the last line of output.
+        Create {
+            /// Slug of the organization the key acts for.
+            #[arg(long)]
+            org: String,
+            /// `admin` may also send usage events.
+            #[arg(long, value_enum, default_value = "member")]
+            role: Role,
+            /// A note to tell keys apart, e.g. "billing script".
+            #[arg(long, default_value = "")]
+            name: String,
+        },
+        /// List an organization's keys (prefixes only; secrets are never stored).
+        List {
+            #[arg(long)]
+            org: String,
+        },
+        /// Revoke a key by its prefix or the whole key; effective on the next request.
+        Revoke { key: String },
     }
 
     pub async fn run() -> ExitCode {
@@ -69,6 +100,7 @@ mod cli {
                 print_config(&config);
                 Ok(())
             }
+            Command::Keys { action } => manage_keys(&config, action).await,
         };
         match result {
             Ok(()) => ExitCode::SUCCESS,
@@ -114,6 +146,76 @@ mod cli {
         Ok(())
     }
 
+    async fn manage_keys(config: &Config, action: KeysCommand) -> Result<(), String> {
+        let db = startup::open_database(config)
+            .await
+            .map_err(|e| e.to_string())?;
+        let now = db::unix_seconds(chrono::Utc::now());
+        let organization = |slug: String| {
+            let db = db.clone();
+            async move {
+                organizations::find_by_slug(db.pool(), &slug)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .ok_or_else(|| format!("no organization with slug {slug:?}"))
+            }
+        };
+        let result = match action {
+            KeysCommand::Create { org, role, name } => {
+                let organization = organization(org).await?;
+                let key = api_keys::create(&db, organization.id, role, &name, now)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                println!(
+                    "Created a {} key for {}. Store it now: it is not shown again.",
+                    role.as_str(),
+                    organization.slug
+                );
+                println!("{key}");
+                Ok(())
+            }
+            KeysCommand::List { org } => {
+                let organization = organization(org).await?;
+                let keys = db::api_keys::list(db.pool(), organization.id)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                println!("prefix\trole\tcreated\trevoked\tname");
+                for key in keys {
+                    let when = |seconds: Option<i64>| {
+                        seconds
+                            .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+                            .map_or_else(|| "-".to_string(), |t| t.to_rfc3339())
+                    };
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}",
+                        key.prefix,
+                        key.role,
+                        when(Some(key.created_at)),
+                        when(key.revoked_at),
+                        key.name
+                    );
+                }
+                Ok(())
+            }
+            KeysCommand::Revoke { key } => {
+                let prefix = api_keys::prefix_of(&key)
+                    .unwrap_or(key.as_str())
+                    .to_string();
+                if db::api_keys::revoke(db.pool(), &prefix, now)
+                    .await
+                    .map_err(|e| e.to_string())?
+                {
+                    println!("Revoked key {prefix}.");
+                    Ok(())
+                } else {
+                    Err(format!("no active key with prefix {prefix:?}"))
+                }
+            }
+        };
+        db.close().await;
+        result
+    }
+
     fn print_config(config: &Config) {
         let settings = &config.settings;
         let source = config.source.as_ref().map_or_else(
@@ -143,6 +245,7 @@ mod cli {
             "session-absolute-timeout-hours = {}",
             settings.session.absolute_timeout_hours
         );
+        println!("backdating-days = {}", settings.backdating_days);
     }
 }
 

@@ -1,9 +1,11 @@
 //! Server-only code: configuration, state, storage, REST routes, sign-in and start-up.
 
+pub mod api_keys;
 pub mod auth;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod ingest;
 pub mod rest;
 pub mod server_fn;
 pub mod startup;

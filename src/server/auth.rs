@@ -1,12 +1,112 @@
 //! Who is asking: the principal every query is scoped by.
 //!
-//! Sign-in does not exist yet, so an instance serves exactly one organization's dashboard:
-//! with one organization stored, every visitor views it; with none there is nothing to show
-//! (404); with several a visitor must say which, which needs sign-in (401).
+//! REST clients present an API key (`Authorization: Bearer KEY` or `x-api-key: KEY`).
+//! Browser sign-in does not exist yet, so an instance serves exactly one organization's
+//! dashboard: with one organization stored, every visitor views it; with none there is
+//! nothing to show (404); with several a visitor must say which, which needs sign-in (401).
+
+use std::str::FromStr;
+
+use axum::{extract::FromRequestParts, http::request::Parts};
 
 use crate::error::AppError;
 
-use super::{db::organizations, state::AppState};
+use super::{
+    api_keys,
+    db::{self, organizations},
+    state::AppState,
+};
+
+/// What a key (and later a user) may do inside its organization.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+pub enum Role {
+    /// Reads usage.
+    Member,
+    /// Also sends usage events and manages the organization.
+    Admin,
+}
+
+impl Role {
+    /// As stored and typed on the command line: `member`, `admin`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Member => "member",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "member" => Ok(Role::Member),
+            "admin" => Ok(Role::Admin),
+            other => Err(format!("unknown role {other:?}: use member or admin")),
+        }
+    }
+}
+
+/// The organization and role of the API key a REST request carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ApiPrincipal {
+    pub organization_id: i64,
+    pub role: Role,
+}
+
+impl ApiPrincipal {
+    /// `Forbidden` unless the key's role is at least `role`.
+    pub fn require(&self, role: Role) -> Result<(), AppError> {
+        if self.role >= role {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for ApiPrincipal {
+    type Rejection = AppError;
+
+    /// `Unauthorized` for a missing, malformed, unknown or revoked key.
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let key = presented_key(parts).ok_or(AppError::Unauthorized)?;
+        let prefix = api_keys::prefix_of(key).ok_or(AppError::Unauthorized)?;
+        let row = db::api_keys::find_by_prefix(state.db.pool(), prefix)
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        if row.revoked_at.is_some() || row.secret_hash != api_keys::hash(key) {
+            return Err(AppError::Unauthorized);
+        }
+        let role = Role::from_str(&row.role).map_err(|error| {
+            tracing::error!(key = row.prefix, error, "stored key has an unknown role");
+            AppError::Internal
+        })?;
+        Ok(ApiPrincipal {
+            organization_id: row.organization_id,
+            role,
+        })
+    }
+}
+
+/// The key from `Authorization: Bearer …`, else from `x-api-key`.
+fn presented_key(parts: &Parts) -> Option<&str> {
+    let header = |name| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+    };
+    header("authorization")
+        .and_then(|value| {
+            let (scheme, token) = value.split_once(' ')?;
+            scheme
+                .eq_ignore_ascii_case("bearer")
+                .then_some(token.trim())
+        })
+        .or_else(|| header("x-api-key").map(str::trim))
+}
 
 /// The organization a request acts for, taken from the request's credentials, never from a
 /// request parameter alone.

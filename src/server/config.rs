@@ -51,6 +51,8 @@ pub struct Settings {
     /// IANA zone used where an organisation sets none.
     pub default_time_zone: Tz,
     pub session: SessionSettings,
+    /// Events may be this many days old at most (1–366).
+    pub backdating_days: u32,
 }
 
 impl fmt::Debug for Settings {
@@ -61,6 +63,7 @@ impl fmt::Debug for Settings {
             .field("default_currency", &self.default_currency)
             .field("default_time_zone", &self.default_time_zone)
             .field("session", &self.session)
+            .field("backdating_days", &self.backdating_days)
             .finish()
     }
 }
@@ -88,6 +91,7 @@ struct RawSettings {
     session_cookie_secure: bool,
     session_idle_timeout_minutes: u32,
     session_absolute_timeout_hours: u32,
+    backdating_days: u32,
 }
 
 /// Why the configuration could not be loaded; the message names the key at fault.
@@ -235,6 +239,7 @@ fn parse_settings(
         .and_then(|b| b.set_default("session-cookie-secure", true))
         .and_then(|b| b.set_default("session-idle-timeout-minutes", 60))
         .and_then(|b| b.set_default("session-absolute-timeout-hours", 12))
+        .and_then(|b| b.set_default("backdating-days", 35))
         .map_err(invalid)?
         .add_source(File::from_str(&table_text, FileFormat::Toml))
         .add_source(
@@ -278,7 +283,14 @@ impl RawSettings {
         if self.session_absolute_timeout_hours == 0 {
             return Err("session-absolute-timeout-hours must be at least 1".into());
         }
+        if !(1..=366).contains(&self.backdating_days) {
+            return Err(format!(
+                "backdating-days must be between 1 and 366 (got {})",
+                self.backdating_days
+            ));
+        }
         Ok(Settings {
+            backdating_days: self.backdating_days,
             database_url: resolve_database_url(&self.database_url, base)?,
             thresholds,
             default_currency: currency,
@@ -499,6 +511,7 @@ site-addr = "0.0.0.0:8080"
                 "session-absolute-timeout-hours",
             ),
             ("LEPTOS_SITE_ADDR", "not-an-address", "Leptos options"),
+            ("QUOTABOARD_BACKDATING_DAYS", "0", "backdating-days"),
         ];
         for (key, value, expected) in cases {
             let error = Config::parse(DEFAULT_FILE, None, &env(&[(key, value)]), None)

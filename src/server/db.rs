@@ -4,6 +4,8 @@
 //! Portable column types only: `bigint` ids, quantities in micro-units and unix-second
 //! timestamps; `text` for the rest. Each backend has its own migrations folder.
 
+pub mod api_keys;
+pub mod events;
 pub mod organizations;
 pub mod usage;
 

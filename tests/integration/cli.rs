@@ -147,3 +147,32 @@ fn json_log_format_writes_one_json_object_per_line() {
         "{line}"
     );
 }
+
+#[test]
+fn keys_create_prints_the_key_last_and_list_and_revoke_find_it_by_prefix() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("qb.db").display());
+    let run = |args: &[&str]| stdout_of(quotaboard().env("DATABASE_URL", &url).args(args));
+    run(&["demo"]);
+
+    let created = run(&[
+        "keys", "create", "--org", "acme", "--role", "admin", "--name", "ci",
+    ]);
+
+    let key = created.lines().last().expect("key line").to_string();
+    let prefix = quotaboard::server::api_keys::prefix_of(&key).expect("a well-formed key");
+    let listed = run(&["keys", "list", "--org", "acme"]);
+    assert!(
+        listed.contains(prefix) && listed.contains("admin"),
+        "{listed}"
+    );
+    assert!(!listed.contains(&key), "the secret must never be listed");
+    let revoked = run(&["keys", "revoke", &key]);
+    assert!(revoked.contains(prefix), "{revoked}");
+    let output = quotaboard()
+        .env("DATABASE_URL", &url)
+        .args(["keys", "revoke", prefix])
+        .output()
+        .expect("run quotaboard");
+    assert!(!output.status.success(), "revoking twice must fail");
+}

@@ -51,6 +51,17 @@ pub async fn find<'e, E: Executor<'e, Database = Any>>(
         .await
 }
 
+/// The organization with this slug, if any.
+pub async fn find_by_slug<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    slug: &str,
+) -> Result<Option<OrganizationRow>, sqlx::Error> {
+    sqlx::query_as("select id, slug, name, time_zone, currency from organizations where slug = $1")
+        .bind(slug)
+        .fetch_optional(executor)
+        .await
+}
+
 /// Ids of at most `limit` organizations, oldest first.
 pub async fn first_ids<'e, E: Executor<'e, Database = Any>>(
     executor: E,

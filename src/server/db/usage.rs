@@ -2,7 +2,7 @@
 
 use sqlx::{Any, Executor, FromRow};
 
-use crate::domain::quantity::Quantity;
+use crate::domain::{aggregation::PeriodDelta, quantity::Quantity};
 
 /// One metric of an organization's plan with its usage in one period.
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
@@ -116,6 +116,75 @@ pub async fn add_to_period<'e, E: Executor<'e, Database = Any>>(
     .bind(period_start)
     .bind(period_end)
     .bind(quantity.micros())
+    .bind(now)
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// A metric of the catalogue as ingestion needs it.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct MetricRow {
+    pub id: i64,
+    pub code: String,
+    pub aggregation: String,
+}
+
+/// Every metric of the catalogue.
+pub async fn catalogue<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+) -> Result<Vec<MetricRow>, sqlx::Error> {
+    sqlx::query_as("select id, code, aggregation from metrics")
+        .fetch_all(executor)
+        .await
+}
+
+/// Applies one batch's change to the organization's total for the metric in the period
+/// `[start, end)`, creating the total if needed. `max` and `latest` use only standard SQL
+/// (`case`), so both engines run the same statement.
+pub async fn apply_delta<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    organization_id: i64,
+    metric_id: i64,
+    period: (i64, i64),
+    delta: PeriodDelta,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let (quantity, latest_at, update) = match delta {
+        PeriodDelta::Add(quantity) => {
+            return add_to_period(executor, organization_id, metric_id, period, quantity, now).await
+        }
+        PeriodDelta::AtLeast(quantity) => (
+            quantity,
+            None,
+            "used_micros = case when excluded.used_micros > period_usage.used_micros
+                                then excluded.used_micros else period_usage.used_micros end",
+        ),
+        PeriodDelta::Latest { value, at } => (
+            value,
+            Some(at.timestamp()),
+            "used_micros = case when period_usage.latest_at is null
+                                  or excluded.latest_at >= period_usage.latest_at
+                                then excluded.used_micros else period_usage.used_micros end,
+             latest_at = case when period_usage.latest_at is null
+                                or excluded.latest_at >= period_usage.latest_at
+                              then excluded.latest_at else period_usage.latest_at end",
+        ),
+    };
+    sqlx::query(&format!(
+        "insert into period_usage
+             (organization_id, metric_id, period_start, period_end, used_micros, latest_at,
+              updated_at)
+         values ($1, $2, $3, $4, $5, $6, $7)
+         on conflict (organization_id, metric_id, period_start)
+         do update set {update}, updated_at = excluded.updated_at"
+    ))
+    .bind(organization_id)
+    .bind(metric_id)
+    .bind(period.0)
+    .bind(period.1)
+    .bind(quantity.micros())
+    .bind(latest_at)
     .bind(now)
     .execute(executor)
     .await?;

@@ -1,0 +1,117 @@
+//! API keys: `qb_<prefix>_<secret>`, a 256-bit random secret shown once, stored only as a
+//! SHA-256 hash beside the public prefix that finds it.
+
+use sha2::{Digest, Sha256};
+
+use crate::error::AppError;
+
+use super::{auth::Role, db::Database};
+
+/// Bytes of randomness in the public prefix (12 hex characters).
+const PREFIX_BYTES: usize = 6;
+/// Bytes of randomness in the secret (64 hex characters, 256 bits).
+const SECRET_BYTES: usize = 32;
+
+/// A freshly made key: `plaintext` goes to the caller once, the rest to storage.
+pub struct NewApiKey {
+    pub plaintext: String,
+    pub prefix: String,
+    pub secret_hash: String,
+}
+
+impl NewApiKey {
+    /// Draws a new key from the operating system's random source.
+    pub fn generate() -> Result<NewApiKey, getrandom::Error> {
+        let mut prefix = [0_u8; PREFIX_BYTES];
+        let mut secret = [0_u8; SECRET_BYTES];
+        getrandom::fill(&mut prefix)?;
+        getrandom::fill(&mut secret)?;
+        let prefix = hex::encode(prefix);
+        let plaintext = format!("qb_{prefix}_{}", hex::encode(secret));
+        Ok(NewApiKey {
+            secret_hash: hash(&plaintext),
+            plaintext,
+            prefix,
+        })
+    }
+}
+
+/// Creates a key for the organization and returns it in plain text: the only time it exists.
+pub async fn create(
+    db: &Database,
+    organization_id: i64,
+    role: Role,
+    name: &str,
+    now: i64,
+) -> Result<String, AppError> {
+    // A prefix collision (48 random bits) is astronomically rare; draw again if it happens.
+    for _ in 0..3 {
+        let key = NewApiKey::generate().map_err(|error| {
+            tracing::error!(%error, "no randomness for a new API key");
+            AppError::Internal
+        })?;
+        let stored = super::db::api_keys::insert(
+            db.pool(),
+            organization_id,
+            &key.prefix,
+            &key.secret_hash,
+            role.as_str(),
+            name,
+            now,
+        )
+        .await;
+        match stored {
+            Ok(_) => return Ok(key.plaintext),
+            Err(sqlx::Error::Database(error)) if error.is_unique_violation() => continue,
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Err(AppError::Internal)
+}
+
+/// Hex SHA-256 of a whole key, as stored.
+pub fn hash(key: &str) -> String {
+    hex::encode(Sha256::digest(key.as_bytes()))
+}
+
+/// The public prefix of a well-formed key, or `None` when the text cannot be one of ours.
+pub fn prefix_of(key: &str) -> Option<&str> {
+    let rest = key.strip_prefix("qb_")?;
+    let (prefix, secret) = rest.split_once('_')?;
+    let well_formed = prefix.len() == PREFIX_BYTES * 2
+        && secret.len() == SECRET_BYTES * 2
+        && prefix
+            .bytes()
+            .chain(secret.bytes())
+            .all(|b| b.is_ascii_hexdigit());
+    well_formed.then_some(prefix)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_generated_key_is_well_formed_and_matches_its_hash() {
+        let key = NewApiKey::generate().expect("random");
+        assert_eq!(prefix_of(&key.plaintext), Some(key.prefix.as_str()));
+        assert_eq!(hash(&key.plaintext), key.secret_hash);
+        assert!(!key.secret_hash.contains(&key.plaintext[16..]));
+        let other = NewApiKey::generate().expect("random");
+        assert_ne!(key.plaintext, other.plaintext);
+    }
+
+    #[test]
+    fn malformed_keys_have_no_prefix() {
+        for key in [
+            "",
+            "qb_",
+            "sk_live_abc",
+            "qb_0123456789ab",
+            "qb_0123456789ab_short",
+            "qb_0123456789zz_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        ] {
+            assert_eq!(prefix_of(key), None, "{key}");
+        }
+    }
+}

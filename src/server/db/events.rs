@@ -1,0 +1,90 @@
+//! SQL for the raw usage-event log.
+
+use std::collections::HashSet;
+
+use sqlx::{Any, AnyConnection};
+
+use crate::domain::quantity::Quantity;
+
+/// Rows per insert statement: 10 parameters each stays far below both engines' limits.
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// One event to store.
+#[derive(Clone, Debug)]
+pub struct NewEvent<'a> {
+    pub event_id: &'a str,
+    pub metric_id: i64,
+    pub quantity: Quantity,
+    /// Unix seconds.
+    pub occurred_at: i64,
+    pub account: Option<&'a str>,
+    pub domain_id: Option<&'a str>,
+    pub channel: Option<&'a str>,
+    pub properties: Option<&'a str>,
+}
+
+/// Stores the events whose ids the organization does not have yet and returns exactly those
+/// ids; the others are left untouched. Run it inside the batch's transaction.
+pub async fn insert_new(
+    connection: &mut AnyConnection,
+    organization_id: i64,
+    events: &[NewEvent<'_>],
+    received_at: i64,
+) -> Result<HashSet<String>, sqlx::Error> {
+    let mut inserted = HashSet::with_capacity(events.len());
+    for chunk in events.chunks(ROWS_PER_STATEMENT) {
+        let rows = (0..chunk.len())
+            .map(|row| {
+                let first = row * 10;
+                let placeholders: Vec<String> =
+                    (first + 1..=first + 10).map(|n| format!("${n}")).collect();
+                format!("({})", placeholders.join(", "))
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "insert into usage_events
+                 (organization_id, event_id, metric_id, quantity_micros, occurred_at,
+                  received_at, account, domain_id, channel, properties)
+             values {rows}
+             on conflict (organization_id, event_id) do nothing
+             returning event_id"
+        );
+        let mut query = sqlx::query_scalar::<Any, String>(&sql);
+        for event in chunk {
+            query = query
+                .bind(organization_id)
+                .bind(event.event_id)
+                .bind(event.metric_id)
+                .bind(event.quantity.micros())
+                .bind(event.occurred_at)
+                .bind(received_at)
+                .bind(event.account)
+                .bind(event.domain_id)
+                .bind(event.channel)
+                .bind(event.properties);
+        }
+        inserted.extend(query.fetch_all(&mut *connection).await?);
+    }
+    Ok(inserted)
+}
+
+/// Sum of the organization's stored event quantities for a metric in `[from, to)`, in
+/// micro-units: the brute-force answer the rollups must agree with.
+pub async fn sum_between(
+    connection: &mut AnyConnection,
+    organization_id: i64,
+    metric_id: i64,
+    (from, to): (i64, i64),
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "select cast(coalesce(sum(quantity_micros), 0) as bigint) from usage_events
+         where organization_id = $1 and metric_id = $2 and occurred_at >= $3 and occurred_at < $4",
+    )
+    .bind(organization_id)
+    .bind(metric_id)
+    .bind(from)
+    .bind(to)
+    .fetch_one(connection)
+    .await
+}
