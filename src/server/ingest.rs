@@ -106,7 +106,7 @@ pub async fn ingest(
         return Ok(report);
     }
 
-    let rows: Vec<NewEvent<'_>> = drafts
+    let mut rows: Vec<NewEvent<'_>> = drafts
         .iter()
         .map(|(draft, metric_id, _)| NewEvent {
             event_id: &draft.id,
@@ -119,6 +119,10 @@ pub async fn ingest(
             properties: draft.properties.as_deref(),
         })
         .collect();
+    // Every transaction takes its unique-index locks in id order (and its period rows in
+    // key order, below), so batches that share ids wait for each other on Postgres instead
+    // of deadlocking.
+    rows.sort_unstable_by(|a, b| a.event_id.cmp(b.event_id));
     let received_at = db::unix_seconds(now);
     // The first statement writes, so SQLite takes its write lock at once (waiting on the
     // busy timeout) instead of failing to upgrade a read transaction.

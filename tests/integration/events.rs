@@ -124,16 +124,20 @@ async fn a_batch_sent_twice_is_counted_once(app: TestApp) {
 async fn the_same_batch_raced_by_8_clients_is_counted_once(app: TestApp) {
     let (org, key) = demo_with_key(&app, Role::Admin).await;
     let before = used_now(&app, org, "bandwidth").await;
-    let batch = json!({"events": (0..200)
-        .map(|i| json!({"id": format!("race-{i}"), "metric": "bandwidth", "quantity": "0.5"}))
-        .collect::<Vec<_>>()});
-
-    let clients = (0..8).map(|_| {
+    // Every client sends the same 1 000 ids, each in its own rotation, so their transactions
+    // meet the shared ids in different orders.
+    let batch_for = |client: usize| {
+        json!({"events": (0..1000)
+            .map(|i| (i + client * 125) % 1000)
+            .map(|i| json!({"id": format!("race-{i}"), "metric": "bandwidth", "quantity": "0.5"}))
+            .collect::<Vec<_>>()})
+    };
+    let clients = (0..8).map(|n| {
         let (client, url, key, batch) = (
             app.client.clone(),
             app.url("/api/v1/events"),
             key.clone(),
-            batch.clone(),
+            batch_for(n),
         );
         tokio::spawn(async move {
             let response = client
@@ -155,10 +159,10 @@ async fn the_same_batch_raced_by_8_clients_is_counted_once(app: TestApp) {
         duplicates += report["duplicates"].as_u64().expect("duplicates");
     }
 
-    assert_eq!(accepted, 200);
-    assert_eq!(duplicates, 7 * 200);
-    assert_eq!(used_now(&app, org, "bandwidth").await, before + dec("100"));
-    assert_eq!(stored_events(&app).await, 200);
+    assert_eq!(accepted, 1000);
+    assert_eq!(duplicates, 7 * 1000);
+    assert_eq!(used_now(&app, org, "bandwidth").await, before + dec("500"));
+    assert_eq!(stored_events(&app).await, 1000);
 }
 
 async fn refused_events_are_reported_with_their_index_and_stored_nowhere(app: TestApp) {

@@ -225,16 +225,17 @@ where
 }
 
 /// Declares `#[tokio::test]`s named `<test>::sqlite` and `<test>::postgres` that run the
-/// async fn `test(app: TestApp)` on each backend.
+/// async fn `test(app: TestApp)` on each backend, on a multi-threaded runtime like the
+/// server's, so concurrent requests really overlap.
 #[macro_export]
 macro_rules! on_both_backends {
     ($($test:ident),+ $(,)?) => {$(
         mod $test {
-            #[tokio::test]
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn sqlite() {
                 $crate::helpers::on_backend($crate::helpers::Backend::Sqlite, super::$test).await;
             }
-            #[tokio::test]
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn postgres() {
                 $crate::helpers::on_backend($crate::helpers::Backend::Postgres, super::$test).await;
             }
