@@ -1,6 +1,6 @@
 //! Storage: one connection pool for SQLite or PostgreSQL, the same SQL for both.
 //!
-//! Queries go through sqlx's `Any` driver with `$1` placeholders, which both backends accept.
+//! Queries go through sqlx's `Any` driver with numbered `$1` parameters, which both backends accept.
 //! Portable column types only: `bigint` ids, quantities in micro-units and unix-second
 //! timestamps; `text` for the rest. Each backend has its own migrations folder.
 

@@ -36,9 +36,9 @@ pub async fn insert_new(
         let rows = (0..chunk.len())
             .map(|row| {
                 let first = row * 10;
-                let placeholders: Vec<String> =
+                let parameters: Vec<String> =
                     (first + 1..=first + 10).map(|n| format!("${n}")).collect();
-                format!("({})", placeholders.join(", "))
+                format!("({})", parameters.join(", "))
             })
             .collect::<Vec<_>>()
             .join(", ");
