@@ -1,7 +1,10 @@
-//! Pure product rules: quantities, billing periods and usage levels. No I/O, no web or SQL names.
+//! Pure product rules: quantities, billing periods, usage levels, pricing and projections.
+//! No I/O, no web or SQL names.
 
 pub mod aggregation;
 pub mod event;
 pub mod period;
+pub mod pricing;
+pub mod projection;
 pub mod quantity;
 pub mod usage_level;

@@ -11,8 +11,9 @@ mod cli {
         config::{redact_database_url, Config},
         db::{self, organizations},
         demo::{self, DemoOutcome},
-        startup, telemetry,
+        purge, startup, telemetry,
         telemetry::LogFormat,
+        users::{self, UserRole},
     };
 
     /// Self-hostable usage metering and license-limit dashboard.
@@ -41,14 +42,38 @@ mod cli {
         Serve,
         /// Apply pending database migrations and exit.
         Migrate,
-        /// Load the demo dataset if the database holds no organization yet.
+        /// Load the demo organizations, licenses and usage; running it again changes nothing.
         Demo,
+        /// Delete raw usage events older than `retention-months`; daily totals are kept.
+        Purge,
         /// Print the effective configuration (passwords redacted) and exit.
         Config,
         /// Create, list or revoke API keys.
         Keys {
             #[command(subcommand)]
             action: KeysCommand,
+        },
+        /// Create dashboard users.
+        Users {
+            #[command(subcommand)]
+            action: UsersCommand,
+        },
+    }
+
+    #[derive(Debug, Subcommand)]
+    enum UsersCommand {
+        /// Create a user who signs in with an email and password.
+        Create {
+            #[arg(long)]
+            email: String,
+            /// At least 8 characters; stored only as an argon2id hash.
+            #[arg(long, env = "QUOTABOARD_USER_PASSWORD", hide_env_values = true)]
+            password: String,
+            /// Slug of the user's organization; required except for platform-admin.
+            #[arg(long)]
+            org: Option<String>,
+            #[arg(long, value_enum)]
+            role: UserRole,
         },
     }
 
@@ -101,6 +126,8 @@ mod cli {
                 Ok(())
             }
             Command::Keys { action } => manage_keys(&config, action).await,
+            Command::Users { action } => manage_users(&config, action).await,
+            Command::Purge => purge_events(&config).await,
         };
         match result {
             Ok(()) => ExitCode::SUCCESS,
@@ -137,9 +164,11 @@ mod cli {
             .await
             .map_err(|e| e.to_string())?;
         match outcome {
-            DemoOutcome::Loaded => tracing::info!("demo dataset loaded"),
-            DemoOutcome::SkippedNotEmpty => {
-                tracing::info!("database already holds data; demo dataset not loaded")
+            DemoOutcome::Loaded(slugs) => {
+                tracing::info!(organizations = slugs.join(", "), "demo dataset loaded")
+            }
+            DemoOutcome::AlreadyLoaded => {
+                tracing::info!("demo dataset already loaded; nothing changed")
             }
         }
         db.close().await;
@@ -216,6 +245,40 @@ mod cli {
         result
     }
 
+    async fn manage_users(config: &Config, action: UsersCommand) -> Result<(), String> {
+        let db = startup::open_database(config)
+            .await
+            .map_err(|e| e.to_string())?;
+        let now = db::unix_seconds(chrono::Utc::now());
+        let result = match action {
+            UsersCommand::Create {
+                email,
+                password,
+                org,
+                role,
+            } => users::create(&db, &email, &password, org.as_deref(), role, now)
+                .await
+                .map(|id| println!("Created {} user {id} ({email}).", role.as_str())),
+        };
+        db.close().await;
+        result
+    }
+
+    async fn purge_events(config: &Config) -> Result<(), String> {
+        let db = startup::open_database(config)
+            .await
+            .map_err(|e| e.to_string())?;
+        let months = config.settings.retention_months;
+        let result = purge::purge(&db, chrono::Utc::now(), months)
+            .await
+            .map(|purged| {
+                println!("Purged {purged} raw events older than {months} months.");
+            })
+            .map_err(|e| e.to_string());
+        db.close().await;
+        result
+    }
+
     fn print_config(config: &Config) {
         let settings = &config.settings;
         let source = config.source.as_ref().map_or_else(
@@ -246,6 +309,11 @@ mod cli {
             settings.session.absolute_timeout_hours
         );
         println!("backdating-days = {}", settings.backdating_days);
+        println!("retention-months = {}", settings.retention_months);
+        println!(
+            "dashboard-organization = {:?}",
+            settings.dashboard_organization.as_deref().unwrap_or("")
+        );
     }
 }
 

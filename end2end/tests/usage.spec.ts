@@ -16,7 +16,7 @@ async function waitForHydration(page: Page): Promise<void> {
   await expect(page.getByRole('button', { name: 'API Calls' })).toBeEnabled();
 }
 
-// Demo dataset: name → [aria-valuenow, band, fill colour of the band in style/main.css].
+// Demo dataset (Acme Cloud on the Pro plan): name → [aria-valuenow, band, fill colour of the band in style/main.css].
 const bars: [string, string, string, string][] = [
   ['API Calls', '45.23', 'green', 'rgb(26, 127, 55)'],
   ['Storage', '82.5', 'yellow', 'rgb(154, 103, 0)'],
@@ -24,6 +24,11 @@ const bars: [string, string, string, string][] = [
   ['Bandwidth', '96.24', 'red', 'rgb(207, 34, 46)'],
   ['Emails', '100', 'red', 'rgb(207, 34, 46)'],
   ['Webhook Events', '0', 'green', 'rgb(26, 127, 55)'],
+  ['SMS', '24', 'green', 'rgb(26, 127, 55)'],
+  ['WhatsApp', '62', 'green', 'rgb(26, 127, 55)'],
+  ['E-mail', '40', 'green', 'rgb(26, 127, 55)'],
+  ['Sage', '75', 'green', 'rgb(26, 127, 55)'],
+  ['Webhooks', '40', 'green', 'rgb(26, 127, 55)'],
 ];
 
 test('the server-rendered HTML already holds every bar', async ({ request }) => {
@@ -49,7 +54,7 @@ test('each bar is a named progressbar coloured by its band', async ({ page }) =>
   await page.goto('/usage');
 
   for (const [name, value, band, colour] of bars) {
-    const bar = page.getByRole('progressbar', { name });
+    const bar = page.getByRole('progressbar', { name, exact: true });
     await expect(bar).toHaveAttribute('aria-valuenow', value);
     await expect(bar).toHaveAttribute('aria-valuemin', '0');
     await expect(bar).toHaveAttribute('aria-valuemax', '100');
@@ -74,14 +79,14 @@ test('the metric filter hides and shows bars without reloading the page', async 
 
   await toggle.click();
 
-  await expect(page.getByRole('progressbar', { name: 'Bandwidth' })).toBeHidden();
+  await expect(page.getByRole('progressbar', { name: 'Bandwidth', exact: true })).toBeHidden();
   await expect(page.getByRole('progressbar')).toHaveCount(bars.length - 1);
   await expect(toggle).toHaveAttribute('aria-pressed', 'false');
   await expect(page.getByText(`Showing ${bars.length - 1} of ${bars.length} metrics`)).toBeVisible();
 
   await toggle.click();
 
-  await expect(page.getByRole('progressbar', { name: 'Bandwidth' })).toBeVisible();
+  await expect(page.getByRole('progressbar', { name: 'Bandwidth', exact: true })).toBeVisible();
   await expect(page.getByRole('progressbar')).toHaveCount(bars.length);
   expect(await page.evaluate(() => (window as unknown as { marker: string }).marker)).toBe(
     'same page',

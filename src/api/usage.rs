@@ -3,22 +3,49 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use rust_decimal::Decimal;
+
 use crate::domain::{
     period::BillingPeriod,
+    pricing::Totals,
     quantity::Quantity,
     usage_level::{Allowance, Thresholds, UsageLevel},
 };
 use crate::error::AppError;
 
-/// One organisation's usage of every metric its plan covers, in one billing period.
+/// One organisation's usage of every metric its plan covers, in one billing period, with
+/// what it is expected to cost and where it is heading.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct UsageSummary {
     /// Display name of the organisation.
     pub organization: String,
+    /// The license in force; `None` when the organisation has none and there is no default.
+    pub plan: Option<PlanSummary>,
     pub period: BillingPeriod,
     pub thresholds: Thresholds,
-    /// In the plan's display order.
+    /// The plan's resources in its display order, then any other metric used this period.
     pub metrics: Vec<MetricUsage>,
+    /// Base price plus overage so far, with discount and tax.
+    pub estimated_cost: EstimatedCost,
+}
+
+/// The license an organisation is on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanSummary {
+    pub name: String,
+    /// Price per period.
+    pub price: Decimal,
+    /// ISO 4217, upper case.
+    pub currency: String,
+}
+
+/// What a period costs, from its statement lines.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EstimatedCost {
+    #[serde(flatten)]
+    pub totals: Totals,
+    /// ISO 4217, upper case.
+    pub currency: String,
 }
 
 /// Usage of one metric against its allowance.
@@ -32,27 +59,32 @@ pub struct MetricUsage {
     pub unit: String,
     pub used: Quantity,
     pub allowance: Allowance,
+    /// A hard limit: usage past the allowance is refused by the entitlement check.
+    pub limited: bool,
     pub level: UsageLevel,
+    /// Usage expected by the period's end, and its level against the same allowance.
+    pub projected: Quantity,
+    pub projected_level: UsageLevel,
 }
 
 impl MetricUsage {
-    /// Rates `used` against `allowance` with the instance's thresholds.
+    /// Rates `used` and `projected` against `allowance` with the instance's thresholds.
     pub fn new(
-        code: String,
-        name: String,
-        unit: String,
-        used: Quantity,
-        allowance: Allowance,
+        (code, name, unit): (String, String, String),
+        (used, projected): (Quantity, Quantity),
+        (allowance, limited): (Allowance, bool),
         thresholds: &Thresholds,
     ) -> Self {
-        let level = UsageLevel::assess(used, allowance, thresholds);
         MetricUsage {
             code,
             name,
             unit,
             used,
             allowance,
-            level,
+            limited,
+            level: UsageLevel::assess(used, allowance, thresholds),
+            projected,
+            projected_level: UsageLevel::assess(projected, allowance, thresholds),
         }
     }
 }
@@ -64,14 +96,57 @@ impl MetricUsage {
 /// database does not answer.
 #[server]
 pub async fn get_usage_summary() -> Result<UsageSummary, AppError> {
-    use crate::server::{auth::Principal, server_fn, usage::usage_summary};
+    use crate::server::{auth::Principal, ledger::Ledger, server_fn};
 
     server_fn::respond(
         async {
             let state = server_fn::state()?;
             let principal = Principal::current(&state).await?;
-            usage_summary(&state, &principal, chrono::Utc::now()).await
+            let ledger = Ledger::load(&state, principal.organization_id).await?;
+            ledger.summary(&state, chrono::Utc::now()).await
         }
         .await,
     )
+}
+
+/// One month of an organisation's history: each metric's total and cost, and the month's
+/// whole statement total.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HistoryMonth {
+    /// `MM/YYYY` of the period's first day.
+    pub month: String,
+    pub period: BillingPeriod,
+    pub metrics: Vec<MetricMonth>,
+    /// Everything the period costs: plan, overage, discount and tax.
+    pub cost: Decimal,
+}
+
+/// One metric's total in one month and what its lines cost (overage after discount and tax).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MetricMonth {
+    pub code: String,
+    pub total: Quantity,
+    pub cost: Decimal,
+}
+
+/// One value of a breakdown (an account, a channel or a domain) with its total per metric.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BreakdownTotal {
+    pub value: String,
+    /// `(metric code, total)` in catalogue order; metrics without usage are left out.
+    pub totals: Vec<(String, Quantity)>,
+}
+
+/// Whether the organisation may use more of a metric now.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Entitlement {
+    pub metric: String,
+    /// False once a hard-limited resource is used up, or when the plan lacks the metric.
+    pub allowed: bool,
+    pub used: Quantity,
+    /// The included amount; `None` when unlimited.
+    pub limit: Option<Quantity>,
+    /// What is left of the limit; `None` when unlimited.
+    pub remaining: Option<Quantity>,
+    pub limited: bool,
 }

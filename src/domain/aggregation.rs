@@ -1,4 +1,5 @@
-//! How a metric's events become its period total: sum, count, max, latest (unique count later).
+//! How a metric's events become its totals: sum, count, max, latest and unique count, per
+//! day as stored and per span of days as shown.
 
 use std::str::FromStr;
 
@@ -19,7 +20,7 @@ pub enum Aggregation {
     Max,
     /// Quantity of the event with the latest timestamp (a gauge such as storage in use).
     Latest,
-    /// Number of distinct values; takes no events until a metric can name the property to count.
+    /// Number of distinct values of the field the metric names (seats by user id).
     UniqueCount,
 }
 
@@ -35,22 +36,46 @@ impl Aggregation {
         }
     }
 
-    /// What one event of `quantity` at `at` contributes, or `None` when this aggregation
-    /// cannot take events.
-    pub fn delta(self, quantity: Quantity, at: DateTime<Utc>) -> Option<PeriodDelta> {
+    /// What one event of `quantity` at `at` contributes to its day's total. For
+    /// `UniqueCount` that is one more distinct value, and only when the value is new to the
+    /// day: the caller checks that.
+    pub fn delta(self, quantity: Quantity, at: DateTime<Utc>) -> PeriodDelta {
         match self {
-            Aggregation::Sum => Some(PeriodDelta::Add(quantity)),
-            Aggregation::Count => Quantity::parse(rust_decimal::Decimal::ONE)
-                .ok()
-                .map(PeriodDelta::Add),
-            Aggregation::Max => Some(PeriodDelta::AtLeast(quantity)),
-            Aggregation::Latest => Some(PeriodDelta::Latest {
+            Aggregation::Sum => PeriodDelta::Add(quantity),
+            Aggregation::Count | Aggregation::UniqueCount => PeriodDelta::Add(Quantity::ONE),
+            Aggregation::Max => PeriodDelta::AtLeast(quantity),
+            Aggregation::Latest => PeriodDelta::Latest {
                 value: quantity,
                 at,
-            }),
+            },
+        }
+    }
+
+    /// The total over a span of days from the days' stored totals. `None` for
+    /// `UniqueCount`, whose total is the number of values distinct across the whole span and
+    /// so cannot be added up from days; and when a sum passes the 64-bit limit.
+    pub fn combine(self, days: impl IntoIterator<Item = DayTotal>) -> Option<Quantity> {
+        let mut days = days.into_iter();
+        match self {
+            Aggregation::Sum | Aggregation::Count => {
+                days.try_fold(Quantity::ZERO, |total, day| total.checked_add(day.used))
+            }
+            Aggregation::Max => Some(days.map(|day| day.used).max().unwrap_or(Quantity::ZERO)),
+            Aggregation::Latest => Some(
+                days.filter_map(|day| Some((day.latest_at?, day.used)))
+                    .max_by_key(|&(at, _)| at)
+                    .map_or(Quantity::ZERO, |(_, used)| used),
+            ),
             Aggregation::UniqueCount => None,
         }
     }
+}
+
+/// One stored day's total of a metric; `latest_at` is set for `latest` metrics only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DayTotal {
+    pub used: Quantity,
+    pub latest_at: Option<DateTime<Utc>>,
 }
 
 impl FromStr for Aggregation {
@@ -118,11 +143,7 @@ mod tests {
     fn fold(aggregation: Aggregation, events: &[(i64, &str)]) -> PeriodDelta {
         events
             .iter()
-            .map(|(units, time)| {
-                aggregation
-                    .delta(qty(*units), at(time))
-                    .expect("takes events")
-            })
+            .map(|(units, time)| aggregation.delta(qty(*units), at(time)))
             .reduce(|a, b| a.merge(b).expect("merge"))
             .expect("events")
     }
@@ -171,19 +192,94 @@ mod tests {
     }
 
     #[test]
-    fn unique_count_takes_no_events_yet_and_names_round_trip() {
+    fn names_round_trip_and_unique_count_counts_each_new_value_once() {
         assert_eq!(
-            Aggregation::UniqueCount.delta(qty(1), at("2026-11-01T00:00:00Z")),
-            None
+            Aggregation::UniqueCount.delta(qty(40), at("2026-11-01T00:00:00Z")),
+            PeriodDelta::Add(qty(1))
         );
-        for aggregation in [
-            Aggregation::Sum,
-            Aggregation::Count,
-            Aggregation::Max,
-            Aggregation::Latest,
-            Aggregation::UniqueCount,
-        ] {
+        for aggregation in ALL {
             assert_eq!(aggregation.as_str().parse::<Aggregation>(), Ok(aggregation));
+        }
+    }
+
+    #[test]
+    fn days_combine_into_a_span_total_by_each_rule() {
+        let days = [
+            DayTotal {
+                used: qty(3),
+                latest_at: Some(at("2026-11-02T10:00:00Z")),
+            },
+            DayTotal {
+                used: qty(8),
+                latest_at: Some(at("2026-11-01T10:00:00Z")),
+            },
+            DayTotal {
+                used: qty(1),
+                latest_at: Some(at("2026-11-03T10:00:00Z")),
+            },
+        ];
+        assert_eq!(Aggregation::Sum.combine(days), Some(qty(12)));
+        assert_eq!(Aggregation::Count.combine(days), Some(qty(12)));
+        assert_eq!(Aggregation::Max.combine(days), Some(qty(8)));
+        assert_eq!(Aggregation::Latest.combine(days), Some(qty(1)));
+        assert_eq!(Aggregation::UniqueCount.combine(days), None);
+        assert_eq!(Aggregation::Max.combine([]), Some(Quantity::ZERO));
+        assert_eq!(Aggregation::Latest.combine([]), Some(Quantity::ZERO));
+    }
+
+    const ALL: [Aggregation; 5] = [
+        Aggregation::Sum,
+        Aggregation::Count,
+        Aggregation::Max,
+        Aggregation::Latest,
+        Aggregation::UniqueCount,
+    ];
+
+    fn stored(delta: PeriodDelta) -> DayTotal {
+        match delta {
+            PeriodDelta::Add(used) | PeriodDelta::AtLeast(used) => DayTotal {
+                used,
+                latest_at: None,
+            },
+            PeriodDelta::Latest { value, at } => DayTotal {
+                used: value,
+                latest_at: Some(at),
+            },
+        }
+    }
+
+    proptest::proptest! {
+        // Rolling events up by day in any number of batches, then combining the days, gives
+        // the total of folding every event at once: what the rollups promise.
+        #[test]
+        fn rolling_up_by_batch_and_day_equals_folding_all_events(
+            events in proptest::collection::vec((0_i64..1_000_000_000, 0_i64..2_592_000), 1..60),
+            batch_size in 1_usize..10,
+            rule in 0_usize..4,
+        ) {
+            let aggregation = ALL[rule];
+            let event = |&(micros, second): &(i64, i64)| {
+                aggregation.delta(
+                    Quantity::from_micros(micros).expect("quantity"),
+                    DateTime::from_timestamp(1_793_491_200 + second, 0).expect("instant"),
+                )
+            };
+            let day_of = |second: i64| second / 86_400;
+            let mut days: std::collections::BTreeMap<i64, PeriodDelta> = Default::default();
+            for batch in events.chunks(batch_size) {
+                for e in batch {
+                    let delta = event(e);
+                    let merged = match days.remove(&day_of(e.1)) {
+                        Some(stored) => stored.merge(delta).expect("merge"),
+                        None => delta,
+                    };
+                    days.insert(day_of(e.1), merged);
+                }
+            }
+            let everything = events.iter().map(event).reduce(|a, b| a.merge(b).expect("merge"));
+            let expected = everything.map(|delta| stored(delta).used);
+            let combined = aggregation.combine(days.into_values().map(stored));
+            proptest::prop_assert_eq!(combined, expected);
         }
     }
 }

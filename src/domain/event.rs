@@ -57,6 +57,29 @@ pub struct EventWindow {
 pub type RejectReason = String;
 
 impl EventDraft {
+    /// The value of a field a unique-count metric may count: `account`, `channel`,
+    /// `domainId` or `properties.<name>` (a string, or a number or boolean as its JSON
+    /// text). `None` when the event has no such value.
+    pub fn field(&self, name: &str) -> Option<String> {
+        match name {
+            "account" => self.account.clone(),
+            "channel" => self.channel.clone(),
+            "domainId" => self.domain_id.clone(),
+            _ => {
+                let property = name.strip_prefix("properties.")?;
+                let properties: serde_json::Map<String, serde_json::Value> =
+                    serde_json::from_str(self.properties.as_deref()?).ok()?;
+                match properties.get(property)? {
+                    serde_json::Value::String(text) => Some(text.clone()),
+                    value @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_)) => {
+                        Some(value.to_string())
+                    }
+                    _ => None,
+                }
+            }
+        }
+    }
+
     /// Checks one raw event against every storage-free rule. `quantity` defaults to 1 and
     /// `timestamp` to `window.now`. On refusal, returns the id if one could be read.
     pub fn parse(
@@ -290,5 +313,22 @@ mod tests {
             r#"{{"id":"e","metric":"m","properties":{{"k":"{big}"}}}}"#
         ))
         .contains("properties must be at most"));
+    }
+
+    #[test]
+    fn a_unique_count_reads_the_field_it_names() {
+        let raw = RawValue::from_string(
+            r#"{"id":"e","metric":"seats","account":"a@x","properties":{"user":"u1","n":7,"o":{}}}"#
+                .to_string(),
+        )
+        .expect("raw");
+        let event = EventDraft::parse(&raw, &window()).expect("valid");
+        assert_eq!(event.field("account").as_deref(), Some("a@x"));
+        assert_eq!(event.field("properties.user").as_deref(), Some("u1"));
+        assert_eq!(event.field("properties.n").as_deref(), Some("7"));
+        assert_eq!(event.field("properties.o"), None);
+        assert_eq!(event.field("properties.missing"), None);
+        assert_eq!(event.field("channel"), None);
+        assert_eq!(event.field("user"), None);
     }
 }

@@ -26,6 +26,8 @@ pub enum QuantityError {
 
 impl Quantity {
     pub const ZERO: Quantity = Quantity(0);
+    pub const ONE: Quantity = Quantity(1_000_000);
+    pub const MAX: Quantity = Quantity(i64::MAX);
 
     /// Parses a decimal amount; rejects negatives, more than [`SCALE`] decimals and overflow.
     pub fn parse(value: Decimal) -> Result<Self, QuantityError> {
@@ -55,6 +57,32 @@ impl Quantity {
     /// The stored representation: whole millionths of the unit.
     pub fn micros(self) -> i64 {
         self.0
+    }
+
+    /// `self + other`, or `None` past the 64-bit limit.
+    pub fn checked_add(self, other: Quantity) -> Option<Quantity> {
+        self.0.checked_add(other.0).map(Quantity)
+    }
+
+    /// `self - other`, or zero when `other` is larger.
+    pub fn saturating_sub(self, other: Quantity) -> Quantity {
+        Quantity(self.0.saturating_sub(other.0).max(0))
+    }
+
+    /// The nearest quantity to a non-negative decimal, rounding half away from zero at the
+    /// sixth decimal and capping at [`Quantity::MAX`]; negative values give zero.
+    pub fn saturating_from_decimal(value: Decimal) -> Quantity {
+        if value <= Decimal::ZERO {
+            return Quantity::ZERO;
+        }
+        value
+            .checked_mul(Decimal::from(1_000_000_i64))
+            .map(|micros| {
+                micros
+                    .round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+            })
+            .and_then(|micros| i64::try_from(micros).ok())
+            .map_or(Quantity::MAX, Quantity)
     }
 
     /// The exact decimal value, without trailing zeros.

@@ -137,8 +137,7 @@ impl UsageLevel {
             }
             Allowance::Included(included) => included,
         };
-        let overage = Quantity::from_micros(used.micros().saturating_sub(included.micros()))
-            .unwrap_or(Quantity::ZERO);
+        let overage = used.saturating_sub(included);
         if included == Quantity::ZERO {
             let band = if used == Quantity::ZERO {
                 Band::Green

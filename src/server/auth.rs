@@ -1,9 +1,10 @@
 //! Who is asking: the principal every query is scoped by.
 //!
 //! REST clients present an API key (`Authorization: Bearer KEY` or `x-api-key: KEY`).
-//! Browser sign-in does not exist yet, so an instance serves exactly one organization's
-//! dashboard: with one organization stored, every visitor views it; with none there is
-//! nothing to show (404); with several a visitor must say which, which needs sign-in (401).
+//! Browser sign-in does not exist yet, so an instance serves one organization's dashboard:
+//! the one named by the `dashboard-organization` setting, or else the only one stored. With
+//! none there is nothing to show (404); with several and no setting, a visitor must say
+//! which, which needs sign-in (401).
 
 use std::str::FromStr;
 
@@ -118,8 +119,17 @@ pub struct Principal {
 impl Principal {
     /// Resolves the principal of the current request.
     ///
-    /// Errors: `NotFound` when no organization exists, `Unauthorized` when there are several.
+    /// Errors: `NotFound` when no organization exists (or the configured one does not),
+    /// `Unauthorized` when there are several and none is configured.
     pub async fn current(state: &AppState) -> Result<Principal, AppError> {
+        if let Some(slug) = &state.settings.dashboard_organization {
+            let organization = organizations::find_by_slug(state.db.pool(), slug).await?;
+            if let Some(organization) = organization {
+                return Ok(Principal {
+                    organization_id: organization.id,
+                });
+            }
+        }
         let ids = organizations::first_ids(state.db.pool(), 2).await?;
         match ids.as_slice() {
             [] => Err(AppError::NotFound("Organization".into())),

@@ -53,6 +53,11 @@ pub struct Settings {
     pub session: SessionSettings,
     /// Events may be this many days old at most (1–366).
     pub backdating_days: u32,
+    /// `quotaboard purge` removes raw events older than this many months (at least 13).
+    pub retention_months: u32,
+    /// Until sign-in exists, the organization (slug) whose dashboard visitors see when the
+    /// instance holds several; `None`: only a single-organization instance shows one.
+    pub dashboard_organization: Option<String>,
 }
 
 impl fmt::Debug for Settings {
@@ -64,6 +69,8 @@ impl fmt::Debug for Settings {
             .field("default_time_zone", &self.default_time_zone)
             .field("session", &self.session)
             .field("backdating_days", &self.backdating_days)
+            .field("retention_months", &self.retention_months)
+            .field("dashboard_organization", &self.dashboard_organization)
             .finish()
     }
 }
@@ -92,6 +99,8 @@ struct RawSettings {
     session_idle_timeout_minutes: u32,
     session_absolute_timeout_hours: u32,
     backdating_days: u32,
+    retention_months: u32,
+    dashboard_organization: String,
 }
 
 /// Why the configuration could not be loaded; the message names the key at fault.
@@ -240,6 +249,8 @@ fn parse_settings(
         .and_then(|b| b.set_default("session-idle-timeout-minutes", 60))
         .and_then(|b| b.set_default("session-absolute-timeout-hours", 12))
         .and_then(|b| b.set_default("backdating-days", 35))
+        .and_then(|b| b.set_default("retention-months", 13))
+        .and_then(|b| b.set_default("dashboard-organization", ""))
         .map_err(invalid)?
         .add_source(File::from_str(&table_text, FileFormat::Toml))
         .add_source(
@@ -289,8 +300,18 @@ impl RawSettings {
                 self.backdating_days
             ));
         }
+        if !(13..=1200).contains(&self.retention_months) {
+            return Err(format!(
+                "retention-months must be between 13 and 1200 (got {})",
+                self.retention_months
+            ));
+        }
+        let dashboard_organization =
+            Some(self.dashboard_organization.trim().to_string()).filter(|slug| !slug.is_empty());
         Ok(Settings {
             backdating_days: self.backdating_days,
+            retention_months: self.retention_months,
+            dashboard_organization,
             database_url: resolve_database_url(&self.database_url, base)?,
             thresholds,
             default_currency: currency,

@@ -5,9 +5,12 @@
 //! timestamps; `text` for the rest. Each backend has its own migrations folder.
 
 pub mod api_keys;
+pub mod domains;
 pub mod events;
+pub mod licenses;
 pub mod organizations;
 pub mod usage;
+pub mod users;
 
 use std::{path::Path, str::FromStr, time::Duration};
 

@@ -1,8 +1,8 @@
 //! Ingestion: a batch of usage events in, one transaction that stores the new ones and
-//! updates their period totals, and a report of what happened to each event.
+//! updates their daily rollups, and a report of what happened to each event.
 
 use std::{
-    collections::{BTreeMap, HashMap, HashSet},
+    collections::{BTreeMap, BTreeSet, HashMap, HashSet},
     str::FromStr,
 };
 
@@ -15,13 +15,19 @@ use crate::{
     domain::{
         aggregation::{Aggregation, PeriodDelta},
         event::{EventDraft, EventWindow},
-        period::BillingPeriod,
+        period::day_start,
+        quantity::Quantity,
     },
     error::AppError,
 };
 
 use super::{
-    db::{self, events::NewEvent, organizations},
+    db::{
+        self,
+        events::NewEvent,
+        organizations,
+        usage::{Dimension, DistinctValue, RollupKey},
+    },
     state::AppState,
 };
 
@@ -47,8 +53,9 @@ pub struct RejectedEvent {
     pub reason: String,
 }
 
-/// Validates `events` for the organization, stores the new ones and updates their period
-/// totals in one transaction (all or nothing), and reports on each event.
+/// Validates `events` for the organization, stores the new ones and updates their rollups
+/// (per day; per account, channel and domain; distinct values) in one transaction, all or
+/// nothing, and reports on each event.
 pub async fn ingest(
     state: &AppState,
     organization_id: i64,
@@ -61,10 +68,20 @@ pub async fn ingest(
         .ok_or_else(|| AppError::NotFound("Organization".into()))?;
     let time_zone =
         Tz::from_str(&organization.time_zone).unwrap_or(state.settings.default_time_zone);
-    let catalogue: HashMap<String, (i64, Aggregation)> = db::usage::catalogue(pool)
+    let catalogue: HashMap<String, CatalogueEntry> = db::usage::catalogue(pool)
         .await?
         .into_iter()
-        .filter_map(|m| Some((m.code, (m.id, Aggregation::from_str(&m.aggregation).ok()?))))
+        .filter_map(|m| {
+            let aggregation = Aggregation::from_str(&m.aggregation).ok()?;
+            Some((
+                m.code,
+                CatalogueEntry {
+                    metric_id: m.id,
+                    aggregation,
+                    distinct_by: m.distinct_by,
+                },
+            ))
+        })
         .collect();
     let window = EventWindow {
         now,
@@ -87,20 +104,42 @@ pub async fn ingest(
             id: Some(draft.id.clone()),
             reason,
         };
-        match catalogue.get(&draft.metric) {
-            None => report
+        let Some(entry) = catalogue.get(&draft.metric) else {
+            report
                 .rejected
-                .push(reject(format!("unknown metric {:?}", draft.metric))),
-            Some((_, aggregation)) if aggregation.delta(draft.quantity, now).is_none() => {
+                .push(reject(format!("unknown metric {:?}", draft.metric)));
+            continue;
+        };
+        let distinct = match (entry.aggregation, entry.distinct_by.as_deref()) {
+            (Aggregation::UniqueCount, Some(field)) => match draft.field(field) {
+                Some(value) => Some(value),
+                None => {
+                    report.rejected.push(reject(format!(
+                        "metric {:?} counts distinct values of {field:?}, which this event lacks",
+                        draft.metric
+                    )));
+                    continue;
+                }
+            },
+            (Aggregation::UniqueCount, None) => {
                 report.rejected.push(reject(format!(
-                    "metric {:?} is aggregated by {} and cannot take events yet",
-                    draft.metric,
-                    aggregation.as_str()
-                )))
+                    "metric {:?} is a unique count with no field to count",
+                    draft.metric
+                )));
+                continue;
             }
-            Some(_) if !seen.insert(draft.id.clone()) => report.duplicates += 1,
-            Some(&(metric_id, aggregation)) => drafts.push((draft, metric_id, aggregation)),
+            _ => None,
+        };
+        if !seen.insert(draft.id.clone()) {
+            report.duplicates += 1;
+            continue;
         }
+        drafts.push(Accepted {
+            draft,
+            metric_id: entry.metric_id,
+            aggregation: entry.aggregation,
+            distinct,
+        });
     }
     if drafts.is_empty() {
         return Ok(report);
@@ -108,18 +147,21 @@ pub async fn ingest(
 
     let mut rows: Vec<NewEvent<'_>> = drafts
         .iter()
-        .map(|(draft, metric_id, _)| NewEvent {
-            event_id: &draft.id,
-            metric_id: *metric_id,
-            quantity: draft.quantity,
-            occurred_at: db::unix_seconds(draft.occurred_at),
-            account: draft.account.as_deref(),
-            domain_id: draft.domain_id.as_deref(),
-            channel: draft.channel.as_deref(),
-            properties: draft.properties.as_deref(),
+        .map(|accepted| {
+            let draft = &accepted.draft;
+            NewEvent {
+                event_id: &draft.id,
+                metric_id: accepted.metric_id,
+                quantity: draft.quantity,
+                occurred_at: db::unix_seconds(draft.occurred_at),
+                account: draft.account.as_deref(),
+                domain_id: draft.domain_id.as_deref(),
+                channel: draft.channel.as_deref(),
+                properties: draft.properties.as_deref(),
+            }
         })
         .collect();
-    // Every transaction takes its unique-index locks in id order (and its period rows in
+    // Every transaction takes its unique-index locks in id order (and its rollup rows in
     // key order, below), so batches that share ids wait for each other on Postgres instead
     // of deadlocking.
     rows.sort_unstable_by(|a, b| a.event_id.cmp(b.event_id));
@@ -130,42 +172,91 @@ pub async fn ingest(
     let inserted = db::events::insert_new(&mut tx, organization.id, &rows, received_at).await?;
     report.accepted = inserted.len();
     report.duplicates += drafts.len() - inserted.len();
+    let stored: Vec<&Accepted> = drafts
+        .iter()
+        .filter(|accepted| inserted.contains(&accepted.draft.id))
+        .collect();
 
-    let mut deltas: BTreeMap<(i64, i64, i64), PeriodDelta> = BTreeMap::new();
-    for (draft, metric_id, aggregation) in
-        drafts.iter().filter(|(d, _, _)| inserted.contains(&d.id))
-    {
-        let period = BillingPeriod::calendar_month_containing(draft.occurred_at, time_zone);
-        let key = (
-            *metric_id,
-            db::unix_seconds(period.start),
-            db::unix_seconds(period.end),
-        );
-        let Some(delta) = aggregation.delta(draft.quantity, draft.occurred_at) else {
+    let mut deltas = Rollups::default();
+    let mut distinct_values = BTreeSet::new();
+    for accepted in &stored {
+        let draft = &accepted.draft;
+        let day_start = db::unix_seconds(day_start(draft.occurred_at, time_zone));
+        if let Some(value) = &accepted.distinct {
+            distinct_values.insert(DistinctValue {
+                metric_id: accepted.metric_id,
+                day_start,
+                value: value.clone(),
+            });
             continue;
+        }
+        let delta = accepted
+            .aggregation
+            .delta(draft.quantity, draft.occurred_at);
+        let breakdowns = [
+            (Dimension::Account, &draft.account),
+            (Dimension::Channel, &draft.channel),
+            (Dimension::Domain, &draft.domain_id),
+        ];
+        let keys = std::iter::once(None).chain(
+            breakdowns
+                .into_iter()
+                .filter_map(|(dimension, value)| Some(Some((dimension, value.clone()?)))),
+        );
+        for breakdown in keys {
+            let key = RollupKey {
+                metric_id: accepted.metric_id,
+                day_start,
+                breakdown,
+            };
+            deltas.add(key, delta, &draft.metric)?;
+        }
+    }
+    let values: Vec<DistinctValue> = distinct_values.into_iter().collect();
+    for new in db::usage::insert_distinct_values(&mut tx, organization.id, &values).await? {
+        let key = RollupKey {
+            metric_id: new.metric_id,
+            day_start: new.day_start,
+            breakdown: None,
         };
-        let merged = match deltas.remove(&key) {
+        deltas.add(key, PeriodDelta::Add(Quantity::ONE), "unique count")?;
+    }
+    let deltas: Vec<(RollupKey, PeriodDelta)> = deltas.0.into_iter().collect();
+    db::usage::apply_deltas(&mut tx, organization.id, &deltas, received_at).await?;
+    tx.commit().await?;
+    Ok(report)
+}
+
+struct CatalogueEntry {
+    metric_id: i64,
+    aggregation: Aggregation,
+    distinct_by: Option<String>,
+}
+
+/// An event that passed every check and is new to the batch.
+struct Accepted {
+    draft: EventDraft,
+    metric_id: i64,
+    aggregation: Aggregation,
+    /// For unique-count metrics: the value counted.
+    distinct: Option<String>,
+}
+
+/// The batch's changes to the rollups, merged per row and sorted by key.
+#[derive(Default)]
+struct Rollups(BTreeMap<RollupKey, PeriodDelta>);
+
+impl Rollups {
+    fn add(&mut self, key: RollupKey, delta: PeriodDelta, metric: &str) -> Result<(), AppError> {
+        let merged = match self.0.remove(&key) {
             Some(previous) => previous.merge(delta).map_err(|_| {
                 AppError::BadRequest(format!(
-                    "the batch's total for metric {:?} is too large",
-                    draft.metric
+                    "the batch's total for metric {metric:?} is too large"
                 ))
             })?,
             None => delta,
         };
-        deltas.insert(key, merged);
+        self.0.insert(key, merged);
+        Ok(())
     }
-    for ((metric_id, start, end), delta) in deltas {
-        db::usage::apply_delta(
-            &mut *tx,
-            organization.id,
-            metric_id,
-            (start, end),
-            delta,
-            received_at,
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(report)
 }

@@ -176,3 +176,124 @@ fn keys_create_prints_the_key_last_and_list_and_revoke_find_it_by_prefix() {
         .expect("run quotaboard");
     assert!(!output.status.success(), "revoking twice must fail");
 }
+
+#[test]
+fn users_create_stores_an_argon2id_hash_and_checks_org_and_role() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("qb.db").display());
+    let attempt = |args: &[&str]| {
+        quotaboard()
+            .env("DATABASE_URL", &url)
+            .args(args)
+            .output()
+            .expect("run quotaboard")
+    };
+    assert!(attempt(&["demo"]).status.success());
+
+    let member = attempt(&[
+        "users",
+        "create",
+        "--email",
+        "Ana@Acme.example",
+        "--password",
+        "s3cret-pass",
+        "--org",
+        "acme",
+        "--role",
+        "member",
+    ]);
+    let operator = attempt(&[
+        "users",
+        "create",
+        "--email",
+        "ops@quotaboard.example",
+        "--password",
+        "s3cret-pass",
+        "--role",
+        "platform-admin",
+    ]);
+    let no_org = attempt(&[
+        "users",
+        "create",
+        "--email",
+        "x@acme.example",
+        "--password",
+        "s3cret-pass",
+        "--role",
+        "admin",
+    ]);
+    let taken = attempt(&[
+        "users",
+        "create",
+        "--email",
+        "ana@acme.example",
+        "--password",
+        "another-pass",
+        "--org",
+        "acme",
+        "--role",
+        "admin",
+    ]);
+    let short = attempt(&[
+        "users",
+        "create",
+        "--email",
+        "y@acme.example",
+        "--password",
+        "short",
+        "--org",
+        "acme",
+        "--role",
+        "admin",
+    ]);
+
+    assert!(
+        member.status.success(),
+        "{}",
+        String::from_utf8_lossy(&member.stderr)
+    );
+    assert!(
+        operator.status.success(),
+        "{}",
+        String::from_utf8_lossy(&operator.stderr)
+    );
+    for refused in [&no_org, &taken, &short] {
+        assert!(!refused.status.success());
+    }
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let stored: Vec<(String, String, String)> = runtime.block_on(async {
+        let db = quotaboard::server::db::Database::connect(&url)
+            .await
+            .expect("database");
+        sqlx::query_as("select email, role, password_hash from users order by id")
+            .fetch_all(db.pool())
+            .await
+            .expect("users")
+    });
+    assert_eq!(stored.len(), 2, "{stored:?}");
+    assert_eq!(
+        (stored[0].0.as_str(), stored[0].1.as_str()),
+        ("ana@acme.example", "member")
+    );
+    assert!(stored[0].2.starts_with("$argon2id$"), "{}", stored[0].2);
+    assert!(stored
+        .iter()
+        .all(|(_, _, hash)| !hash.contains("s3cret-pass")));
+    assert_eq!(stored[1].1, "platform-admin");
+}
+
+#[test]
+fn purge_reports_what_it_removed_and_a_second_demo_run_changes_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("qb.db").display());
+    let run = |args: &[&str]| stdout_of(quotaboard().env("DATABASE_URL", &url).args(args));
+    run(&["demo"]);
+    run(&["demo"]);
+
+    let purged = run(&["purge"]);
+
+    assert!(
+        purged.contains("Purged 0 raw events older than 13 months"),
+        "{purged}"
+    );
+}

@@ -6,8 +6,9 @@ use quotaboard::{
     server::{
         api_keys,
         auth::Role,
-        db::{self, events, organizations, usage},
+        db::{self, organizations},
         demo,
+        ledger::Ledger,
     },
 };
 use rust_decimal::Decimal;
@@ -45,21 +46,29 @@ async fn stored_events(app: &TestApp) -> i64 {
         .expect("count")
 }
 
-/// This period's stored total of `code` for the organization, in units.
+/// The organization's total of `code` in the period containing `at`, in units, as the
+/// ledger computes it from the rollups.
+async fn used_in(app: &TestApp, org: i64, code: &str, at: chrono::DateTime<Utc>) -> Decimal {
+    let ledger = Ledger::load(&app.state, org).await.expect("ledger");
+    let metric = ledger
+        .resources
+        .iter()
+        .find(|r| r.metric.code == code)
+        .expect("metric")
+        .metric
+        .id;
+    let period = ledger.period_at(at);
+    let totals = ledger.totals(&app.state, &period).await.expect("totals");
+    totals
+        .get(&metric)
+        .copied()
+        .unwrap_or(Quantity::ZERO)
+        .to_decimal()
+}
+
+/// This period's total of `code` for the organization, in units.
 async fn used_now(app: &TestApp, org: i64, code: &str) -> Decimal {
-    let period =
-        BillingPeriod::calendar_month_containing(Utc::now(), chrono_tz::Tz::Europe__Berlin);
-    usage::for_period(app.db.pool(), org, db::unix_seconds(period.start))
-        .await
-        .expect("usage")
-        .into_iter()
-        .find(|row| row.code == code)
-        .map(|row| {
-            Quantity::from_micros(row.used_micros)
-                .expect("quantity")
-                .to_decimal()
-        })
-        .expect("metric row")
+    used_in(app, org, code, Utc::now()).await
 }
 
 fn dec(text: &str) -> Decimal {
@@ -306,32 +315,15 @@ async fn only_a_valid_admin_key_may_send_events(app: TestApp) {
     assert_eq!(stored_events(&app).await, 1);
 }
 
-async fn max_latest_and_count_metrics_keep_their_own_kind_of_total(app: TestApp) {
+async fn max_latest_count_and_unique_metrics_keep_their_own_kind_of_total(app: TestApp) {
     let (org, key) = demo_with_key(&app, Role::Admin).await;
-    for (position, (code, aggregation)) in [
+    for (code, aggregation) in [
         ("peakSeats", "max"),
         ("diskNow", "latest"),
         ("logins", "count"),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        let metric = usage::insert_metric(
-            app.db.pool(),
-            &usage::NewMetric {
-                code,
-                name: code,
-                unit: "units",
-                aggregation,
-                position: 10 + position as i64,
-            },
-            0,
-        )
-        .await
-        .expect("metric");
-        usage::set_allowance(app.db.pool(), org, metric, None)
-            .await
-            .expect("allowance");
+        ("activeUsers", "unique_count"),
+    ] {
+        app.metric(code, aggregation).await;
     }
     let at = |minutes_ago: i64| (Utc::now() - Duration::minutes(minutes_ago)).to_rfc3339();
 
@@ -343,11 +335,16 @@ async fn max_latest_and_count_metrics_keep_their_own_kind_of_total(app: TestApp)
             {"id": "d-new", "metric": "diskNow", "quantity": 70, "timestamp": at(1)},
             {"id": "l1", "metric": "logins", "quantity": 50},
             {"id": "l2", "metric": "logins", "quantity": 50},
+            {"id": "u1", "metric": "activeUsers", "account": "ana@x"},
+            {"id": "u2", "metric": "activeUsers", "account": "bo@x"},
+            {"id": "u3", "metric": "activeUsers", "account": "ana@x"},
         ]}),
         json!({"events": [
             {"id": "s3", "metric": "peakSeats", "quantity": 6},
             {"id": "d-old", "metric": "diskNow", "quantity": 95, "timestamp": at(30)},
             {"id": "l3", "metric": "logins"},
+            {"id": "u4", "metric": "activeUsers", "account": "bo@x", "timestamp": at(60 * 24)},
+            {"id": "u5", "metric": "activeUsers", "account": "cy@x"},
         ]}),
     ] {
         let report: Value = post_events(&app, &key, &batch)
@@ -360,41 +357,96 @@ async fn max_latest_and_count_metrics_keep_their_own_kind_of_total(app: TestApp)
             "{report}"
         );
     }
+    let report: Value = post_events(
+        &app,
+        &key,
+        &json!({"events": [{"id": "u6", "metric": "activeUsers"}]}),
+    )
+    .await
+    .json()
+    .await
+    .expect("report");
 
     assert_eq!(used_now(&app, org, "peakSeats").await, dec("9"));
     assert_eq!(used_now(&app, org, "diskNow").await, dec("70"));
     assert_eq!(used_now(&app, org, "logins").await, dec("3"));
+    // ana, bo and cy, each counted once however many events and days they appear in
+    // (unless yesterday fell in the previous period).
+    let yesterday_in_period = Ledger::load(&app.state, org)
+        .await
+        .expect("ledger")
+        .period_at(Utc::now())
+        .start
+        <= Utc::now() - Duration::days(1);
+    if yesterday_in_period {
+        assert_eq!(used_now(&app, org, "activeUsers").await, dec("3"));
+    }
+    assert_eq!(report["rejected"][0]["index"], 0);
+    let reason = report["rejected"][0]["reason"].as_str().expect("reason");
+    assert!(reason.contains("\"account\""), "{reason}");
+}
+
+/// Each metric's total per period recomputed from the raw events: sum, max and distinct
+/// accounts, by brute force.
+async fn recount(
+    app: &TestApp,
+    org: i64,
+    period: &BillingPeriod,
+) -> std::collections::BTreeMap<String, Decimal> {
+    let rows: Vec<(String, i64, Option<String>)> = sqlx::query_as(
+        "select m.code, e.quantity_micros, e.account from usage_events e
+         join metrics m on m.id = e.metric_id
+         where e.organization_id = $1 and e.occurred_at >= $2 and e.occurred_at < $3",
+    )
+    .bind(org)
+    .bind(db::unix_seconds(period.start))
+    .bind(db::unix_seconds(period.end))
+    .fetch_all(app.db.pool())
+    .await
+    .expect("events");
+    fn of<'a>(
+        rows: &'a [(String, i64, Option<String>)],
+        code: &'a str,
+    ) -> impl Iterator<Item = &'a (String, i64, Option<String>)> + 'a {
+        rows.iter().filter(move |(c, _, _)| c == code)
+    }
+    let units = |micros: i64| {
+        Quantity::from_micros(micros)
+            .expect("quantity")
+            .to_decimal()
+    };
+    let accounts: std::collections::BTreeSet<&str> = of(&rows, "r_unique")
+        .filter_map(|(_, _, a)| a.as_deref())
+        .collect();
+    [
+        ("r_sum", units(of(&rows, "r_sum").map(|(_, q, _)| q).sum())),
+        (
+            "r_max",
+            units(of(&rows, "r_max").map(|(_, q, _)| *q).max().unwrap_or(0)),
+        ),
+        ("r_unique", Decimal::from(accounts.len())),
+    ]
+    .into_iter()
+    .map(|(code, total)| (code.to_string(), total))
+    .collect()
 }
 
 async fn period_totals_equal_a_recount_of_the_stored_events(app: TestApp) {
     let (org, key) = demo_with_key(&app, Role::Admin).await;
-    let metric = usage::catalogue(app.db.pool())
-        .await
-        .expect("catalogue")
-        .into_iter()
-        .find(|m| m.code == "webhooks")
-        .expect("webhooks")
-        .id;
-    let berlin = chrono_tz::Tz::Europe__Berlin;
+    for (code, aggregation) in [
+        ("r_sum", "sum"),
+        ("r_max", "max"),
+        ("r_unique", "unique_count"),
+    ] {
+        app.metric(code, aggregation).await;
+    }
     let now = Utc::now();
-    let current = BillingPeriod::calendar_month_containing(now, berlin);
-    let previous = current.previous(berlin);
-    let baseline = |period: BillingPeriod| {
-        let app = &app;
-        async move {
-            usage::for_period(app.db.pool(), org, db::unix_seconds(period.start))
-                .await
-                .expect("usage")
-                .into_iter()
-                .find(|row| row.code == "webhooks")
-                .expect("row")
-                .used_micros
-        }
-    };
-    let (base_current, base_previous) = (baseline(current).await, baseline(previous).await);
+    let ledger = Ledger::load(&app.state, org).await.expect("ledger");
+    let current = ledger.period_at(now);
+    let previous = current.previous(ledger.time_zone);
 
-    // Deterministic pseudo-random batches: repeated ids, quantities with decimals, and
-    // timestamps spread over the last 34 days (so across the month boundary).
+    // Deterministic pseudo-random batches: repeated ids, quantities with decimals, accounts
+    // and timestamps spread over the last 34 days (so across the period boundary).
     let mut seed: u64 = 0x5eed;
     let mut next = move |bound: u64| {
         seed = seed
@@ -406,10 +458,12 @@ async fn period_totals_equal_a_recount_of_the_stored_events(app: TestApp) {
         let events: Vec<Value> = (0..60)
             .map(|_| {
                 let minutes_ago = next(34 * 24 * 60) as i64;
+                let metric = ["r_sum", "r_max", "r_unique"][next(3) as usize];
                 json!({
                     "id": format!("r-{}", next(400)),
-                    "metric": "webhooks",
+                    "metric": metric,
                     "quantity": format!("{}.{:03}", next(50), next(1000)),
+                    "account": format!("user-{}@x", next(25)),
                     "timestamp": (now - Duration::minutes(minutes_ago)).to_rfc3339(),
                 })
             })
@@ -418,16 +472,19 @@ async fn period_totals_equal_a_recount_of_the_stored_events(app: TestApp) {
         assert_eq!(response.status(), 200);
     }
 
-    let mut connection = app.db.pool().acquire().await.expect("connection");
-    for (period, base) in [(current, base_current), (previous, base_previous)] {
-        let range = (db::unix_seconds(period.start), db::unix_seconds(period.end));
-        let recount = events::sum_between(&mut connection, org, metric, range)
-            .await
-            .expect("recount");
-        assert_eq!(baseline(period).await - base, recount, "{}", period.label());
+    for period in [current, previous] {
+        let expected = recount(&app, org, &period).await;
+        for (code, total) in expected {
+            assert_eq!(
+                used_in(&app, org, &code, period.start).await,
+                total,
+                "{code} in {}",
+                period.label()
+            );
+        }
     }
     let distinct: i64 = sqlx::query_scalar("select count(*) from usage_events")
-        .fetch_one(&mut *connection)
+        .fetch_one(app.db.pool())
         .await
         .expect("count");
     assert!(
@@ -444,6 +501,6 @@ crate::on_both_backends!(
     a_body_that_is_not_a_batch_is_400_and_stores_nothing,
     a_body_over_the_limit_is_413,
     only_a_valid_admin_key_may_send_events,
-    max_latest_and_count_metrics_keep_their_own_kind_of_total,
+    max_latest_count_and_unique_metrics_keep_their_own_kind_of_total,
     period_totals_equal_a_recount_of_the_stored_events,
 );

@@ -3,11 +3,12 @@
 use std::{collections::HashMap, future::Future, path::PathBuf};
 
 use quotaboard::{
-    domain::quantity::Quantity,
+    domain::{aggregation::PeriodDelta, quantity::Quantity},
     server::{
         config::{Config, DEFAULT_FILE},
-        db::{organizations, usage, Database},
+        db::{licenses, organizations, usage, Database},
         startup,
+        state::AppState,
     },
 };
 use tokio::net::TcpListener;
@@ -23,6 +24,8 @@ pub enum Backend {
 pub struct TestApp {
     pub address: String,
     pub db: Database,
+    /// The state the running app serves with, for calling server code directly.
+    pub state: AppState,
     pub client: reqwest::Client,
     _cleanup: Cleanup,
 }
@@ -50,6 +53,8 @@ impl TestApp {
                 name: slug,
                 time_zone: "UTC",
                 currency: "USD",
+                tax_rate: "0",
+                discount_rate: "0",
             },
             0,
         )
@@ -57,32 +62,113 @@ impl TestApp {
         .expect("organization")
     }
 
-    /// Stores an organization with one metric, `apiCalls`, and its allowance (`None`:
-    /// unlimited); returns `(organization id, metric id)`.
-    pub async fn organization_with_metric(
-        &self,
-        slug: &str,
-        included: Option<Quantity>,
-    ) -> (i64, i64) {
-        let pool = self.db.pool();
-        let organization = self.organization(slug).await;
-        let metric = usage::insert_metric(
-            pool,
+    /// Stores a metric (`sum` unless said otherwise); returns its id.
+    pub async fn metric(&self, code: &str, aggregation: &str) -> i64 {
+        usage::insert_metric(
+            self.db.pool(),
             &usage::NewMetric {
-                code: "apiCalls",
-                name: "API Calls",
-                unit: "requests",
-                aggregation: "sum",
+                code,
+                name: code,
+                unit: "units",
+                aggregation,
+                distinct_by: (aggregation == "unique_count").then_some("account"),
                 position: 0,
             },
             0,
         )
         .await
-        .expect("metric");
-        usage::set_allowance(pool, organization, metric, included)
+        .expect("metric")
+    }
+
+    /// Stores a license named after `slug` with these resources, `(metric id, included or
+    /// None for unlimited, hard limit, overage price JSON)`, and subscribes the organization
+    /// to it with periods starting on `anchor_day`.
+    pub async fn subscribe(
+        &self,
+        organization: i64,
+        slug: &str,
+        anchor_day: u8,
+        price: &str,
+        resources: &[(i64, Option<Quantity>, bool, Option<&str>)],
+    ) {
+        let pool = self.db.pool();
+        let license = licenses::insert(
+            pool,
+            &licenses::NewLicense {
+                name: &format!("{slug} plan"),
+                external_id: None,
+                description: "",
+                price,
+                currency: "USD",
+                is_default: false,
+            },
+            0,
+        )
+        .await
+        .expect("license");
+        for (position, &(metric_id, included, limited, overage_price)) in (0_i64..).zip(resources) {
+            licenses::insert_resource(
+                pool,
+                &licenses::NewResource {
+                    license_id: license,
+                    metric_id,
+                    included_micros: included.map(Quantity::micros),
+                    limited,
+                    overage_price,
+                    position,
+                },
+                0,
+            )
             .await
-            .expect("allowance");
+            .expect("resource");
+        }
+        licenses::subscribe(pool, organization, license, anchor_day, 0)
+            .await
+            .expect("subscription");
+    }
+
+    /// Stores an organization with one metric, `apiCalls`, on a plan including `included`
+    /// of it (`None`: unlimited); returns `(organization id, metric id)`.
+    pub async fn organization_with_metric(
+        &self,
+        slug: &str,
+        included: Option<Quantity>,
+    ) -> (i64, i64) {
+        let organization = self.organization(slug).await;
+        let metric = match usage::metric_id(self.db.pool(), "apiCalls")
+            .await
+            .expect("metric lookup")
+        {
+            Some(id) => id,
+            None => self.metric("apiCalls", "sum").await,
+        };
+        self.subscribe(
+            organization,
+            slug,
+            1,
+            "0",
+            &[(metric, included, false, None)],
+        )
+        .await;
         (organization, metric)
+    }
+
+    /// Applies a rollup change to the organization's total of `metric` on the day starting
+    /// at `day_start` (unix seconds), as ingestion would.
+    pub async fn add_usage(
+        &self,
+        organization: i64,
+        metric: i64,
+        day_start: i64,
+        delta: PeriodDelta,
+    ) -> Result<(), sqlx::Error> {
+        let mut connection = self.db.pool().acquire().await?;
+        let key = usage::RollupKey {
+            metric_id: metric,
+            day_start,
+            breakdown: None,
+        };
+        usage::apply_deltas(&mut connection, organization, &[(key, delta)], 0).await
     }
 }
 
@@ -177,10 +263,11 @@ pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, &str)]) -> Opt
         .await
         .expect("open database");
     let state = startup::build_state(&config, db.clone());
+    let served = state.clone();
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = format!("http://{}", listener.local_addr().expect("address"));
     tokio::spawn(async move {
-        axum::serve(listener, startup::app(state))
+        axum::serve(listener, startup::app(served))
             .await
             .expect("serve");
     });
@@ -191,6 +278,7 @@ pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, &str)]) -> Opt
     Some(TestApp {
         address,
         db,
+        state,
         client,
         _cleanup: cleanup,
     })

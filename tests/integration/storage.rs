@@ -1,107 +1,191 @@
-//! Storage guarantees, on both engines: migrations, running totals, the demo dataset.
+//! Storage guarantees, on both engines: migrations, rollups, the demo dataset, retention.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use quotaboard::{
-    domain::quantity::Quantity,
+    domain::{aggregation::PeriodDelta, quantity::Quantity},
     server::{
-        db::{organizations, usage},
+        db::{self, organizations},
         demo::{self, DemoOutcome},
+        ledger::Ledger,
+        purge,
     },
 };
 
 use crate::helpers::TestApp;
 
-const PERIOD: (i64, i64) = (1_793_491_200, 1_796_083_200);
+/// 1 Nov 2026, 00:00 UTC.
+const DAY: i64 = 1_793_491_200;
 
 fn micros(count: i64) -> Quantity {
     Quantity::from_micros(count).expect("non-negative")
 }
 
-async fn used_micros(app: &TestApp, org: i64) -> i64 {
-    usage::for_period(app.db.pool(), org, PERIOD.0)
-        .await
-        .expect("usage")[0]
-        .used_micros
+async fn stored_micros(app: &TestApp, org: i64, metric: i64) -> i64 {
+    sqlx::query_scalar(
+        "select used_micros from usage_daily
+         where organization_id = $1 and metric_id = $2 and day_start = $3",
+    )
+    .bind(org)
+    .bind(metric)
+    .bind(DAY)
+    .fetch_one(app.db.pool())
+    .await
+    .expect("usage")
 }
 
 async fn migrations_run_again_without_changing_anything(app: TestApp) {
     let (org, metric) = app.organization_with_metric("acme", None).await;
-    usage::add_to_period(app.db.pool(), org, metric, PERIOD, micros(7), 0)
+    app.add_usage(org, metric, DAY, PeriodDelta::Add(micros(7)))
         .await
         .expect("usage");
 
     app.db.migrate().await.expect("second migration run");
 
-    assert_eq!(used_micros(&app, org).await, 7);
+    assert_eq!(stored_micros(&app, org, metric).await, 7);
 }
 
 async fn concurrent_additions_are_all_counted(app: TestApp) {
     let (org, metric) = app.organization_with_metric("acme", None).await;
+    let app = std::sync::Arc::new(app);
 
     let writers = (0..40).map(|_| {
-        let pool = app.db.pool().clone();
+        let app = app.clone();
         tokio::spawn(async move {
-            usage::add_to_period(&pool, org, metric, PERIOD, micros(1_500_000), 0).await
+            app.add_usage(org, metric, DAY, PeriodDelta::Add(micros(1_500_000)))
+                .await
         })
     });
     for writer in writers.collect::<Vec<_>>() {
         writer.await.expect("task").expect("addition");
     }
 
-    assert_eq!(used_micros(&app, org).await, 40 * 1_500_000);
+    assert_eq!(stored_micros(&app, org, metric).await, 40 * 1_500_000);
 }
 
 async fn a_total_that_would_overflow_is_refused_and_the_old_total_kept(app: TestApp) {
     let (org, metric) = app.organization_with_metric("acme", None).await;
-    usage::add_to_period(app.db.pool(), org, metric, PERIOD, micros(i64::MAX - 1), 0)
+    app.add_usage(org, metric, DAY, PeriodDelta::Add(micros(i64::MAX - 1)))
         .await
         .expect("usage");
 
-    let refused = usage::add_to_period(app.db.pool(), org, metric, PERIOD, micros(2), 0).await;
+    let refused = app
+        .add_usage(org, metric, DAY, PeriodDelta::Add(micros(2)))
+        .await;
 
     assert!(refused.is_err(), "an overflowing total was stored");
-    assert_eq!(used_micros(&app, org).await, i64::MAX - 1);
+    assert_eq!(stored_micros(&app, org, metric).await, i64::MAX - 1);
 }
 
-async fn an_unlimited_allowance_is_stored_as_no_limit(app: TestApp) {
-    let (org, _metric) = app.organization_with_metric("acme", None).await;
-
-    let rows = usage::for_period(app.db.pool(), org, PERIOD.0)
-        .await
-        .expect("usage");
-
-    assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].included_micros, None);
-    assert_eq!(rows[0].used_micros, 0);
-}
-
-async fn the_demo_dataset_loads_only_into_an_empty_database(app: TestApp) {
-    // 30 Apr 23:30 UTC is already 1 May in the demo's Berlin: a month end that once made
+async fn the_demo_dataset_loads_once_and_a_second_run_changes_nothing(app: TestApp) {
+    // 30 Apr 23:30 UTC is already 1 May in acme's Berlin: a month end that once made
     // stepping back by calendar months visit March twice and skip April.
     let month_end: DateTime<Utc> = "2026-04-30T23:30:00Z".parse().expect("instant");
     let first = demo::load(&app.db, month_end).await.expect("first load");
+    let count_rows = || async {
+        let mut counts = Vec::new();
+        for table in [
+            "organizations",
+            "metrics",
+            "licenses",
+            "license_resources",
+            "subscriptions",
+            "domains",
+            "accounts",
+            "usage_daily",
+            "usage_daily_breakdown",
+            "usage_distinct_values",
+        ] {
+            let count: i64 = sqlx::query_scalar(&format!("select count(*) from {table}"))
+                .fetch_one(app.db.pool())
+                .await
+                .expect("count");
+            counts.push((table, count));
+        }
+        counts
+    };
+    let before = count_rows().await;
+
     let second = demo::load(&app.db, Utc::now()).await.expect("second load");
 
-    assert_eq!(first, DemoOutcome::Loaded);
-    assert_eq!(second, DemoOutcome::SkippedNotEmpty);
-    let ids = organizations::first_ids(app.db.pool(), 10)
+    assert_eq!(
+        first,
+        DemoOutcome::Loaded(vec!["acme".into(), "globex".into(), "initech".into()])
+    );
+    assert_eq!(second, DemoOutcome::AlreadyLoaded);
+    assert_eq!(count_rows().await, before);
+    assert!(before.iter().all(|(_, count)| *count > 0), "{before:?}");
+    let acme = organizations::find_by_slug(app.db.pool(), "acme")
         .await
-        .expect("organizations");
-    assert_eq!(ids.len(), 1);
-    let months: i64 = sqlx::query_scalar(
-        "select count(distinct period_start) from period_usage where organization_id = $1",
+        .expect("query")
+        .expect("acme");
+    let ledger = Ledger::load(&app.state, acme.id).await.expect("ledger");
+    let history = ledger
+        .history(&app.state, month_end, 12)
+        .await
+        .expect("history");
+    let months: Vec<&str> = history.iter().map(|m| m.month.as_str()).collect();
+    assert_eq!(
+        months,
+        [
+            "06/2025", "07/2025", "08/2025", "09/2025", "10/2025", "11/2025", "12/2025", "01/2026",
+            "02/2026", "03/2026", "04/2026", "05/2026"
+        ]
+    );
+    assert!(history.iter().all(|month| month
+        .metrics
+        .iter()
+        .any(|m| m.code == "apiCalls" && m.total > Quantity::ZERO)));
+}
+
+async fn purge_removes_only_raw_events_past_retention_and_keeps_the_totals(app: TestApp) {
+    let (org, metric) = app.organization_with_metric("acme", None).await;
+    let now = Utc::now();
+    let old = now - Duration::days(500);
+    let recent = now - Duration::days(300);
+    for (id, at) in [("old-1", old), ("old-2", old), ("recent", recent)] {
+        sqlx::query(
+            "insert into usage_events
+                 (organization_id, event_id, metric_id, quantity_micros, occurred_at, received_at)
+             values ($1, $2, $3, 1000000, $4, $4)",
+        )
+        .bind(org)
+        .bind(id)
+        .bind(metric)
+        .bind(db::unix_seconds(at))
+        .execute(app.db.pool())
+        .await
+        .expect("event");
+    }
+    app.add_usage(
+        org,
+        metric,
+        db::unix_seconds(old),
+        PeriodDelta::Add(micros(2_000_000)),
     )
-    .bind(ids[0])
-    .fetch_one(app.db.pool())
     .await
-    .expect("count");
-    assert_eq!(months, 12);
+    .expect("rollup");
+
+    let purged = purge::purge(&app.db, now, 13).await.expect("purge");
+    let again = purge::purge(&app.db, now, 13).await.expect("purge again");
+
+    assert_eq!((purged, again), (2, 0));
+    let left: Vec<String> = sqlx::query_scalar("select event_id from usage_events")
+        .fetch_all(app.db.pool())
+        .await
+        .expect("events");
+    assert_eq!(left, ["recent"]);
+    let rollup: i64 =
+        sqlx::query_scalar("select cast(sum(used_micros) as bigint) from usage_daily")
+            .fetch_one(app.db.pool())
+            .await
+            .expect("rollups");
+    assert_eq!(rollup, 2_000_000);
 }
 
 crate::on_both_backends!(
     migrations_run_again_without_changing_anything,
     concurrent_additions_are_all_counted,
     a_total_that_would_overflow_is_refused_and_the_old_total_kept,
-    an_unlimited_allowance_is_stored_as_no_limit,
-    the_demo_dataset_loads_only_into_an_empty_database,
+    the_demo_dataset_loads_once_and_a_second_run_changes_nothing,
+    purge_removes_only_raw_events_past_retention_and_keeps_the_totals,
 );

@@ -4,12 +4,11 @@ use chrono::Utc;
 use leptos::server_fn::ServerFn;
 use quotaboard::{
     api::usage::{GetUsageSummary, UsageSummary},
-    domain::{period::BillingPeriod, quantity::Quantity, usage_level::Band},
-    error::AppError,
-    server::{
-        db::{self, usage},
-        demo,
+    domain::{
+        aggregation::PeriodDelta, period::BillingPeriod, quantity::Quantity, usage_level::Band,
     },
+    error::AppError,
+    server::{db, demo},
 };
 use rust_decimal::Decimal;
 use scraper::{Html, Selector};
@@ -56,11 +55,27 @@ async fn usage_summary_rates_every_metric_of_the_plan(app: TestApp) {
             ("bandwidth", Some(dec("96.24")), Band::Red),
             ("emails", Some(dec("130")), Band::Red),
             ("webhooks", None, Band::Green),
+            ("sms", Some(dec("24")), Band::Green),
+            ("whatsapp", Some(dec("62")), Band::Green),
+            ("email", Some(dec("40")), Band::Green),
+            ("sage", Some(dec("75")), Band::Green),
+            ("webhook", Some(dec("40")), Band::Green),
         ]
     );
     let emails = &summary.metrics[4];
     assert_eq!(emails.level.overage.to_decimal(), dec("3000"));
     assert!(summary.period.contains(Utc::now()));
+    // The $29 Pro plan plus 3 000 e-mails over at $0.001; nothing else is over.
+    let cost = &summary.estimated_cost;
+    assert_eq!(
+        (cost.totals.base, cost.totals.overage, cost.totals.total),
+        (dec("29"), dec("3"), dec("32"))
+    );
+    assert_eq!(cost.currency, "USD");
+    assert_eq!(summary.plan.as_ref().map(|p| p.name.as_str()), Some("Pro"));
+    // Sums are projected forward; a gauge such as storage stays where it is.
+    assert!(summary.metrics[0].projected >= summary.metrics[0].used);
+    assert_eq!(summary.metrics[1].projected, summary.metrics[1].used);
 }
 
 async fn usage_summary_counts_only_the_current_period(app: TestApp) {
@@ -69,18 +84,17 @@ async fn usage_summary_counts_only_the_current_period(app: TestApp) {
         .organization_with_metric("solo", Some(units(1_000)))
         .await;
     let current = BillingPeriod::calendar_month_containing(now, chrono_tz::Tz::UTC);
-    let previous = BillingPeriod::calendar_month_containing(
-        current.start - chrono::Duration::days(1),
-        chrono_tz::Tz::UTC,
-    );
-    for (period, amount) in [(previous, 900), (current, 250), (current, 50)] {
-        usage::add_to_period(
-            app.db.pool(),
+    let last_day_before = current.start - chrono::Duration::days(1);
+    for (day, amount) in [
+        (last_day_before, 900),
+        (current.start, 250),
+        (current.start, 50),
+    ] {
+        app.add_usage(
             org,
             metric,
-            (db::unix_seconds(period.start), db::unix_seconds(period.end)),
-            units(amount),
-            db::unix_seconds(now),
+            db::unix_seconds(day),
+            PeriodDelta::Add(units(amount)),
         )
         .await
         .expect("usage");
@@ -163,6 +177,11 @@ async fn usage_page_has_every_bar_in_the_server_rendered_html(app: TestApp) {
             ("Bandwidth".into(), "96.24".into(), "0-100".into()),
             ("Emails".into(), "100".into(), "0-100".into()),
             ("Webhook Events".into(), "0".into(), "0-100".into()),
+            ("SMS".into(), "24".into(), "0-100".into()),
+            ("WhatsApp".into(), "62".into(), "0-100".into()),
+            ("E-mail".into(), "40".into(), "0-100".into()),
+            ("Sage".into(), "75".into(), "0-100".into()),
+            ("Webhooks".into(), "40".into(), "0-100".into()),
         ]
     );
     let bands = Selector::parse(".usage-bar").expect("selector");
@@ -170,7 +189,13 @@ async fn usage_page_has_every_bar_in_the_server_rendered_html(app: TestApp) {
         .select(&bands)
         .map(|bar| bar.value().attr("data-band").unwrap_or_default())
         .collect();
-    assert_eq!(bands, ["green", "yellow", "yellow", "red", "red", "green"]);
+    assert_eq!(
+        bands,
+        [
+            "green", "yellow", "yellow", "red", "red", "green", "green", "green", "green", "green",
+            "green"
+        ]
+    );
     let text = html.root_element().text().collect::<String>();
     assert!(text.contains("45,230 / 100,000 requests"), "{text}");
     assert!(text.contains("Over limit by 3,000 emails"), "{text}");
@@ -215,7 +240,7 @@ async fn configured_thresholds_decide_the_bands() {
         .expect("summary");
 
     let bands: Vec<Band> = summary.metrics.iter().map(|m| m.level.band).collect();
-    // 45.23 %, 82.5 %, 90 %, 96.24 %, 130 %, unlimited
+    // 45.23 %, 82.5 %, 90 %, 96.24 %, 130 %, unlimited, 24 %, 62 %, 40 %, 75 %, 40 %
     assert_eq!(
         bands,
         [
@@ -224,6 +249,11 @@ async fn configured_thresholds_decide_the_bands() {
             Band::Red,
             Band::Red,
             Band::Red,
+            Band::Green,
+            Band::Green,
+            Band::Yellow,
+            Band::Green,
+            Band::Yellow,
             Band::Green
         ]
     );

@@ -6,6 +6,8 @@ use sqlx::{Any, AnyConnection};
 
 use crate::domain::quantity::Quantity;
 
+use super::usage::placeholders;
+
 /// Rows per insert statement: 10 parameters each stays far below both engines' limits.
 const ROWS_PER_STATEMENT: usize = 500;
 
@@ -33,15 +35,7 @@ pub async fn insert_new(
 ) -> Result<HashSet<String>, sqlx::Error> {
     let mut inserted = HashSet::with_capacity(events.len());
     for chunk in events.chunks(ROWS_PER_STATEMENT) {
-        let rows = (0..chunk.len())
-            .map(|row| {
-                let first = row * 10;
-                let parameters: Vec<String> =
-                    (first + 1..=first + 10).map(|n| format!("${n}")).collect();
-                format!("({})", parameters.join(", "))
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
+        let rows = placeholders(chunk.len(), 10);
         let sql = format!(
             "insert into usage_events
                  (organization_id, event_id, metric_id, quantity_micros, occurred_at,
@@ -69,22 +63,31 @@ pub async fn insert_new(
     Ok(inserted)
 }
 
-/// Sum of the organization's stored event quantities for a metric in `[from, to)`, in
-/// micro-units: the brute-force answer the rollups must agree with.
-pub async fn sum_between(
-    connection: &mut AnyConnection,
+/// Deletes the organization's raw events that occurred before `cutoff` (unix seconds), in
+/// slices of `slice` rows so no statement holds its locks for long; returns how many went.
+/// Rollups are kept.
+pub async fn purge_before<'e, E: sqlx::Executor<'e, Database = Any> + Copy>(
+    executor: E,
     organization_id: i64,
-    metric_id: i64,
-    (from, to): (i64, i64),
-) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "select cast(coalesce(sum(quantity_micros), 0) as bigint) from usage_events
-         where organization_id = $1 and metric_id = $2 and occurred_at >= $3 and occurred_at < $4",
-    )
-    .bind(organization_id)
-    .bind(metric_id)
-    .bind(from)
-    .bind(to)
-    .fetch_one(connection)
-    .await
+    cutoff: i64,
+    slice: i64,
+) -> Result<u64, sqlx::Error> {
+    let mut purged = 0;
+    loop {
+        let deleted = sqlx::query(
+            "delete from usage_events where id in
+                 (select id from usage_events
+                  where organization_id = $1 and occurred_at < $2 limit $3)",
+        )
+        .bind(organization_id)
+        .bind(cutoff)
+        .bind(slice)
+        .execute(executor)
+        .await?
+        .rows_affected();
+        purged += deleted;
+        if deleted == 0 {
+            return Ok(purged);
+        }
+    }
 }

@@ -10,7 +10,12 @@ pub struct OrganizationRow {
     pub name: String,
     pub time_zone: String,
     pub currency: String,
+    /// Decimal percentages, checked by `domain::pricing::Rate`.
+    pub tax_rate: String,
+    pub discount_rate: String,
 }
+
+const COLUMNS: &str = "id, slug, name, time_zone, currency, tax_rate, discount_rate";
 
 /// What a new organization needs.
 #[derive(Clone, Debug)]
@@ -19,6 +24,9 @@ pub struct NewOrganization<'a> {
     pub name: &'a str,
     pub time_zone: &'a str,
     pub currency: &'a str,
+    /// Decimal percentages.
+    pub tax_rate: &'a str,
+    pub discount_rate: &'a str,
 }
 
 /// Stores a new organization; returns its id. A duplicate `slug` is a unique violation.
@@ -28,13 +36,16 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(
     now: i64,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
-        "insert into organizations (slug, name, time_zone, currency, created_at)
-         values ($1, $2, $3, $4, $5) returning id",
+        "insert into organizations
+             (slug, name, time_zone, currency, tax_rate, discount_rate, created_at)
+         values ($1, $2, $3, $4, $5, $6, $7) returning id",
     )
     .bind(organization.slug)
     .bind(organization.name)
     .bind(organization.time_zone)
     .bind(organization.currency)
+    .bind(organization.tax_rate)
+    .bind(organization.discount_rate)
     .bind(now)
     .fetch_one(executor)
     .await
@@ -45,10 +56,12 @@ pub async fn find<'e, E: Executor<'e, Database = Any>>(
     executor: E,
     id: i64,
 ) -> Result<Option<OrganizationRow>, sqlx::Error> {
-    sqlx::query_as("select id, slug, name, time_zone, currency from organizations where id = $1")
-        .bind(id)
-        .fetch_optional(executor)
-        .await
+    sqlx::query_as(&format!(
+        "select {COLUMNS} from organizations where id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(executor)
+    .await
 }
 
 /// The organization with this slug, if any.
@@ -56,10 +69,12 @@ pub async fn find_by_slug<'e, E: Executor<'e, Database = Any>>(
     executor: E,
     slug: &str,
 ) -> Result<Option<OrganizationRow>, sqlx::Error> {
-    sqlx::query_as("select id, slug, name, time_zone, currency from organizations where slug = $1")
-        .bind(slug)
-        .fetch_optional(executor)
-        .await
+    sqlx::query_as(&format!(
+        "select {COLUMNS} from organizations where slug = $1"
+    ))
+    .bind(slug)
+    .fetch_optional(executor)
+    .await
 }
 
 /// Ids of at most `limit` organizations, oldest first.
@@ -69,6 +84,15 @@ pub async fn first_ids<'e, E: Executor<'e, Database = Any>>(
 ) -> Result<Vec<i64>, sqlx::Error> {
     sqlx::query_scalar("select id from organizations order by id limit $1")
         .bind(limit)
+        .fetch_all(executor)
+        .await
+}
+
+/// Ids of every organization, oldest first.
+pub async fn all_ids<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar("select id from organizations order by id")
         .fetch_all(executor)
         .await
 }

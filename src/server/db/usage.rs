@@ -1,42 +1,34 @@
-//! SQL for the metric catalogue, allowances and per-period usage totals.
+//! SQL for the metric catalogue and the usage rollups: per organization, metric and local
+//! day; per account, channel and domain; and the distinct values of unique-count metrics.
 
-use sqlx::{Any, Executor, FromRow};
+use sqlx::{Any, AnyConnection, Executor, FromRow};
 
-use crate::domain::{aggregation::PeriodDelta, quantity::Quantity};
+use crate::domain::aggregation::PeriodDelta;
 
-/// One metric of an organization's plan with its usage in one period.
+/// Rows per multi-row statement: 8 parameters each stays far below both engines' limits.
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// A metric of the catalogue.
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
-pub struct MetricUsageRow {
+pub struct MetricRow {
+    pub id: i64,
     pub code: String,
     pub name: String,
     pub unit: String,
-    pub used_micros: i64,
-    /// `None`: unlimited.
-    pub included_micros: Option<i64>,
+    pub aggregation: String,
+    /// For `unique_count`: the event field whose distinct values are counted.
+    pub distinct_by: Option<String>,
+    pub position: i64,
 }
 
-/// Every metric the organization has an allowance for, in display order, with its usage in
-/// the period starting at `period_start` (zero when nothing was recorded).
-pub async fn for_period<'e, E: Executor<'e, Database = Any>>(
+/// Every metric of the catalogue, in display order.
+pub async fn catalogue<'e, E: Executor<'e, Database = Any>>(
     executor: E,
-    organization_id: i64,
-    period_start: i64,
-) -> Result<Vec<MetricUsageRow>, sqlx::Error> {
+) -> Result<Vec<MetricRow>, sqlx::Error> {
     sqlx::query_as(
-        "select m.code, m.name, m.unit,
-                coalesce(u.used_micros, 0) as used_micros,
-                a.included_micros
-         from metric_allowances a
-         join metrics m on m.id = a.metric_id
-         left join period_usage u
-           on u.organization_id = a.organization_id
-          and u.metric_id = a.metric_id
-          and u.period_start = $2
-         where a.organization_id = $1
-         order by m.position, m.id",
+        "select id, code, name, unit, aggregation, distinct_by, cast(position as bigint) as position
+         from metrics order by position, id",
     )
-    .bind(organization_id)
-    .bind(period_start)
     .fetch_all(executor)
     .await
 }
@@ -48,6 +40,7 @@ pub struct NewMetric<'a> {
     pub name: &'a str,
     pub unit: &'a str,
     pub aggregation: &'a str,
+    pub distinct_by: Option<&'a str>,
     pub position: i64,
 }
 
@@ -58,135 +51,292 @@ pub async fn insert_metric<'e, E: Executor<'e, Database = Any>>(
     now: i64,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
-        "insert into metrics (code, name, unit, aggregation, position, created_at)
-         values ($1, $2, $3, $4, $5, $6) returning id",
+        "insert into metrics (code, name, unit, aggregation, distinct_by, position, created_at)
+         values ($1, $2, $3, $4, $5, $6, $7) returning id",
     )
     .bind(metric.code)
     .bind(metric.name)
     .bind(metric.unit)
     .bind(metric.aggregation)
+    .bind(metric.distinct_by)
     .bind(metric.position)
     .bind(now)
     .fetch_one(executor)
     .await
 }
 
-/// Sets what the organization's plan includes of a metric (`None`: unlimited).
-pub async fn set_allowance<'e, E: Executor<'e, Database = Any>>(
+/// The id of the metric with this code, if any.
+pub async fn metric_id<'e, E: Executor<'e, Database = Any>>(
     executor: E,
-    organization_id: i64,
-    metric_id: i64,
-    included: Option<Quantity>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "insert into metric_allowances (organization_id, metric_id, included_micros)
-         values ($1, $2, $3)
-         on conflict (organization_id, metric_id)
-         do update set included_micros = excluded.included_micros",
-    )
-    .bind(organization_id)
-    .bind(metric_id)
-    .bind(included.map(Quantity::micros))
-    .execute(executor)
-    .await?;
-    Ok(())
-}
-
-/// Adds `quantity` to the organization's total for the metric in the period `[start, end)`,
-/// creating the total first if needed. A total that would pass the 64-bit limit is refused
-/// with an error on both engines and the stored total stays as it was.
-pub async fn add_to_period<'e, E: Executor<'e, Database = Any>>(
-    executor: E,
-    organization_id: i64,
-    metric_id: i64,
-    (period_start, period_end): (i64, i64),
-    quantity: Quantity,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "insert into period_usage
-             (organization_id, metric_id, period_start, period_end, used_micros, updated_at)
-         values ($1, $2, $3, $4, $5, $6)
-         on conflict (organization_id, metric_id, period_start)
-         do update set used_micros = period_usage.used_micros + excluded.used_micros,
-                       updated_at = excluded.updated_at",
-    )
-    .bind(organization_id)
-    .bind(metric_id)
-    .bind(period_start)
-    .bind(period_end)
-    .bind(quantity.micros())
-    .bind(now)
-    .execute(executor)
-    .await?;
-    Ok(())
-}
-
-/// A metric of the catalogue as ingestion needs it.
-#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
-pub struct MetricRow {
-    pub id: i64,
-    pub code: String,
-    pub aggregation: String,
-}
-
-/// Every metric of the catalogue.
-pub async fn catalogue<'e, E: Executor<'e, Database = Any>>(
-    executor: E,
-) -> Result<Vec<MetricRow>, sqlx::Error> {
-    sqlx::query_as("select id, code, aggregation from metrics")
-        .fetch_all(executor)
+    code: &str,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("select id from metrics where code = $1")
+        .bind(code)
+        .fetch_optional(executor)
         .await
 }
 
-/// Applies one batch's change to the organization's total for the metric in the period
-/// `[start, end)`, creating the total if needed. `max` and `latest` use only standard SQL
-/// (`case`), so both engines run the same statement.
-pub async fn apply_delta<'e, E: Executor<'e, Database = Any>>(
+/// One stored day's total of one metric (or of one metric for one breakdown value).
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct DayRow {
+    pub metric_id: i64,
+    pub day_start: i64,
+    pub used_micros: i64,
+    pub latest_at: Option<i64>,
+}
+
+/// The organization's day totals for days starting in `[from, to)`, by metric and day.
+pub async fn days_between<'e, E: Executor<'e, Database = Any>>(
     executor: E,
     organization_id: i64,
-    metric_id: i64,
-    period: (i64, i64),
-    delta: PeriodDelta,
+    (from, to): (i64, i64),
+) -> Result<Vec<DayRow>, sqlx::Error> {
+    sqlx::query_as(
+        "select metric_id, day_start, used_micros, latest_at from usage_daily
+         where organization_id = $1 and day_start >= $2 and day_start < $3
+         order by metric_id, day_start",
+    )
+    .bind(organization_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(executor)
+    .await
+}
+
+/// Number of distinct values each unique-count metric saw over days starting in `[from, to)`.
+pub async fn distinct_counts_between<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    organization_id: i64,
+    (from, to): (i64, i64),
+) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "select metric_id, cast(count(distinct value) as bigint) from usage_distinct_values
+         where organization_id = $1 and day_start >= $2 and day_start < $3
+         group by metric_id",
+    )
+    .bind(organization_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(executor)
+    .await
+}
+
+/// One breakdown value's day total.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct BreakdownRow {
+    pub value: String,
+    pub metric_id: i64,
+    pub day_start: i64,
+    pub used_micros: i64,
+    pub latest_at: Option<i64>,
+}
+
+/// The organization's day totals by `dimension` (`account`, `channel` or `domain`) for days
+/// starting in `[from, to)`.
+pub async fn breakdown_between<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    organization_id: i64,
+    dimension: Dimension,
+    (from, to): (i64, i64),
+) -> Result<Vec<BreakdownRow>, sqlx::Error> {
+    sqlx::query_as(
+        "select value, metric_id, day_start, used_micros, latest_at from usage_daily_breakdown
+         where organization_id = $1 and dimension = $2 and day_start >= $3 and day_start < $4
+         order by value, metric_id, day_start",
+    )
+    .bind(organization_id)
+    .bind(dimension.as_str())
+    .bind(from)
+    .bind(to)
+    .fetch_all(executor)
+    .await
+}
+
+/// An event field usage is broken down by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Dimension {
+    Account,
+    Channel,
+    Domain,
+}
+
+impl Dimension {
+    /// As stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dimension::Account => "account",
+            Dimension::Channel => "channel",
+            Dimension::Domain => "domain",
+        }
+    }
+}
+
+/// Where a delta goes: a metric's day, or one breakdown value of it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RollupKey {
+    pub metric_id: i64,
+    pub day_start: i64,
+    pub breakdown: Option<(Dimension, String)>,
+}
+
+/// Applies each delta to its rollup row, creating rows as needed, in as few statements as
+/// possible. Keys must be distinct (merge deltas first) and should come sorted, so that
+/// concurrent batches lock rows in the same order. A total that would pass the 64-bit limit
+/// fails the statement on both engines.
+pub async fn apply_deltas(
+    connection: &mut AnyConnection,
+    organization_id: i64,
+    deltas: &[(RollupKey, PeriodDelta)],
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    let (quantity, latest_at, update) = match delta {
-        PeriodDelta::Add(quantity) => {
-            return add_to_period(executor, organization_id, metric_id, period, quantity, now).await
+    for breakdown in [false, true] {
+        for kind in [DeltaKind::Add, DeltaKind::AtLeast, DeltaKind::Latest] {
+            let rows: Vec<&(RollupKey, PeriodDelta)> = deltas
+                .iter()
+                .filter(|(key, delta)| {
+                    key.breakdown.is_some() == breakdown && DeltaKind::of(delta) == kind
+                })
+                .collect();
+            for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+                upsert(connection, organization_id, chunk, breakdown, kind, now).await?;
+            }
         }
-        PeriodDelta::AtLeast(quantity) => (
-            quantity,
-            None,
-            "used_micros = case when excluded.used_micros > period_usage.used_micros
-                                then excluded.used_micros else period_usage.used_micros end",
-        ),
-        PeriodDelta::Latest { value, at } => (
-            value,
-            Some(at.timestamp()),
-            "used_micros = case when period_usage.latest_at is null
-                                  or excluded.latest_at >= period_usage.latest_at
-                                then excluded.used_micros else period_usage.used_micros end,
-             latest_at = case when period_usage.latest_at is null
-                                or excluded.latest_at >= period_usage.latest_at
-                              then excluded.latest_at else period_usage.latest_at end",
-        ),
-    };
-    sqlx::query(&format!(
-        "insert into period_usage
-             (organization_id, metric_id, period_start, period_end, used_micros, latest_at,
-              updated_at)
-         values ($1, $2, $3, $4, $5, $6, $7)
-         on conflict (organization_id, metric_id, period_start)
-         do update set {update}, updated_at = excluded.updated_at"
-    ))
-    .bind(organization_id)
-    .bind(metric_id)
-    .bind(period.0)
-    .bind(period.1)
-    .bind(quantity.micros())
-    .bind(latest_at)
-    .bind(now)
-    .execute(executor)
-    .await?;
+    }
     Ok(())
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DeltaKind {
+    Add,
+    AtLeast,
+    Latest,
+}
+
+impl DeltaKind {
+    fn of(delta: &PeriodDelta) -> Self {
+        match delta {
+            PeriodDelta::Add(_) => DeltaKind::Add,
+            PeriodDelta::AtLeast(_) => DeltaKind::AtLeast,
+            PeriodDelta::Latest { .. } => DeltaKind::Latest,
+        }
+    }
+
+    /// How a stored row takes the delta; `max` and `latest` use only standard SQL (`case`),
+    /// so both engines run the same statement.
+    fn update(self, table: &str) -> String {
+        match self {
+            DeltaKind::Add => format!("used_micros = {table}.used_micros + excluded.used_micros"),
+            DeltaKind::AtLeast => format!(
+                "used_micros = case when excluded.used_micros > {table}.used_micros
+                                    then excluded.used_micros else {table}.used_micros end"
+            ),
+            DeltaKind::Latest => format!(
+                "used_micros = case when {table}.latest_at is null
+                                      or excluded.latest_at >= {table}.latest_at
+                                    then excluded.used_micros else {table}.used_micros end,
+                 latest_at = case when {table}.latest_at is null
+                                    or excluded.latest_at >= {table}.latest_at
+                                  then excluded.latest_at else {table}.latest_at end"
+            ),
+        }
+    }
+}
+
+async fn upsert(
+    connection: &mut AnyConnection,
+    organization_id: i64,
+    rows: &[&(RollupKey, PeriodDelta)],
+    breakdown: bool,
+    kind: DeltaKind,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let (table, columns, conflict) = if breakdown {
+        (
+            "usage_daily_breakdown",
+            "organization_id, metric_id, day_start, used_micros, latest_at, updated_at, dimension, value",
+            "organization_id, dimension, day_start, metric_id, value",
+        )
+    } else {
+        (
+            "usage_daily",
+            "organization_id, metric_id, day_start, used_micros, latest_at, updated_at",
+            "organization_id, metric_id, day_start",
+        )
+    };
+    let width = if breakdown { 8 } else { 6 };
+    let sql = format!(
+        "insert into {table} ({columns}) values {values}
+         on conflict ({conflict}) do update set {update}, updated_at = excluded.updated_at",
+        values = placeholders(rows.len(), width),
+        update = kind.update(table),
+    );
+    let mut query = sqlx::query(&sql);
+    for (key, delta) in rows {
+        let (used, latest_at) = match *delta {
+            PeriodDelta::Add(quantity) | PeriodDelta::AtLeast(quantity) => (quantity, None),
+            PeriodDelta::Latest { value, at } => (value, Some(at.timestamp())),
+        };
+        query = query
+            .bind(organization_id)
+            .bind(key.metric_id)
+            .bind(key.day_start)
+            .bind(used.micros())
+            .bind(latest_at)
+            .bind(now);
+        if let Some((dimension, value)) = &key.breakdown {
+            query = query.bind(dimension.as_str()).bind(value.clone());
+        }
+    }
+    query.execute(&mut *connection).await?;
+    Ok(())
+}
+
+/// `($1, $2), ($3, $4)` for `rows` rows of `width` parameters.
+pub fn placeholders(rows: usize, width: usize) -> String {
+    (0..rows)
+        .map(|row| {
+            let numbers: Vec<String> = (row * width + 1..=row * width + width)
+                .map(|n| format!("${n}"))
+                .collect();
+            format!("({})", numbers.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One distinct value of a unique-count metric on one day.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, FromRow)]
+pub struct DistinctValue {
+    pub metric_id: i64,
+    pub day_start: i64,
+    pub value: String,
+}
+
+/// Records the values; returns those the day had not seen before. Values must be distinct
+/// and should come sorted (lock order, as in [`apply_deltas`]).
+pub async fn insert_distinct_values(
+    connection: &mut AnyConnection,
+    organization_id: i64,
+    values: &[DistinctValue],
+) -> Result<Vec<DistinctValue>, sqlx::Error> {
+    let mut new = Vec::new();
+    for chunk in values.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "insert into usage_distinct_values (organization_id, metric_id, day_start, value)
+             values {}
+             on conflict (organization_id, metric_id, day_start, value) do nothing
+             returning metric_id, day_start, value",
+            placeholders(chunk.len(), 4)
+        );
+        let mut query = sqlx::query_as::<Any, DistinctValue>(&sql);
+        for value in chunk {
+            query = query
+                .bind(organization_id)
+                .bind(value.metric_id)
+                .bind(value.day_start)
+                .bind(value.value.clone());
+        }
+        new.extend(query.fetch_all(&mut *connection).await?);
+    }
+    Ok(new)
 }

@@ -1,0 +1,194 @@
+//! SQL for licenses (plans), their resources and organizations' subscriptions to them.
+
+use sqlx::{Any, Executor, FromRow};
+
+/// A license to store. `price` is a decimal string checked by `domain::pricing`.
+#[derive(Clone, Debug)]
+pub struct NewLicense<'a> {
+    pub name: &'a str,
+    pub external_id: Option<&'a str>,
+    pub description: &'a str,
+    pub price: &'a str,
+    pub currency: &'a str,
+    pub is_default: bool,
+}
+
+/// Stores a license; returns its id. A duplicate name or external id, or a second default
+/// license, is a unique violation.
+pub async fn insert<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    license: &NewLicense<'_>,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "insert into licenses
+             (name, external_id, description, price, currency, is_default, created_at, updated_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $7) returning id",
+    )
+    .bind(license.name)
+    .bind(license.external_id)
+    .bind(license.description)
+    .bind(license.price)
+    .bind(license.currency)
+    .bind(license.is_default)
+    .bind(now)
+    .fetch_one(executor)
+    .await
+}
+
+/// The id of the license with this name, if any.
+pub async fn find_by_name<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    name: &str,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("select id from licenses where name = $1")
+        .bind(name)
+        .fetch_optional(executor)
+        .await
+}
+
+/// One resource of a license to store. `overage_price` is JSON of
+/// `domain::pricing::OveragePrice`.
+#[derive(Clone, Debug)]
+pub struct NewResource<'a> {
+    pub license_id: i64,
+    pub metric_id: i64,
+    /// `None`: unlimited.
+    pub included_micros: Option<i64>,
+    pub limited: bool,
+    pub overage_price: Option<&'a str>,
+    pub position: i64,
+}
+
+/// Adds a resource to a license. The same metric twice is a unique violation.
+pub async fn insert_resource<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    resource: &NewResource<'_>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into license_resources
+             (license_id, metric_id, included_micros, limited, overage_price, position,
+              created_at, updated_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $7)",
+    )
+    .bind(resource.license_id)
+    .bind(resource.metric_id)
+    .bind(resource.included_micros)
+    .bind(resource.limited)
+    .bind(resource.overage_price)
+    .bind(resource.position)
+    .bind(now)
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// Subscribes the organization to a license from `now`, with periods starting on
+/// `anchor_day`; returns the subscription's id. An organization with a live (not
+/// canceled) subscription already is a unique violation.
+pub async fn subscribe<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    organization_id: i64,
+    license_id: i64,
+    anchor_day: u8,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "insert into subscriptions
+             (organization_id, license_id, status, anchor_day, started_at, created_at, updated_at)
+         values ($1, $2, 'active', $3, $4, $4, $4) returning id",
+    )
+    .bind(organization_id)
+    .bind(license_id)
+    .bind(i32::from(anchor_day))
+    .bind(now)
+    .fetch_one(executor)
+    .await
+}
+
+/// The license an organization is on, with its subscription when it has one.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct PlanRow {
+    pub license_id: i64,
+    pub name: String,
+    pub external_id: Option<String>,
+    pub description: String,
+    pub price: String,
+    pub currency: String,
+    /// 1 for the default license, else 0 (sqlx's `Any` driver reads no SQLite booleans).
+    pub is_default: i64,
+    pub license_created_at: i64,
+    pub license_updated_at: i64,
+    pub subscription_id: Option<i64>,
+    pub status: Option<String>,
+    pub anchor_day: Option<i64>,
+    pub started_at: Option<i64>,
+    pub subscription_updated_at: Option<i64>,
+}
+
+const PLAN_COLUMNS: &str = "l.id as license_id, l.name, l.external_id, l.description, l.price,
+    l.currency, cast(case when l.is_default then 1 else 0 end as bigint) as is_default,
+    l.created_at as license_created_at,
+    l.updated_at as license_updated_at";
+
+/// The license in force for the organization: its live subscription's, or else the default
+/// license (with no subscription); `None` when there is neither.
+pub async fn plan_of<'e, E: Executor<'e, Database = Any> + Copy>(
+    executor: E,
+    organization_id: i64,
+) -> Result<Option<PlanRow>, sqlx::Error> {
+    let subscribed = sqlx::query_as(&format!(
+        "select {PLAN_COLUMNS}, s.id as subscription_id, s.status,
+                cast(s.anchor_day as bigint) as anchor_day, s.started_at,
+                s.updated_at as subscription_updated_at
+         from subscriptions s join licenses l on l.id = s.license_id
+         where s.organization_id = $1 and s.status <> 'canceled'"
+    ))
+    .bind(organization_id)
+    .fetch_optional(executor)
+    .await?;
+    if subscribed.is_some() {
+        return Ok(subscribed);
+    }
+    sqlx::query_as(&format!(
+        "select {PLAN_COLUMNS}, cast(null as bigint) as subscription_id,
+                cast(null as text) as status, cast(null as bigint) as anchor_day,
+                cast(null as bigint) as started_at,
+                cast(null as bigint) as subscription_updated_at
+         from licenses l where l.is_default"
+    ))
+    .fetch_optional(executor)
+    .await
+}
+
+/// One resource of a license, as stored.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct ResourceRow {
+    pub id: i64,
+    pub metric_id: i64,
+    pub included_micros: Option<i64>,
+    /// 1 for a hard limit, else 0 (sqlx's `Any` driver reads no SQLite booleans).
+    pub limited: i64,
+    pub overage_price: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// The license's resources in display order.
+pub async fn resources_of<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    license_id: i64,
+) -> Result<Vec<ResourceRow>, sqlx::Error> {
+    sqlx::query_as(
+        "select r.id, r.metric_id, r.included_micros,
+                cast(case when r.limited then 1 else 0 end as bigint) as limited, r.overage_price,
+                r.created_at, r.updated_at
+         from license_resources r join metrics m on m.id = r.metric_id
+         where r.license_id = $1
+         order by r.position, m.position, m.id",
+    )
+    .bind(license_id)
+    .fetch_all(executor)
+    .await
+}

@@ -1,0 +1,519 @@
+//! An organization's metering ledger: its plan, periods and rollups turned into every number
+//! the API and dashboard show (summaries, costs, projections, history, breakdowns,
+//! entitlements), through the pure `domain` rules.
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    str::FromStr,
+};
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use rust_decimal::Decimal;
+
+use crate::{
+    api::usage::{
+        BreakdownTotal, Entitlement, EstimatedCost, HistoryMonth, MetricMonth, MetricUsage,
+        PlanSummary, UsageSummary,
+    },
+    domain::{
+        aggregation::{Aggregation, DayTotal},
+        period::{AnchorDay, BillingPeriod},
+        pricing::{self, LineItem, OveragePrice, Plan, Rate, Rates, ResourceUse, Totals},
+        projection::projected_usage,
+        quantity::Quantity,
+        usage_level::Allowance,
+    },
+    error::AppError,
+};
+
+use super::{
+    db::{
+        self,
+        licenses::{self, PlanRow},
+        organizations::{self, OrganizationRow},
+        usage::{BreakdownRow, DayRow, Dimension, MetricRow},
+    },
+    state::AppState,
+};
+
+/// A metric as the ledger rates it: how it aggregates and what the plan grants of it.
+#[derive(Clone, Debug)]
+pub struct Resource {
+    pub metric: MetricRow,
+    pub aggregation: Aggregation,
+    pub allowance: Allowance,
+    pub limited: bool,
+    pub overage_price: Option<OveragePrice>,
+    /// Part of the plan, rather than used without being in it.
+    pub in_plan: bool,
+}
+
+/// Everything needed to rate one organization's usage, loaded once per request.
+#[derive(Clone, Debug)]
+pub struct Ledger {
+    pub organization: OrganizationRow,
+    pub time_zone: Tz,
+    pub rates: Rates,
+    pub plan: Option<PlanRow>,
+    pub anchor: AnchorDay,
+    /// The plan's resources first, in its order, then every other metric of the catalogue.
+    pub resources: Vec<Resource>,
+}
+
+impl Ledger {
+    /// Loads the organization, its plan and the catalogue. 404 when the organization does
+    /// not exist. Bad stored values (time zone, rates, prices) are logged and read as the
+    /// safe default rather than failing every page.
+    pub async fn load(state: &AppState, organization_id: i64) -> Result<Ledger, AppError> {
+        let pool = state.db.pool();
+        let organization = organizations::find(pool, organization_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound("Organization".into()))?;
+        let time_zone = Tz::from_str(&organization.time_zone).unwrap_or_else(|_| {
+            tracing::warn!(
+                organization = organization.id,
+                time_zone = organization.time_zone,
+                "unknown time zone; using the default"
+            );
+            state.settings.default_time_zone
+        });
+        let rates = Rates {
+            discount: stored_rate(&organization.discount_rate, organization.id),
+            tax: stored_rate(&organization.tax_rate, organization.id),
+        };
+        let plan = licenses::plan_of(pool, organization.id).await?;
+        let anchor = plan
+            .as_ref()
+            .and_then(|plan| plan.anchor_day)
+            .and_then(|day| u8::try_from(day).ok())
+            .and_then(|day| AnchorDay::new(day).ok())
+            .unwrap_or(AnchorDay::FIRST);
+        let catalogue = db::usage::catalogue(pool).await?;
+        let stored_resources = match &plan {
+            Some(plan) => licenses::resources_of(pool, plan.license_id).await?,
+            None => Vec::new(),
+        };
+        let mut resources = Vec::with_capacity(catalogue.len());
+        for stored in &stored_resources {
+            let Some(metric) = catalogue.iter().find(|m| m.id == stored.metric_id) else {
+                continue;
+            };
+            let allowance = match stored.included_micros {
+                Some(micros) => Allowance::Included(stored_quantity(micros)?),
+                None => Allowance::Unlimited,
+            };
+            let overage_price = stored.overage_price.as_deref().and_then(|json| {
+                serde_json::from_str::<OveragePrice>(json)
+                    .map_err(|error| {
+                        tracing::error!(resource = stored.id, %error, "unreadable overage price; overage left free");
+                    })
+                    .ok()
+            });
+            resources.push(Resource {
+                metric: metric.clone(),
+                aggregation: aggregation_of(metric),
+                allowance,
+                limited: stored.limited != 0,
+                overage_price,
+                in_plan: true,
+            });
+        }
+        for metric in catalogue {
+            if !stored_resources.iter().any(|r| r.metric_id == metric.id) {
+                resources.push(Resource {
+                    aggregation: aggregation_of(&metric),
+                    metric,
+                    allowance: Allowance::Unlimited,
+                    limited: false,
+                    overage_price: None,
+                    in_plan: false,
+                });
+            }
+        }
+        Ok(Ledger {
+            organization,
+            time_zone,
+            rates,
+            plan,
+            anchor,
+            resources,
+        })
+    }
+
+    /// The billing period containing `instant`.
+    pub fn period_at(&self, instant: DateTime<Utc>) -> BillingPeriod {
+        BillingPeriod::containing(instant, self.anchor, self.time_zone)
+    }
+
+    /// Each metric's total over `period`, by metric id; metrics without usage are absent.
+    pub async fn totals(
+        &self,
+        state: &AppState,
+        period: &BillingPeriod,
+    ) -> Result<HashMap<i64, Quantity>, AppError> {
+        let span = span_of(period);
+        let pool = state.db.pool();
+        let days = db::usage::days_between(pool, self.organization.id, span).await?;
+        let mut totals = self.combine(&days)?;
+        if self
+            .resources
+            .iter()
+            .any(|r| r.aggregation == Aggregation::UniqueCount)
+        {
+            for (metric_id, count) in
+                db::usage::distinct_counts_between(pool, self.organization.id, span).await?
+            {
+                totals.insert(metric_id, stored_quantity(count.saturating_mul(1_000_000))?);
+            }
+        }
+        Ok(totals)
+    }
+
+    /// Combines day rows (of one span) into per-metric totals by each metric's rule.
+    fn combine(&self, days: &[DayRow]) -> Result<HashMap<i64, Quantity>, AppError> {
+        let mut by_metric: BTreeMap<i64, Vec<DayTotal>> = BTreeMap::new();
+        for day in days {
+            by_metric
+                .entry(day.metric_id)
+                .or_default()
+                .push(day_total(day.used_micros, day.latest_at)?);
+        }
+        let mut totals = HashMap::with_capacity(by_metric.len());
+        for (metric_id, days) in by_metric {
+            let Some(resource) = self.resources.iter().find(|r| r.metric.id == metric_id) else {
+                continue;
+            };
+            if let Some(total) = resource.aggregation.combine(days) {
+                totals.insert(metric_id, total);
+            }
+        }
+        Ok(totals)
+    }
+
+    /// The resources that count in a summary: the plan's, then others that were used.
+    fn shown<'a>(
+        &'a self,
+        totals: &'a HashMap<i64, Quantity>,
+    ) -> impl Iterator<Item = (&'a Resource, Quantity)> + 'a {
+        self.resources.iter().filter_map(|resource| {
+            let used = totals.get(&resource.metric.id).copied();
+            (resource.in_plan || used.is_some_and(|u| u > Quantity::ZERO))
+                .then(|| (resource, used.unwrap_or(Quantity::ZERO)))
+        })
+    }
+
+    /// The statement lines of a period with these totals.
+    pub fn statement_lines(&self, totals: &HashMap<i64, Quantity>) -> Vec<LineItem> {
+        let uses: Vec<ResourceUse<'_>> = self
+            .shown(totals)
+            .map(|(resource, used)| resource_use(resource, used))
+            .collect();
+        match &self.plan {
+            Some(plan) => pricing::statement_lines(
+                Plan {
+                    name: &plan.name,
+                    description: &plan.description,
+                    price: stored_price(&plan.price, plan.license_id),
+                },
+                &uses,
+                self.rates,
+            ),
+            None => uses
+                .iter()
+                .flat_map(|resource| resource.line_items(self.rates))
+                .collect(),
+        }
+    }
+
+    /// The currency the plan is priced in (the organization's when there is no plan).
+    pub fn currency(&self) -> &str {
+        self.plan
+            .as_ref()
+            .map_or(&self.organization.currency, |plan| &plan.currency)
+    }
+
+    /// Usage in the period containing `now`: each metric rated and projected, and the cost.
+    pub async fn summary(
+        &self,
+        state: &AppState,
+        now: DateTime<Utc>,
+    ) -> Result<UsageSummary, AppError> {
+        self.summary_of(state, self.period_at(now), now).await
+    }
+
+    /// Usage in `period` (a billing period or any span of whole days) rated against one
+    /// period's allowances and price, projected to its end as seen at `now`.
+    pub async fn summary_of(
+        &self,
+        state: &AppState,
+        period: BillingPeriod,
+        now: DateTime<Utc>,
+    ) -> Result<UsageSummary, AppError> {
+        let totals = self.totals(state, &period).await?;
+        let thresholds = state.settings.thresholds;
+        let metrics = self
+            .shown(&totals)
+            .map(|(resource, used)| {
+                let metric = &resource.metric;
+                MetricUsage::new(
+                    (
+                        metric.code.clone(),
+                        metric.name.clone(),
+                        metric.unit.clone(),
+                    ),
+                    (
+                        used,
+                        projected_usage(resource.aggregation, used, &period, now),
+                    ),
+                    (resource.allowance, resource.limited),
+                    &thresholds,
+                )
+            })
+            .collect();
+        let lines = self.statement_lines(&totals);
+        Ok(UsageSummary {
+            organization: self.organization.name.clone(),
+            plan: self.plan.as_ref().map(|plan| PlanSummary {
+                name: plan.name.clone(),
+                price: stored_price(&plan.price, plan.license_id),
+                currency: plan.currency.clone(),
+            }),
+            period,
+            thresholds,
+            metrics,
+            estimated_cost: EstimatedCost {
+                totals: Totals::of(&lines),
+                currency: self.currency().to_string(),
+            },
+        })
+    }
+
+    /// The `months` periods up to and including the one containing `now`, oldest first,
+    /// each with every metric's total and cost. One query for the days, and one per month
+    /// for distinct counts when a unique-count metric exists.
+    pub async fn history(
+        &self,
+        state: &AppState,
+        now: DateTime<Utc>,
+        months: usize,
+    ) -> Result<Vec<HistoryMonth>, AppError> {
+        let periods = self.period_at(now).last(months, self.time_zone);
+        let (Some(first), Some(last)) = (periods.first(), periods.last()) else {
+            return Ok(Vec::new());
+        };
+        let pool = state.db.pool();
+        let span = (db::unix_seconds(first.start), db::unix_seconds(last.end));
+        let days = db::usage::days_between(pool, self.organization.id, span).await?;
+        let has_distinct = self
+            .resources
+            .iter()
+            .any(|r| r.aggregation == Aggregation::UniqueCount);
+        let mut history = Vec::with_capacity(periods.len());
+        for period in periods {
+            let (start, end) = span_of(&period);
+            let in_period: Vec<DayRow> = days
+                .iter()
+                .filter(|day| start <= day.day_start && day.day_start < end)
+                .cloned()
+                .collect();
+            let mut totals = self.combine(&in_period)?;
+            if has_distinct {
+                for (metric_id, count) in
+                    db::usage::distinct_counts_between(pool, self.organization.id, (start, end))
+                        .await?
+                {
+                    totals.insert(metric_id, stored_quantity(count.saturating_mul(1_000_000))?);
+                }
+            }
+            let lines = self.statement_lines(&totals);
+            let metrics = self
+                .shown(&totals)
+                .map(|(resource, total)| MetricMonth {
+                    code: resource.metric.code.clone(),
+                    total,
+                    cost: lines
+                        .iter()
+                        .filter(|line| line.name == resource.metric.code)
+                        .map(|line| line.amount)
+                        .sum::<Decimal>()
+                        .normalize(),
+                })
+                .collect();
+            history.push(HistoryMonth {
+                month: period.month_label(),
+                period,
+                metrics,
+                cost: Totals::of(&lines).total,
+            });
+        }
+        Ok(history)
+    }
+
+    /// Totals per account, channel or domain over `period`, by value.
+    pub async fn breakdown(
+        &self,
+        state: &AppState,
+        dimension: Dimension,
+        period: &BillingPeriod,
+    ) -> Result<Vec<BreakdownTotal>, AppError> {
+        let rows = db::usage::breakdown_between(
+            state.db.pool(),
+            self.organization.id,
+            dimension,
+            span_of(period),
+        )
+        .await?;
+        let mut by_value: BTreeMap<&str, Vec<&BreakdownRow>> = BTreeMap::new();
+        for row in &rows {
+            by_value.entry(&row.value).or_default().push(row);
+        }
+        let mut breakdown = Vec::with_capacity(by_value.len());
+        for (value, rows) in by_value {
+            let days: Vec<DayRow> = rows
+                .iter()
+                .map(|row| DayRow {
+                    metric_id: row.metric_id,
+                    day_start: row.day_start,
+                    used_micros: row.used_micros,
+                    latest_at: row.latest_at,
+                })
+                .collect();
+            let totals = self.combine(&days)?;
+            breakdown.push(BreakdownTotal {
+                value: value.to_string(),
+                totals: self
+                    .resources
+                    .iter()
+                    .filter_map(|r| Some((r.metric.code.clone(), *totals.get(&r.metric.id)?)))
+                    .collect(),
+            });
+        }
+        Ok(breakdown)
+    }
+
+    /// Whether more of `metric` may be used now. 404 when the catalogue has no such metric.
+    pub async fn entitlement(
+        &self,
+        state: &AppState,
+        metric: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Entitlement, AppError> {
+        let resource = self
+            .resources
+            .iter()
+            .find(|r| r.metric.code == metric)
+            .ok_or_else(|| AppError::NotFound(format!("Metric {metric:?}")))?;
+        let period = self.period_at(now);
+        let used = self
+            .totals(state, &period)
+            .await?
+            .get(&resource.metric.id)
+            .copied()
+            .unwrap_or(Quantity::ZERO);
+        Ok(entitlement_of(resource, used))
+    }
+}
+
+/// The entitlement rule: a metric outside the plan is not allowed; a hard-limited one is
+/// allowed while usage is below its limit; anything else always is.
+pub fn entitlement_of(resource: &Resource, used: Quantity) -> Entitlement {
+    let code = resource.metric.code.clone();
+    if !resource.in_plan {
+        return Entitlement {
+            metric: code,
+            allowed: false,
+            used,
+            limit: Some(Quantity::ZERO),
+            remaining: Some(Quantity::ZERO),
+            limited: true,
+        };
+    }
+    match resource.allowance {
+        Allowance::Unlimited => Entitlement {
+            metric: code,
+            allowed: true,
+            used,
+            limit: None,
+            remaining: None,
+            limited: resource.limited,
+        },
+        Allowance::Included(limit) => Entitlement {
+            metric: code,
+            allowed: !resource.limited || used < limit,
+            used,
+            limit: Some(limit),
+            remaining: Some(limit.saturating_sub(used)),
+            limited: resource.limited,
+        },
+    }
+}
+
+fn resource_use(resource: &Resource, used: Quantity) -> ResourceUse<'_> {
+    ResourceUse {
+        code: &resource.metric.code,
+        name: &resource.metric.name,
+        unit: &resource.metric.unit,
+        used,
+        allowance: resource.allowance,
+        limited: resource.limited,
+        overage_price: resource.overage_price.as_ref(),
+    }
+}
+
+/// `[start, end)` of a period in unix seconds, as the rollups key days.
+fn span_of(period: &BillingPeriod) -> (i64, i64) {
+    (db::unix_seconds(period.start), db::unix_seconds(period.end))
+}
+
+fn aggregation_of(metric: &MetricRow) -> Aggregation {
+    Aggregation::from_str(&metric.aggregation).unwrap_or_else(|error| {
+        tracing::error!(metric = metric.code, error, "unknown aggregation; summing");
+        Aggregation::Sum
+    })
+}
+
+fn day_total(used_micros: i64, latest_at: Option<i64>) -> Result<DayTotal, AppError> {
+    Ok(DayTotal {
+        used: stored_quantity(used_micros)?,
+        latest_at: latest_at.and_then(|seconds| DateTime::from_timestamp(seconds, 0)),
+    })
+}
+
+/// Storage guarantees non-negative amounts by a check constraint; a violation is our fault.
+fn stored_quantity(micros: i64) -> Result<Quantity, AppError> {
+    Quantity::from_micros(micros).map_err(|error| {
+        tracing::error!(micros, %error, "negative quantity in storage");
+        AppError::Internal
+    })
+}
+
+fn stored_rate(text: &str, organization: i64) -> Rate {
+    Decimal::from_str(text)
+        .map_err(|error| error.to_string())
+        .and_then(Rate::new)
+        .unwrap_or_else(|error| {
+            tracing::error!(
+                organization,
+                rate = text,
+                error,
+                "unreadable rate; using 0 %"
+            );
+            Rate::ZERO
+        })
+}
+
+fn stored_price(text: &str, license: i64) -> Decimal {
+    Decimal::from_str(text)
+        .map_err(|error| error.to_string())
+        .and_then(|price| pricing::check_price("price", price))
+        .unwrap_or_else(|error| {
+            tracing::error!(
+                license,
+                price = text,
+                error,
+                "unreadable license price; using 0"
+            );
+            Decimal::ZERO
+        })
+}

@@ -1,0 +1,215 @@
+//! Error bodies in the shape each family of endpoints documents, and the JSON conventions
+//! (ids, timestamps, amounts) the seed documents use.
+//!
+//! A handler returns `Result<_, ShapedError<S>>`; every `AppError` (bad credentials,
+//! malformed input, a missing row, a dead database) converts into it with `?`, so no path
+//! can answer in another endpoint's shape.
+
+use std::marker::PhantomData;
+
+use axum::{
+    http::{header, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+    Json,
+};
+use chrono::{DateTime, SecondsFormat, Utc};
+use rust_decimal::{prelude::ToPrimitive, Decimal};
+use serde_json::{json, Value};
+
+use crate::{domain::quantity::Quantity, error::AppError};
+
+/// How one family of endpoints writes an error.
+pub trait ErrorShape {
+    /// The status and body for `error`.
+    fn render(error: &AppError) -> (StatusCode, Value);
+}
+
+/// An error answered in shape `S`; built from any `AppError` with `?`.
+#[derive(Debug)]
+pub struct ShapedError<S> {
+    pub error: AppError,
+    shape: PhantomData<S>,
+}
+
+impl<S> From<AppError> for ShapedError<S> {
+    fn from(error: AppError) -> Self {
+        ShapedError {
+            error,
+            shape: PhantomData,
+        }
+    }
+}
+
+impl<S: ErrorShape> IntoResponse for ShapedError<S> {
+    fn into_response(self) -> Response {
+        let (status, body) = S::render(&self.error);
+        let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+fn status_of(error: &AppError) -> StatusCode {
+    StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// quotaboard's own endpoints: `{"error": {"code": "BAD_REQUEST", "message": "…"}}`.
+pub struct Standard;
+
+impl ErrorShape for Standard {
+    fn render(error: &AppError) -> (StatusCode, Value) {
+        (
+            status_of(error),
+            json!({ "error": { "code": error.code(), "message": error.to_string() } }),
+        )
+    }
+}
+
+/// Seed 002 (`/api/billing/usage`): `{"success": false, "error": {"code", "message"}}`.
+pub struct Envelope;
+
+impl ErrorShape for Envelope {
+    fn render(error: &AppError) -> (StatusCode, Value) {
+        let (status, inner) = Standard::render(error);
+        let mut body = json!({ "success": false });
+        body["error"] = inner["error"].clone();
+        (status, body)
+    }
+}
+
+/// Seed 003 (`/organizations/{id}/usage`): `{"error": "ValidationError", "message": "…"}`,
+/// with 422 rather than 400 for input that fails validation.
+pub struct Named;
+
+impl ErrorShape for Named {
+    fn render(error: &AppError) -> (StatusCode, Value) {
+        let (status, name, message) = match error {
+            AppError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "Unauthenticated",
+                "Authentication is required and has failed or has not yet been provided."
+                    .to_string(),
+            ),
+            AppError::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "Forbidden",
+                "Access to the requested resource is forbidden.".to_string(),
+            ),
+            AppError::NotFound(_) => (
+                StatusCode::NOT_FOUND,
+                "ResourceNotFound",
+                "The requested resource could not be found.".to_string(),
+            ),
+            AppError::BadRequest(detail) | AppError::PayloadTooLarge(detail) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "ValidationError",
+                format!("Input data validation failed: {detail}"),
+            ),
+            AppError::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "ServiceUnavailable",
+                error.to_string(),
+            ),
+            AppError::Internal | AppError::Transport(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalError",
+                error.to_string(),
+            ),
+        };
+        (status, json!({ "error": name, "message": message }))
+    }
+}
+
+/// An id as the documents write them: a string of digits.
+pub fn id(id: i64) -> String {
+    id.to_string()
+}
+
+/// Unix seconds as seeds 000 and 001 write instants: `2025-01-01T12:00:00.000Z`.
+pub fn timestamp_millis(unix_seconds: i64) -> String {
+    DateTime::<Utc>::from_timestamp(unix_seconds, 0)
+        .unwrap_or_default()
+        .to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// An instant as seeds 002 and 004 write them: `2024-01-01T00:00:00Z`.
+pub fn timestamp_seconds(instant: DateTime<Utc>) -> String {
+    instant.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// An amount as a JSON number: whole amounts as integers (`9`, not `9.0`), others through
+/// `f64`, whose shortest form prints any amount with at most 15 significant digits exactly.
+pub fn decimal(amount: Decimal) -> Value {
+    let amount = amount.normalize();
+    if amount.fract().is_zero() {
+        if let Some(whole) = amount.to_i64() {
+            return Value::from(whole);
+        }
+    }
+    amount
+        .to_f64()
+        .and_then(serde_json::Number::from_f64)
+        .map_or(Value::Null, Value::Number)
+}
+
+/// A quantity as a JSON number; see [`decimal`].
+pub fn quantity(quantity: Quantity) -> Value {
+    decimal(quantity.to_decimal())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_plain_json_numbers() {
+        let cases = [
+            ("9", "9"),
+            ("9.000", "9"),
+            ("0.0005", "0.0005"),
+            ("45.23", "45.23"),
+            ("-1.5", "-1.5"),
+        ];
+        for (amount, json) in cases {
+            let value = decimal(amount.parse().expect("decimal"));
+            assert_eq!(value.to_string(), json, "{amount}");
+        }
+    }
+
+    #[test]
+    fn timestamps_follow_each_documents_format() {
+        assert_eq!(timestamp_millis(1_735_732_800), "2025-01-01T12:00:00.000Z");
+        let instant = DateTime::<Utc>::from_timestamp(1_704_067_200, 0).expect("instant");
+        assert_eq!(timestamp_seconds(instant), "2024-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn each_shape_writes_the_documented_error_body() {
+        let error = AppError::BadRequest("startDate is missing".into());
+        assert_eq!(
+            Standard::render(&error),
+            (
+                StatusCode::BAD_REQUEST,
+                json!({"error": {"code": "BAD_REQUEST", "message": "startDate is missing"}})
+            )
+        );
+        assert_eq!(
+            Envelope::render(&AppError::Unauthorized),
+            (
+                StatusCode::UNAUTHORIZED,
+                json!({"success": false, "error": {"code": "UNAUTHORIZED", "message": "Authentication required"}})
+            )
+        );
+        let (status, body) = Named::render(&error);
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body["error"], "ValidationError");
+        assert_eq!(
+            Named::render(&AppError::NotFound("Organization".into())).1["error"],
+            "ResourceNotFound"
+        );
+    }
+}

@@ -1,0 +1,154 @@
+//! Dashboard users: who they are, their role, and their password kept only as an argon2id
+//! hash.
+
+use argon2::{
+    password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
+    Argon2,
+};
+
+use super::db::{self, organizations, users::NewUser, Database};
+
+/// Shortest password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+/// Longest password accepted (hashing cost grows with length).
+pub const MAX_PASSWORD_CHARS: usize = 1024;
+
+/// What a user may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum UserRole {
+    /// Reads their organization's usage.
+    Member,
+    /// Also manages their organization.
+    Admin,
+    /// Operates the instance: every organization, no organization of their own.
+    #[value(name = "platform-admin")]
+    PlatformAdmin,
+}
+
+impl UserRole {
+    /// As stored: `member`, `admin`, `platform-admin`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserRole::Member => "member",
+            UserRole::Admin => "admin",
+            UserRole::PlatformAdmin => "platform-admin",
+        }
+    }
+}
+
+/// An email address, trimmed and lower-cased: one `@` with text on both sides, no spaces,
+/// at most 320 characters.
+pub fn parse_email(text: &str) -> Result<String, String> {
+    let email = text.trim().to_lowercase();
+    let valid = email.chars().count() <= 320
+        && !email.chars().any(char::is_whitespace)
+        && matches!(email.split_once('@'), Some((local, domain))
+            if !local.is_empty() && !domain.is_empty() && !domain.contains('@'));
+    if valid {
+        Ok(email)
+    } else {
+        Err(format!("{text:?} is not an email address"))
+    }
+}
+
+/// The PHC string of an argon2id hash of `password` with a fresh random salt.
+pub fn hash_password(password: &str) -> Result<String, String> {
+    let chars = password.chars().count();
+    if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&chars) {
+        return Err(format!(
+            "a password must have {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters"
+        ));
+    }
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|error| format!("cannot hash the password: {error}"))
+}
+
+/// True when `password` matches the stored PHC `hash`.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// Creates a user; returns the id. Members and admins need an existing organization;
+/// platform admins must have none. A taken email is refused.
+pub async fn create(
+    database: &Database,
+    email: &str,
+    password: &str,
+    organization: Option<&str>,
+    role: UserRole,
+    now: i64,
+) -> Result<i64, String> {
+    let email = parse_email(email)?;
+    let organization_id = match (role, organization) {
+        (UserRole::PlatformAdmin, Some(_)) => {
+            return Err("a platform admin belongs to no organization: leave out --org".into())
+        }
+        (UserRole::PlatformAdmin, None) => None,
+        (_, None) => return Err(format!("a {} needs --org", role.as_str())),
+        (_, Some(slug)) => Some(
+            organizations::find_by_slug(database.pool(), slug)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("no organization {slug:?}"))?
+                .id,
+        ),
+    };
+    let password_hash = hash_password(password)?;
+    let user = NewUser {
+        organization_id,
+        email: &email,
+        password_hash: &password_hash,
+        role: role.as_str(),
+    };
+    db::users::insert(database.pool(), &user, now)
+        .await
+        .map_err(|error| match &error {
+            sqlx::Error::Database(e) if e.is_unique_violation() => {
+                format!("a user with email {email:?} exists already")
+            }
+            _ => error.to_string(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_kept_as_salted_argon2id_hashes() {
+        let hash = hash_password("correct horse").expect("hash");
+        assert!(hash.starts_with("$argon2id$"), "{hash}");
+        assert_ne!(hash, hash_password("correct horse").expect("hash"));
+        assert!(verify_password("correct horse", &hash));
+        assert!(!verify_password("correct horsE", &hash));
+        assert!(!verify_password("correct horse", "not a hash"));
+    }
+
+    #[test]
+    fn short_passwords_and_malformed_emails_are_refused() {
+        assert!(hash_password("1234567").is_err());
+        assert_eq!(
+            parse_email(" Ana@Example.com ").as_deref(),
+            Ok("ana@example.com")
+        );
+        for bad in [
+            "",
+            "ana",
+            "@example.com",
+            "ana@",
+            "a na@example.com",
+            "a@b@c",
+        ] {
+            assert!(parse_email(bad).is_err(), "{bad}");
+        }
+    }
+}
