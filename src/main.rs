@@ -314,6 +314,7 @@ mod cli {
             "dashboard-organization = {:?}",
             settings.dashboard_organization.as_deref().unwrap_or("")
         );
+        println!("mail-metric = {:?}", settings.mail_metric);
     }
 }
 

@@ -301,12 +301,12 @@ mod tests {
     }
 
     #[test]
-    fn properties_are_kept_as_compact_json_and_bounded() {
+    fn properties_are_kept_as_compact_json_in_their_order_and_bounded() {
         let event = parse(r#"{"id":"e","metric":"m","properties":{"region": "eu", "n": 1}}"#)
             .expect("valid");
         assert_eq!(
             event.properties.as_deref(),
-            Some(r#"{"n":1,"region":"eu"}"#)
+            Some(r#"{"region":"eu","n":1}"#)
         );
         let big = "x".repeat(MAX_PROPERTIES_BYTES);
         assert!(reason(&format!(

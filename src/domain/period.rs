@@ -59,6 +59,10 @@ impl From<AnchorDay> for u8 {
     }
 }
 
+/// The longest span of days usage can be asked for at once: raw events are kept at least
+/// this long, so any such span can still be recounted.
+pub const MAX_SPAN_MONTHS: u32 = 13;
+
 /// A half-open span of time `[start, end)` that usage is counted in.
 ///
 /// `first_day` and `last_day` are the calendar days it covers in the organisation's time
@@ -114,6 +118,28 @@ impl BillingPeriod {
             last_day,
             anchor,
         }
+    }
+
+    /// [`BillingPeriod::of_days`] for a span a client asked for: it must not run backwards
+    /// nor be longer than [`MAX_SPAN_MONTHS`]; the message says which.
+    pub fn requested(
+        first_day: NaiveDate,
+        last_day: NaiveDate,
+        anchor: AnchorDay,
+        time_zone: Tz,
+    ) -> Result<Self, String> {
+        if first_day > last_day {
+            return Err("Invalid date range: startDate must be before endDate".into());
+        }
+        let too_far = first_day.checked_add_months(Months::new(MAX_SPAN_MONTHS));
+        if too_far.is_none_or(|too_far| last_day >= too_far) {
+            return Err(format!(
+                "Invalid date range: at most {MAX_SPAN_MONTHS} months can be asked for at once"
+            ));
+        }
+        Ok(BillingPeriod::of_days(
+            first_day, last_day, anchor, time_zone,
+        ))
     }
 
     /// The calendar month of `time_zone` that contains `instant`.
@@ -180,7 +206,7 @@ pub fn day_start(instant: DateTime<Utc>, time_zone: Tz) -> DateTime<Utc> {
 
 /// The first instant of `date` in `time_zone`. Where a daylight-saving jump skips local
 /// midnight, that is the instant of the jump: midnight read with the offset in force before it.
-fn start_of_day(date: NaiveDate, time_zone: Tz) -> DateTime<Utc> {
+pub fn start_of_day(date: NaiveDate, time_zone: Tz) -> DateTime<Utc> {
     let midnight = date.and_time(chrono::NaiveTime::MIN);
     match time_zone.from_local_datetime(&midnight) {
         LocalResult::Single(time) | LocalResult::Ambiguous(time, _) => time.with_timezone(&Utc),
@@ -379,6 +405,19 @@ mod tests {
         let reversed =
             BillingPeriod::of_days(day(2026, 1, 31), day(2026, 1, 2), anchor(1), Tz::UTC);
         assert_eq!(reversed, one);
+    }
+
+    #[test]
+    fn a_requested_span_may_not_run_backwards_nor_exceed_thirteen_months() {
+        let ask = |first, last| BillingPeriod::requested(first, last, anchor(1), Tz::UTC);
+        assert!(ask(day(2025, 1, 1), day(2026, 1, 31)).is_ok());
+        assert!(ask(day(2024, 2, 29), day(2025, 3, 28)).is_ok());
+        let too_long = ask(day(2025, 1, 1), day(2026, 2, 1)).expect_err("14 months");
+        assert!(too_long.contains("at most 13 months"), "{too_long}");
+        assert_eq!(
+            ask(day(2026, 1, 2), day(2026, 1, 1)),
+            Err("Invalid date range: startDate must be before endDate".to_string())
+        );
     }
 
     #[test]

@@ -58,6 +58,8 @@ pub struct Settings {
     /// Until sign-in exists, the organization (slug) whose dashboard visitors see when the
     /// instance holds several; `None`: only a single-organization instance shows one.
     pub dashboard_organization: Option<String>,
+    /// The metric whose per-account totals are a domain's mails (seed 000's `totalMails`).
+    pub mail_metric: String,
 }
 
 impl fmt::Debug for Settings {
@@ -71,6 +73,7 @@ impl fmt::Debug for Settings {
             .field("backdating_days", &self.backdating_days)
             .field("retention_months", &self.retention_months)
             .field("dashboard_organization", &self.dashboard_organization)
+            .field("mail_metric", &self.mail_metric)
             .finish()
     }
 }
@@ -101,6 +104,7 @@ struct RawSettings {
     backdating_days: u32,
     retention_months: u32,
     dashboard_organization: String,
+    mail_metric: String,
 }
 
 /// Why the configuration could not be loaded; the message names the key at fault.
@@ -251,6 +255,7 @@ fn parse_settings(
         .and_then(|b| b.set_default("backdating-days", 35))
         .and_then(|b| b.set_default("retention-months", 13))
         .and_then(|b| b.set_default("dashboard-organization", ""))
+        .and_then(|b| b.set_default("mail-metric", "emails"))
         .map_err(invalid)?
         .add_source(File::from_str(&table_text, FileFormat::Toml))
         .add_source(
@@ -308,7 +313,12 @@ impl RawSettings {
         }
         let dashboard_organization =
             Some(self.dashboard_organization.trim().to_string()).filter(|slug| !slug.is_empty());
+        let mail_metric = self.mail_metric.trim().to_string();
+        if mail_metric.is_empty() {
+            return Err("mail-metric must name a metric, such as \"emails\"".into());
+        }
         Ok(Settings {
+            mail_metric,
             backdating_days: self.backdating_days,
             retention_months: self.retention_months,
             dashboard_organization,
@@ -533,6 +543,7 @@ site-addr = "0.0.0.0:8080"
             ),
             ("LEPTOS_SITE_ADDR", "not-an-address", "Leptos options"),
             ("QUOTABOARD_BACKDATING_DAYS", "0", "backdating-days"),
+            ("QUOTABOARD_MAIL_METRIC", " ", "mail-metric"),
         ];
         for (key, value, expected) in cases {
             let error = Config::parse(DEFAULT_FILE, None, &env(&[(key, value)]), None)

@@ -483,9 +483,13 @@ async fn insert_organization(
         };
         let now_amount = units(amount);
         for (months_back, period) in (0_i64..).zip(periods.iter().rev()) {
-            // A year of steady growth: 45 % of this month's usage eleven months ago.
-            let amount = Quantity::from_micros(now_amount.micros() / 100 * (100 - 5 * months_back))
-                .unwrap_or_default();
+            // A year of steady growth: 45 % of this month's usage eleven months ago. Whole
+            // amounts (messages, calls) stay whole.
+            let amount = Quantity::from_micros(in_steps_of(
+                now_amount.micros() / 100 * (100 - 5 * months_back),
+                step_of(now_amount.micros()),
+            ))
+            .unwrap_or_default();
             let last = if months_back == 0 {
                 now
             } else {
@@ -543,8 +547,8 @@ async fn insert_organization(
     Ok(())
 }
 
-/// Sends 60 % of a day's e-mail through the first account and the rest through the others,
-/// all in the first domain.
+/// Sends 60 % of a day's e-mail through the first account and the rest through the others
+/// (all of it through a lone account), all in the first domain.
 fn split_by_account(
     deltas: &mut BTreeMap<RollupKey, PeriodDelta>,
     metric_id: i64,
@@ -553,15 +557,21 @@ fn split_by_account(
     accounts: &[&str],
     domain: Option<i64>,
 ) {
-    let first = Quantity::from_micros(share.micros() / 10 * 6).unwrap_or_default();
-    let rest = share.saturating_sub(first);
+    let step = step_of(share.micros());
+    let first = in_steps_of(share.micros() / 10 * 6, step);
     let others = accounts.len().saturating_sub(1).max(1) as i64;
+    let each_other = in_steps_of((share.micros() - first) / others, step);
+    let mut left = share.micros();
     for (index, account) in accounts.iter().enumerate() {
-        let amount = if index == 0 {
+        let micros = if index + 1 == accounts.len() {
+            left
+        } else if index == 0 {
             first
         } else {
-            Quantity::from_micros(rest.micros() / others).unwrap_or_default()
+            each_other
         };
+        left -= micros;
+        let amount = Quantity::from_micros(micros).unwrap_or_default();
         let key = rollup(
             metric_id,
             day,
@@ -599,8 +609,23 @@ fn local_days(first: DateTime<Utc>, last: DateTime<Utc>, time_zone: Tz) -> Vec<D
     days
 }
 
+/// The granularity an amount is split in: whole units when it is whole, else micro-units.
+fn step_of(micros: i64) -> i64 {
+    if micros % 1_000_000 == 0 {
+        1_000_000
+    } else {
+        1
+    }
+}
+
+/// `micros` rounded down to a multiple of `step`.
+fn in_steps_of(micros: i64, step: i64) -> i64 {
+    micros - micros.rem_euclid(step)
+}
+
 /// Splits `total` over `days` unevenly but deterministically (weights 10–14 by day and
-/// `salt`), exactly: the last day takes the remainder.
+/// `salt`), exactly: the last day takes the remainder. A whole total splits into whole
+/// amounts.
 fn spread(total: Quantity, days: &[DateTime<Utc>], salt: i64) -> Vec<(DateTime<Utc>, Quantity)> {
     let weights: Vec<i64> = (0_i64..)
         .take(days.len())
@@ -613,8 +638,10 @@ fn spread(total: Quantity, days: &[DateTime<Utc>], salt: i64) -> Vec<(DateTime<U
         let share = if position + 1 == days.len() {
             left
         } else {
-            i64::try_from(i128::from(total.micros()) * i128::from(*weight) / i128::from(sum))
-                .unwrap_or(0)
+            let exact =
+                i64::try_from(i128::from(total.micros()) * i128::from(*weight) / i128::from(sum))
+                    .unwrap_or(0);
+            in_steps_of(exact, step_of(total.micros()))
         };
         left -= share;
         shares.push((day, Quantity::from_micros(share).unwrap_or_default()));
@@ -643,6 +670,32 @@ mod tests {
             let shares = spread(units(total), &days, 3);
             let sum: i64 = shares.iter().map(|(_, q)| q.micros()).sum();
             assert_eq!(sum, units(total).micros(), "{total}");
+        }
+        // Whole totals (messages, calls) split into whole days.
+        let shares = spread(units("13000"), &days, 1);
+        assert!(shares.iter().all(|(_, q)| q.micros() % 1_000_000 == 0));
+    }
+
+    #[test]
+    fn e_mail_splits_over_accounts_in_whole_mails_without_losing_any() {
+        let day = DateTime::from_timestamp(1_793_491_200, 0).expect("day");
+        for accounts in [&["a"][..], &["a", "b"], &["a", "b", "c"]] {
+            let mut deltas = BTreeMap::new();
+            split_by_account(&mut deltas, 1, day, units("591"), accounts, Some(7));
+            let by_account: Vec<i64> = deltas
+                .iter()
+                .filter(|(key, _)| matches!(&key.breakdown, Some((Dimension::Account, _))))
+                .map(|(_, delta)| match delta {
+                    PeriodDelta::Add(q) => q.micros(),
+                    _ => 0,
+                })
+                .collect();
+            assert_eq!(by_account.len(), accounts.len());
+            assert_eq!(by_account.iter().sum::<i64>(), 591_000_000, "{accounts:?}");
+            assert!(
+                by_account.iter().all(|m| m % 1_000_000 == 0),
+                "{by_account:?}"
+            );
         }
     }
 

@@ -22,7 +22,7 @@ use crate::{
         pricing::{self, LineItem, OveragePrice, Plan, Rate, Rates, ResourceUse, Totals},
         projection::projected_usage,
         quantity::Quantity,
-        usage_level::Allowance,
+        usage_level::{Allowance, Thresholds},
     },
     error::AppError,
 };
@@ -141,6 +141,20 @@ impl Ledger {
         })
     }
 
+    /// The catalogue metric a client names: by its exact code, else ignoring case, `_` and
+    /// `-` (so seed 002's `api_calls` finds `apiCalls`).
+    pub fn resource_named(&self, name: &str) -> Option<&Resource> {
+        self.resources
+            .iter()
+            .find(|r| r.metric.code == name)
+            .or_else(|| {
+                let wanted = loose_code(name);
+                self.resources
+                    .iter()
+                    .find(|r| loose_code(&r.metric.code) == wanted)
+            })
+    }
+
     /// The billing period containing `instant`.
     pub fn period_at(&self, instant: DateTime<Utc>) -> BillingPeriod {
         BillingPeriod::containing(instant, self.anchor, self.time_zone)
@@ -254,22 +268,7 @@ impl Ledger {
         let thresholds = state.settings.thresholds;
         let metrics = self
             .shown(&totals)
-            .map(|(resource, used)| {
-                let metric = &resource.metric;
-                MetricUsage::new(
-                    (
-                        metric.code.clone(),
-                        metric.name.clone(),
-                        metric.unit.clone(),
-                    ),
-                    (
-                        used,
-                        projected_usage(resource.aggregation, used, &period, now),
-                    ),
-                    (resource.allowance, resource.limited),
-                    &thresholds,
-                )
-            })
+            .map(|(resource, used)| usage_of(resource, used, (&period, now), &thresholds))
             .collect();
         let lines = self.statement_lines(&totals);
         Ok(UsageSummary {
@@ -400,9 +399,7 @@ impl Ledger {
         now: DateTime<Utc>,
     ) -> Result<Entitlement, AppError> {
         let resource = self
-            .resources
-            .iter()
-            .find(|r| r.metric.code == metric)
+            .resource_named(metric)
             .ok_or_else(|| AppError::NotFound(format!("Metric {metric:?}")))?;
         let period = self.period_at(now);
         let used = self
@@ -413,6 +410,38 @@ impl Ledger {
             .unwrap_or(Quantity::ZERO);
         Ok(entitlement_of(resource, used))
     }
+}
+
+/// A metric's usage rated against its allowance, projected to the period's end as seen at
+/// `now`.
+pub fn usage_of(
+    resource: &Resource,
+    used: Quantity,
+    (period, now): (&BillingPeriod, DateTime<Utc>),
+    thresholds: &Thresholds,
+) -> MetricUsage {
+    let metric = &resource.metric;
+    MetricUsage::new(
+        (
+            metric.code.clone(),
+            metric.name.clone(),
+            metric.unit.clone(),
+        ),
+        (
+            used,
+            projected_usage(resource.aggregation, used, period, now),
+        ),
+        (resource.allowance, resource.limited),
+        thresholds,
+    )
+}
+
+/// A metric code compared loosely: lower case without `_` and `-`.
+fn loose_code(code: &str) -> String {
+    code.chars()
+        .filter(|c| !matches!(c, '_' | '-'))
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 /// The entitlement rule: a metric outside the plan is not allowed; a hard-limited one is
@@ -462,7 +491,7 @@ fn resource_use(resource: &Resource, used: Quantity) -> ResourceUse<'_> {
 }
 
 /// `[start, end)` of a period in unix seconds, as the rollups key days.
-fn span_of(period: &BillingPeriod) -> (i64, i64) {
+pub fn span_of(period: &BillingPeriod) -> (i64, i64) {
     (db::unix_seconds(period.start), db::unix_seconds(period.end))
 }
 
@@ -481,7 +510,7 @@ fn day_total(used_micros: i64, latest_at: Option<i64>) -> Result<DayTotal, AppEr
 }
 
 /// Storage guarantees non-negative amounts by a check constraint; a violation is our fault.
-fn stored_quantity(micros: i64) -> Result<Quantity, AppError> {
+pub fn stored_quantity(micros: i64) -> Result<Quantity, AppError> {
     Quantity::from_micros(micros).map_err(|error| {
         tracing::error!(micros, %error, "negative quantity in storage");
         AppError::Internal
@@ -503,7 +532,7 @@ fn stored_rate(text: &str, organization: i64) -> Rate {
         })
 }
 
-fn stored_price(text: &str, license: i64) -> Decimal {
+pub fn stored_price(text: &str, license: i64) -> Decimal {
     Decimal::from_str(text)
         .map_err(|error| error.to_string())
         .and_then(|price| pricing::check_price("price", price))

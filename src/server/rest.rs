@@ -1,9 +1,13 @@
 //! The REST API: one module per resource, each exporting `router()`, merged here.
 
+pub mod billing_usage;
+pub mod domain_usage;
 pub mod entitlements;
 pub mod events;
 pub mod health;
+pub mod organization_usage;
 pub mod shape;
+pub mod subscription;
 
 use axum::{
     response::{IntoResponse, Response},
@@ -22,6 +26,10 @@ pub fn router() -> Router<AppState> {
         .merge(health::router())
         .merge(events::router())
         .merge(entitlements::router())
+        .merge(billing_usage::router())
+        .merge(organization_usage::router())
+        .merge(subscription::router())
+        .merge(domain_usage::router())
 }
 
 /// Our own endpoints answer errors in the [`shape::Standard`] shape.

@@ -5,9 +5,11 @@ use std::{collections::HashMap, future::Future, path::PathBuf};
 use quotaboard::{
     domain::{aggregation::PeriodDelta, quantity::Quantity},
     server::{
+        api_keys,
+        auth::Role,
         config::{Config, DEFAULT_FILE},
         db::{licenses, organizations, usage, Database},
-        startup,
+        demo, startup,
         state::AppState,
     },
 };
@@ -42,6 +44,35 @@ impl TestApp {
             .send()
             .await
             .expect("GET request")
+    }
+
+    /// `GET path` with `x-api-key: key`; the status and the body as JSON (null when the
+    /// body is not JSON).
+    pub async fn get_json(&self, path: &str, key: Option<&str>) -> (u16, serde_json::Value) {
+        let mut request = self.client.get(self.url(path));
+        if let Some(key) = key {
+            request = request.header("x-api-key", key);
+        }
+        let response = request.send().await.expect("GET request");
+        let status = response.status().as_u16();
+        let body = response.text().await.expect("body");
+        (status, serde_json::from_str(&body).unwrap_or_default())
+    }
+
+    /// Loads the demo dataset; returns the id of the organization `slug` and a new key of
+    /// `role` for it.
+    pub async fn demo_key(&self, slug: &str, role: Role) -> (i64, String) {
+        demo::load(&self.db, chrono::Utc::now())
+            .await
+            .expect("demo data");
+        let organization = organizations::find_by_slug(self.db.pool(), slug)
+            .await
+            .expect("query")
+            .expect("demo organization");
+        let key = api_keys::create(&self.db, organization.id, role, "test", 0)
+            .await
+            .expect("key");
+        (organization.id, key)
     }
 
     /// Stores an organization named `slug` in UTC and USD; returns its id.

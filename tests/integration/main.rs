@@ -6,5 +6,7 @@ mod entitlements;
 mod events;
 mod health;
 mod helpers;
+mod seeds;
+mod shape;
 mod storage;
 mod usage;

@@ -70,3 +70,29 @@ pub async fn accounts<'e, E: Executor<'e, Database = Any>>(
     .fetch_all(executor)
     .await
 }
+
+/// A domain as stored.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct DomainRow {
+    pub id: i64,
+    pub name: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// The organization's domain with this id; `None` when there is none, or it is another
+/// organization's.
+pub async fn find<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    organization_id: i64,
+    domain_id: i64,
+) -> Result<Option<DomainRow>, sqlx::Error> {
+    sqlx::query_as(
+        "select id, name, created_at, updated_at from domains
+         where organization_id = $1 and id = $2",
+    )
+    .bind(organization_id)
+    .bind(domain_id)
+    .fetch_optional(executor)
+    .await
+}

@@ -124,6 +124,7 @@ pub struct PlanRow {
     pub status: Option<String>,
     pub anchor_day: Option<i64>,
     pub started_at: Option<i64>,
+    pub subscription_created_at: Option<i64>,
     pub subscription_updated_at: Option<i64>,
 }
 
@@ -141,6 +142,7 @@ pub async fn plan_of<'e, E: Executor<'e, Database = Any> + Copy>(
     let subscribed = sqlx::query_as(&format!(
         "select {PLAN_COLUMNS}, s.id as subscription_id, s.status,
                 cast(s.anchor_day as bigint) as anchor_day, s.started_at,
+                s.created_at as subscription_created_at,
                 s.updated_at as subscription_updated_at
          from subscriptions s join licenses l on l.id = s.license_id
          where s.organization_id = $1 and s.status <> 'canceled'"
@@ -155,6 +157,7 @@ pub async fn plan_of<'e, E: Executor<'e, Database = Any> + Copy>(
         "select {PLAN_COLUMNS}, cast(null as bigint) as subscription_id,
                 cast(null as text) as status, cast(null as bigint) as anchor_day,
                 cast(null as bigint) as started_at,
+                cast(null as bigint) as subscription_created_at,
                 cast(null as bigint) as subscription_updated_at
          from licenses l where l.is_default"
     ))

@@ -19,6 +19,8 @@ pub struct MetricRow {
     /// For `unique_count`: the event field whose distinct values are counted.
     pub distinct_by: Option<String>,
     pub position: i64,
+    /// Unix seconds when the metric joined the catalogue.
+    pub created_at: i64,
 }
 
 /// Every metric of the catalogue, in display order.
@@ -26,7 +28,8 @@ pub async fn catalogue<'e, E: Executor<'e, Database = Any>>(
     executor: E,
 ) -> Result<Vec<MetricRow>, sqlx::Error> {
     sqlx::query_as(
-        "select id, code, name, unit, aggregation, distinct_by, cast(position as bigint) as position
+        "select id, code, name, unit, aggregation, distinct_by,
+                cast(position as bigint) as position, created_at
          from metrics order by position, id",
     )
     .fetch_all(executor)
@@ -95,6 +98,34 @@ pub async fn days_between<'e, E: Executor<'e, Database = Any>>(
         "select metric_id, day_start, used_micros, latest_at from usage_daily
          where organization_id = $1 and day_start >= $2 and day_start < $3
          order by metric_id, day_start",
+    )
+    .bind(organization_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(executor)
+    .await
+}
+
+/// When a metric was first and last used in a span: the first day with usage and the last
+/// time any of its days changed (Unix seconds).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, FromRow)]
+pub struct Activity {
+    pub metric_id: i64,
+    pub first_day: i64,
+    pub last_updated: i64,
+}
+
+/// The [`Activity`] of each metric the organization used on days starting in `[from, to)`.
+pub async fn activity_between<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    organization_id: i64,
+    (from, to): (i64, i64),
+) -> Result<Vec<Activity>, sqlx::Error> {
+    sqlx::query_as(
+        "select metric_id, min(day_start) as first_day, max(updated_at) as last_updated
+         from usage_daily
+         where organization_id = $1 and day_start >= $2 and day_start < $3
+         group by metric_id",
     )
     .bind(organization_id)
     .bind(from)

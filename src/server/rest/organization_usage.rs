@@ -1,0 +1,186 @@
+//! Seed 003, `GET /organizations/{organizationId}/usage`: messages sent per channel (SMS,
+//! WhatsApp, e-mail, Sage) between two instants given as Unix time.
+
+use std::str::FromStr;
+
+use axum::{
+    extract::{rejection::QueryRejection, Path, Query, State},
+    routing::get,
+    Json, Router,
+};
+use chrono::{DateTime, Utc};
+use rust_decimal::{prelude::ToPrimitive, Decimal};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use crate::{
+    domain::{period::BillingPeriod, quantity::Quantity},
+    error::AppError,
+    server::{
+        auth::ApiPrincipal,
+        db::organizations,
+        ledger::Ledger,
+        rest::shape::{quantity, Named, ShapedError},
+        state::AppState,
+    },
+};
+
+/// `GET /organizations/{organizationId}/usage`.
+pub fn router() -> Router<AppState> {
+    Router::new().route(
+        "/organizations/{organization_id}/usage",
+        get(organization_usage),
+    )
+}
+
+/// Each field of the answer and the metric it totals.
+pub const CHANNELS: [(&str, &str); 4] = [
+    ("usageSms", "sms"),
+    ("usageWhatsapp", "whatsapp"),
+    ("usageEmail", "email"),
+    ("usageSage", "sage"),
+];
+
+/// Unix times at or above this are read as milliseconds: as seconds they would lie after
+/// the year 5000, as milliseconds they lie after March 1973.
+const MILLISECONDS_FROM: i64 = 100_000_000_000;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RangeQuery {
+    start_date: Option<String>,
+    end_date: Option<String>,
+}
+
+/// 200 `{"data": {"usageSms", "usageWhatsapp", "usageEmail", "usageSage"}}`: each channel's
+/// total over the local days (of the organization's zone) from `startDate`'s to
+/// `endDate`'s, both whole; a channel the catalogue lacks counts 0. Errors in seed 003's
+/// `{"error", "message"}`: 401 `Unauthenticated` without a valid key, 403 `Forbidden` for
+/// another organization, 404 `ResourceNotFound` for no such organization, 422
+/// `ValidationError` for a missing or non-numeric date, a start after the end or a range
+/// over 13 months.
+#[tracing::instrument(skip(state, principal, query))]
+async fn organization_usage(
+    State(state): State<AppState>,
+    principal: Result<ApiPrincipal, AppError>,
+    Path(organization_id): Path<String>,
+    query: Result<Query<RangeQuery>, QueryRejection>,
+) -> Result<Json<Value>, ShapedError<Named>> {
+    let principal = principal?;
+    let organization_id = visible_organization(&state, principal, &organization_id).await?;
+    let Query(query) = query.map_err(|rejection| AppError::BadRequest(rejection.body_text()))?;
+    let start = unix_time("startDate", query.start_date.as_deref())?;
+    let end = unix_time("endDate", query.end_date.as_deref())?;
+    if start > end {
+        return Err(AppError::BadRequest(
+            "Invalid date range: startDate must be before endDate".into(),
+        )
+        .into());
+    }
+    let ledger = Ledger::load(&state, organization_id).await?;
+    let zone = ledger.time_zone;
+    let period = BillingPeriod::requested(
+        start.with_timezone(&zone).date_naive(),
+        end.with_timezone(&zone).date_naive(),
+        ledger.anchor,
+        zone,
+    )
+    .map_err(AppError::BadRequest)?;
+    let totals = ledger.totals(&state, &period).await?;
+    let data: Map<String, Value> = CHANNELS
+        .iter()
+        .map(|(field, metric)| {
+            let total = ledger
+                .resource_named(metric)
+                .and_then(|resource| totals.get(&resource.metric.id).copied())
+                .unwrap_or(Quantity::ZERO);
+            (field.to_string(), quantity(total))
+        })
+        .collect();
+    Ok(Json(json!({ "data": data })))
+}
+
+/// The id of the organization `requested` names (its id, or its slug) if the caller may
+/// read it: 404 when there is none, 403 when it is not the caller's.
+async fn visible_organization(
+    state: &AppState,
+    principal: ApiPrincipal,
+    requested: &str,
+) -> Result<i64, AppError> {
+    let pool = state.db.pool();
+    let organization = match requested.parse::<i64>() {
+        Ok(id) => organizations::find(pool, id).await?,
+        Err(_) => organizations::find_by_slug(pool, requested).await?,
+    };
+    match organization {
+        None => Err(AppError::NotFound("Organization".into())),
+        Some(organization) if organization.id != principal.organization_id => {
+            Err(AppError::Forbidden)
+        }
+        Some(organization) => Ok(organization.id),
+    }
+}
+
+/// A required Unix time in seconds (fractions allowed) or milliseconds.
+fn unix_time(name: &str, text: Option<&str>) -> Result<DateTime<Utc>, AppError> {
+    let text = text
+        .map(str::trim)
+        .filter(|text| !text.is_empty())
+        .ok_or_else(|| AppError::BadRequest(format!("{name} is required")))?;
+    let invalid = || {
+        AppError::BadRequest(format!(
+            "{name} must be a Unix time in seconds or milliseconds (got {text:?})"
+        ))
+    };
+    let number = Decimal::from_str(text).map_err(|_| invalid())?;
+    let seconds = if number.abs() >= Decimal::from(MILLISECONDS_FROM) {
+        number / Decimal::from(1000)
+    } else {
+        number
+    };
+    seconds
+        .floor()
+        .to_i64()
+        .and_then(|seconds| DateTime::from_timestamp(seconds, 0))
+        .ok_or_else(invalid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unix_times_are_seconds_or_milliseconds() {
+        let instant = DateTime::from_timestamp(1_706_659_200, 0).expect("instant");
+        for text in [
+            "1706659200",
+            "1706659200.9",
+            "1706659200000",
+            " 1706659200999 ",
+        ] {
+            assert_eq!(
+                unix_time("startDate", Some(text)).expect(text),
+                instant,
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn missing_or_non_numeric_times_are_refused_naming_the_parameter() {
+        let cases = [
+            (None, "startDate is required"),
+            (Some(""), "startDate is required"),
+            (Some("2024-01-31"), "startDate must be a Unix time"),
+            (Some("soon"), "startDate must be a Unix time"),
+            (Some("1e400"), "startDate must be a Unix time"),
+        ];
+        for (text, message) in cases {
+            let error = unix_time("startDate", text).expect_err("refused");
+            assert!(
+                matches!(&error, AppError::BadRequest(m) if m.starts_with(message)),
+                "{text:?}: {error:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,520 @@
+//! The seed documents' endpoints: each answers the document's own example request with the
+//! example response's structure and the demo data's values, and every documented error in
+//! the endpoint's own shape; on both engines.
+
+use chrono::Utc;
+use quotaboard::server::{
+    api_keys,
+    auth::Role,
+    db::{organizations, unix_seconds},
+    ledger::Ledger,
+};
+use serde_json::{json, Value};
+
+use crate::{
+    helpers::TestApp,
+    shape::{assert_same_shape, example, Rules},
+};
+
+fn find<'v>(list: &'v Value, key: &str, value: &str) -> &'v Value {
+    list.as_array()
+        .and_then(|items| items.iter().find(|item| item[key] == value))
+        .unwrap_or_else(|| panic!("no {key} = {value} in {list}"))
+}
+
+async fn domain_id(app: &TestApp, name: &str) -> i64 {
+    sqlx::query_scalar::<_, i64>("select id from domains where name = $1")
+        .bind(name)
+        .fetch_one(app.db.pool())
+        .await
+        .expect("demo domain")
+}
+
+// Seed 000: GET /api/v1/billing/{domainId}/civil/usage
+
+async fn domain_usage_answers_seed_000s_example_request(app: TestApp) {
+    let (_, key) = app.demo_key("acme", Role::Member).await;
+    let domain = domain_id(&app, "acme.example").await;
+
+    let (status, body) = app
+        .get_json(&format!("/api/v1/billing/{domain}/civil/usage"), Some(&key))
+        .await;
+
+    assert_eq!(status, 200, "{body}");
+    assert_same_shape(
+        &example("seed_000_domain_usage.json"),
+        &body,
+        &Rules::default(),
+    );
+    // Every e-mail of acme's current period went through this domain: 13 000, of which
+    // 3 000 over the Pro plan's 10 000 at $0.001.
+    assert_eq!(body["total"], 13000);
+    assert_eq!(body["value"], 3);
+    let contato = find(&body["metrics"], "account", "contato@acme.example");
+    let no_reply = find(&body["metrics"], "account", "no-reply@acme.example");
+    assert_eq!(
+        (&contato["relay"], &no_reply["relay"]),
+        (&json!(false), &json!(true))
+    );
+    assert_eq!(contato["domainId"], domain.to_string());
+    let mails = |account: &Value| -> i64 {
+        account["totalMails"]
+            .as_str()
+            .and_then(|text| text.parse().ok())
+            .expect("totalMails, a string of digits")
+    };
+    assert_eq!(mails(contato) + mails(no_reply), 13000);
+    // The demo sends 60 % through the first account, in whole mails each day.
+    assert!(
+        (7790..=7800).contains(&mails(contato)),
+        "{}",
+        mails(contato)
+    );
+    let history = body["history"].as_array().expect("history");
+    assert_eq!(history.len(), 6);
+    let ledger = Ledger::load(&app.state, organization_of(&app, "acme").await)
+        .await
+        .expect("ledger");
+    assert_eq!(
+        history[5]["month"],
+        ledger.period_at(Utc::now()).month_label()
+    );
+    assert_eq!(
+        (&history[5]["total"], &history[5]["cost"]),
+        (&json!(13000), &json!(3))
+    );
+    // The demo grows 5 % a month.
+    let totals: Vec<i64> = history.iter().filter_map(|m| m["total"].as_i64()).collect();
+    assert!(
+        totals.windows(2).all(|pair| pair[0] < pair[1]),
+        "{totals:?}"
+    );
+}
+
+async fn domain_usage_refuses_bad_keys_bad_ids_and_other_tenants_domains(app: TestApp) {
+    let (_, key) = app.demo_key("acme", Role::Member).await;
+    let theirs = domain_id(&app, "globex.example").await;
+    let cases = [
+        (
+            format!("/api/v1/billing/{theirs}/civil/usage"),
+            Some(key.as_str()),
+            404,
+            "NOT_FOUND",
+        ),
+        (
+            "/api/v1/billing/999999999/civil/usage".into(),
+            Some(&key),
+            404,
+            "NOT_FOUND",
+        ),
+        (
+            "/api/v1/billing/acme.example/civil/usage".into(),
+            Some(&key),
+            400,
+            "BAD_REQUEST",
+        ),
+        (
+            format!("/api/v1/billing/{theirs}/civil/usage"),
+            None,
+            401,
+            "UNAUTHORIZED",
+        ),
+        (
+            "/api/v1/billing/1/civil/usage".into(),
+            Some("qb_not_a_key"),
+            401,
+            "UNAUTHORIZED",
+        ),
+    ];
+    for (path, key, status, code) in cases {
+        let (got, body) = app.get_json(&path, key).await;
+        assert_eq!(
+            (got, &body["error"]["code"]),
+            (status, &json!(code)),
+            "{path}: {body}"
+        );
+        assert!(body["error"]["message"].is_string(), "{body}");
+    }
+}
+
+// Seed 001: GET /api/v1/billing/subscription
+
+async fn subscription_answers_seed_001s_example_request(app: TestApp) {
+    let (acme, key) = app.demo_key("acme", Role::Member).await;
+
+    let (status, body) = app
+        .get_json("/api/v1/billing/subscription", Some(&key))
+        .await;
+
+    assert_eq!(status, 200, "{body}");
+    assert_same_shape(
+        &example("seed_001_subscription.json"),
+        &body,
+        &Rules {
+            nullable: &["license.resources[].limit"],
+            ..Rules::default()
+        },
+    );
+    assert_eq!(body["userId"], acme.to_string());
+    assert_eq!(body["status"], "active");
+    let license = &body["license"];
+    assert_eq!(
+        (&license["name"], &license["price"]),
+        (&json!("Pro"), &json!(29))
+    );
+    assert_eq!(license["default"], false);
+    assert_eq!(body["licenseId"], license["id"]);
+    let resources = &license["resources"];
+    assert_eq!(resources.as_array().map(Vec::len), Some(11));
+    let seats = resources
+        .as_array()
+        .and_then(|all| all.iter().find(|r| r["resource"]["codeName"] == "seats"))
+        .expect("seats");
+    assert_eq!(
+        (&seats["limit"], &seats["limited"]),
+        (&json!(10), &json!(true))
+    );
+    assert_eq!(seats["resource"]["resource"], "Team Seats");
+    assert_eq!(seats["resourceUsage"]["usage"], 9);
+    assert_eq!(seats["resourceUsage"]["resourceId"], seats["resourceId"]);
+    let webhooks = resources
+        .as_array()
+        .and_then(|all| all.iter().find(|r| r["resource"]["codeName"] == "webhooks"))
+        .expect("webhooks");
+    assert_eq!(
+        (&webhooks["limit"], &webhooks["limited"]),
+        (&Value::Null, &json!(false))
+    );
+    for timestamp in [
+        &body["createdAt"],
+        &license["updatedAt"],
+        &seats["resourceUsage"]["updatedAt"],
+    ] {
+        let text = timestamp.as_str().expect("timestamp");
+        assert!(text.ends_with('Z') && text.len() == 24, "{text}");
+    }
+}
+
+async fn subscription_is_404_without_one_and_401_without_a_key(app: TestApp) {
+    app.demo_key("acme", Role::Member).await;
+    // An organization on the default license has no subscription of its own.
+    let bare = app.organization("bare").await;
+    let key = api_keys::create(&app.db, bare, Role::Admin, "t", 0)
+        .await
+        .expect("key");
+
+    let (status, body) = app
+        .get_json("/api/v1/billing/subscription", Some(&key))
+        .await;
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (404, &json!("NOT_FOUND")),
+        "{body}"
+    );
+    let (status, body) = app.get_json("/api/v1/billing/subscription", None).await;
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (401, &json!("UNAUTHORIZED")),
+        "{body}"
+    );
+}
+
+// Seed 002: GET /api/billing/usage
+
+const SEED_002_RULES: Rules = Rules {
+    maps: &["data.metrics", "data.projectedUsage"],
+    nullable: &[
+        "data.metrics.*.included",
+        "data.metrics.*.percentage",
+        "data.projectedUsage.*.percentage",
+    ],
+};
+
+async fn billing_usage_answers_seed_002s_example_requests(app: TestApp) {
+    let (_, key) = app.demo_key("acme", Role::Member).await;
+    let bearer = |path: &str| {
+        app.client
+            .get(app.url(path))
+            .header("Authorization", format!("Bearer {key}"))
+            .send()
+    };
+
+    // Current period usage.
+    let body: Value = bearer("/api/billing/usage")
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    assert_same_shape(
+        &example("seed_002_billing_usage.json"),
+        &body,
+        &SEED_002_RULES,
+    );
+    assert_eq!(body["success"], true);
+    let data = &body["data"];
+    assert_eq!(
+        data["metrics"]["apiCalls"],
+        json!({"name": "API Calls", "unit": "requests", "included": 100000, "used": 45230,
+               "overage": 0, "percentage": 45.23})
+    );
+    assert_eq!(data["metrics"]["emails"]["overage"], 3000);
+    assert_eq!(data["metrics"]["emails"]["percentage"], 130);
+    assert_eq!(data["metrics"]["seats"]["percentage"], 90);
+    assert_eq!(
+        (
+            &data["metrics"]["webhooks"]["included"],
+            &data["metrics"]["webhooks"]["percentage"]
+        ),
+        (&Value::Null, &Value::Null)
+    );
+    assert_eq!(
+        data["estimatedCost"],
+        json!({"base": 29, "overage": 3, "total": 32, "currency": "usd"})
+    );
+    let projected = &data["projectedUsage"]["apiCalls"]["projected"];
+    assert!(projected.as_f64() >= Some(45230.0), "{projected}");
+    assert!(
+        data["projectedUsage"].get("storage").is_none(),
+        "a gauge is not projected"
+    );
+    let ledger = Ledger::load(&app.state, organization_of(&app, "acme").await)
+        .await
+        .expect("ledger");
+    let period = ledger.period_at(Utc::now());
+    let start = period.start.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let end = (period.end - chrono::Duration::seconds(1))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    assert_eq!(data["period"], json!({"start": start, "end": end}));
+
+    // Specific date range: January 2024 in Berlin, long before the demo's history.
+    let body: Value = bearer("/api/billing/usage?startDate=2024-01-01&endDate=2024-01-31")
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    assert_same_shape(
+        &example("seed_002_billing_usage.json"),
+        &body,
+        &SEED_002_RULES,
+    );
+    assert_eq!(
+        body["data"]["period"],
+        json!({"start": "2023-12-31T23:00:00Z", "end": "2024-01-31T22:59:59Z"})
+    );
+    assert_eq!(body["data"]["metrics"]["apiCalls"]["used"], 0);
+    assert_eq!(body["data"]["estimatedCost"]["total"], 29);
+
+    // Specific metrics only, named as the document names them.
+    let body: Value = bearer("/api/billing/usage?metrics=api_calls,storage")
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    assert_same_shape(
+        &example("seed_002_billing_usage.json"),
+        &body,
+        &SEED_002_RULES,
+    );
+    let shown: Vec<&String> = body["data"]["metrics"]
+        .as_object()
+        .expect("metrics")
+        .keys()
+        .collect();
+    assert_eq!(shown, ["apiCalls", "storage"]);
+    assert_eq!(
+        body["data"]["estimatedCost"]["total"], 32,
+        "a filter hides no cost"
+    );
+}
+
+async fn billing_usage_errors_come_in_seed_002s_envelope(app: TestApp) {
+    let (_, key) = app.demo_key("acme", Role::Member).await;
+    let cases = [
+        (
+            "/api/billing/usage",
+            None,
+            401,
+            "UNAUTHORIZED",
+            "Authentication required",
+        ),
+        (
+            "/api/billing/usage",
+            Some("qb_wrong"),
+            401,
+            "UNAUTHORIZED",
+            "Authentication required",
+        ),
+        (
+            "/api/billing/usage?startDate=2024-02-01&endDate=2024-01-31",
+            Some(key.as_str()),
+            400,
+            "BAD_REQUEST",
+            "Invalid date range: startDate must be before endDate",
+        ),
+        (
+            "/api/billing/usage?startDate=2024-01-31T12:00:00Z&endDate=2024-01-31T11:00:00Z",
+            Some(&key),
+            400,
+            "BAD_REQUEST",
+            "Invalid date range: startDate must be before endDate",
+        ),
+        (
+            "/api/billing/usage?startDate=2024-01-01&endDate=2025-03-01",
+            Some(&key),
+            400,
+            "BAD_REQUEST",
+            "Invalid date range: at most 13 months",
+        ),
+        (
+            "/api/billing/usage?startDate=01/31/2024",
+            Some(&key),
+            400,
+            "BAD_REQUEST",
+            "startDate must be an ISO 8601 date",
+        ),
+        (
+            "/api/billing/usage?metrics=apiCalls,teleportations",
+            Some(&key),
+            400,
+            "BAD_REQUEST",
+            "Unknown metric \"teleportations\"",
+        ),
+    ];
+    for (path, key, status, code, message) in cases {
+        let (got, body) = app.get_json(path, key).await;
+        assert_eq!(got, status, "{path}: {body}");
+        assert_eq!(body["success"], false, "{path}: {body}");
+        assert_eq!(body["error"]["code"], code, "{path}: {body}");
+        let text = body["error"]["message"].as_str().unwrap_or_default();
+        assert!(text.starts_with(message), "{path}: {text}");
+    }
+}
+
+// Seed 003: GET /organizations/{organizationId}/usage
+
+async fn organization_usage_answers_seed_003s_example_request(app: TestApp) {
+    let (acme, key) = app.demo_key("acme", Role::Member).await;
+    let ledger = Ledger::load(&app.state, acme).await.expect("ledger");
+    let start = unix_seconds(ledger.period_at(Utc::now()).start);
+    let end = unix_seconds(Utc::now());
+
+    for (start, end) in [(start, end), (start * 1000, end * 1000)] {
+        let (status, body) = app
+            .get_json(
+                &format!("/organizations/{acme}/usage?startDate={start}&endDate={end}"),
+                Some(&key),
+            )
+            .await;
+
+        assert_eq!(status, 200, "{body}");
+        assert_same_shape(
+            &example("seed_003_organization_usage.json"),
+            &body,
+            &Rules::default(),
+        );
+        assert_eq!(
+            body,
+            json!({"data": {"usageSms": 120, "usageWhatsapp": 310, "usageEmail": 4000, "usageSage": 150}})
+        );
+    }
+    // The slug names the organization too.
+    let (status, _) = app
+        .get_json(
+            &format!("/organizations/acme/usage?startDate={start}&endDate={end}"),
+            Some(&key),
+        )
+        .await;
+    assert_eq!(status, 200);
+}
+
+async fn organization_usage_errors_come_in_seed_003s_shape(app: TestApp) {
+    let (acme, key) = app.demo_key("acme", Role::Member).await;
+    let globex = organization_of(&app, "globex").await;
+    let range = "startDate=1700000000&endDate=1700086400";
+    let cases = [
+        (
+            format!("/organizations/{acme}/usage?{range}"),
+            None,
+            401,
+            "Unauthenticated",
+        ),
+        (
+            format!("/organizations/{globex}/usage?{range}"),
+            Some(key.as_str()),
+            403,
+            "Forbidden",
+        ),
+        (
+            format!("/organizations/987654321/usage?{range}"),
+            Some(&key),
+            404,
+            "ResourceNotFound",
+        ),
+        (
+            format!("/organizations/nobody/usage?{range}"),
+            Some(&key),
+            404,
+            "ResourceNotFound",
+        ),
+        (
+            format!("/organizations/{acme}/usage"),
+            Some(&key),
+            422,
+            "ValidationError",
+        ),
+        (
+            format!("/organizations/{acme}/usage?startDate=1700000000"),
+            Some(&key),
+            422,
+            "ValidationError",
+        ),
+        (
+            format!("/organizations/{acme}/usage?startDate=yesterday&endDate=1700086400"),
+            Some(&key),
+            422,
+            "ValidationError",
+        ),
+        (
+            format!("/organizations/{acme}/usage?startDate=1700086400&endDate=1700000000"),
+            Some(&key),
+            422,
+            "ValidationError",
+        ),
+        (
+            format!("/organizations/{acme}/usage?startDate=1600000000&endDate=1700000000"),
+            Some(&key),
+            422,
+            "ValidationError",
+        ),
+    ];
+    for (path, key, status, error) in cases {
+        let (got, body) = app.get_json(&path, key).await;
+        assert_eq!(got, status, "{path}: {body}");
+        assert_eq!(body["error"], error, "{path}: {body}");
+        assert!(body["message"].is_string(), "{path}: {body}");
+        assert_eq!(body.as_object().map(|b| b.len()), Some(2), "{path}: {body}");
+    }
+}
+
+async fn organization_of(app: &TestApp, slug: &str) -> i64 {
+    organizations::find_by_slug(app.db.pool(), slug)
+        .await
+        .expect("query")
+        .expect("organization")
+        .id
+}
+
+crate::on_both_backends!(
+    domain_usage_answers_seed_000s_example_request,
+    domain_usage_refuses_bad_keys_bad_ids_and_other_tenants_domains,
+    subscription_answers_seed_001s_example_request,
+    subscription_is_404_without_one_and_401_without_a_key,
+    billing_usage_answers_seed_002s_example_requests,
+    billing_usage_errors_come_in_seed_002s_envelope,
+    organization_usage_answers_seed_003s_example_request,
+    organization_usage_errors_come_in_seed_003s_shape,
+);
