@@ -12,5 +12,6 @@ pub mod rest;
 pub mod server_fn;
 pub mod startup;
 pub mod state;
+pub mod statements;
 pub mod telemetry;
 pub mod users;

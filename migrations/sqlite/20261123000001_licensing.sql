@@ -90,21 +90,28 @@ create table subscriptions (
 create unique index subscriptions_one_live on subscriptions (organization_id)
     where status <> 'canceled';
 
--- A closed period's charges, frozen when issued.
+-- One organization's billing period as billed. The row exists from the first time the
+-- period is listed, so its id never changes; its amounts and items are frozen (issued_at
+-- set) once no event can land in the period any more, and are computed live until then.
 create table statements (
     id integer primary key,
     organization_id bigint not null references organizations (id) on delete cascade,
     license_id bigint references licenses (id),
     period_start bigint not null,
     period_end bigint not null check (period_end > period_start),
-    currency text not null,
-    price text not null,
-    amount text not null,
-    -- 'ok', 'warning', 'critical' or 'over': the worst band of any limited resource.
-    limit_status text not null,
+    issued_at bigint,
+    currency text check (currency is null or length(currency) = 3),
+    price text,
+    discount text,
+    amount text,
+    -- '0' within every allowance, '1' warning, '2' critical, '3' over a hard limit.
+    limit_status text check (limit_status in ('0', '1', '2', '3')),
+    -- The highest percentage of any included amount used.
     usage_percent text,
     created_at bigint not null,
-    unique (organization_id, period_start)
+    updated_at bigint not null,
+    unique (organization_id, period_start),
+    check ((issued_at is null) = (amount is null))
 );
 
 create table statement_items (

@@ -7,6 +7,7 @@ pub mod events;
 pub mod health;
 pub mod organization_usage;
 pub mod shape;
+pub mod statements;
 pub mod subscription;
 
 use axum::{
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .merge(organization_usage::router())
         .merge(subscription::router())
         .merge(domain_usage::router())
+        .merge(statements::router())
 }
 
 /// Our own endpoints answer errors in the [`shape::Standard`] shape.

@@ -500,6 +500,195 @@ async fn organization_usage_errors_come_in_seed_003s_shape(app: TestApp) {
     }
 }
 
+// Seed 004: GET /v2/ocamba/usage
+
+async fn statements_answer_seed_004s_example_request(app: TestApp) {
+    let (initech, key) = app.demo_key("initech", Role::Member).await;
+    let get = |path: &'static str| {
+        app.client
+            .get(app.url(path))
+            .header("Authorization", format!("Bearer {key}"))
+            .send()
+    };
+
+    let body: Value = get("/v2/ocamba/usage")
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+
+    assert_same_shape(
+        &example("seed_004_statements.json"),
+        &body,
+        &Rules::default(),
+    );
+    // Twelve months of demo history: one statement per period, newest first.
+    assert_eq!(body["total"], 12);
+    let items = body["items"].as_array().expect("items");
+    assert_eq!(items.len(), 12);
+    let ledger = Ledger::load(&app.state, initech).await.expect("ledger");
+    let current = ledger.period_at(Utc::now());
+    let newest = &items[0];
+    assert_eq!(
+        newest["start_time"],
+        current.start.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    );
+    assert_eq!(newest["company_id"], initech.to_string());
+    assert_eq!(newest["currency_code"], "USD");
+    // The $499 Enterprise plan, 10 % off, then 20 % tax on the rest.
+    assert_eq!(
+        newest["items"][0],
+        json!({"name": "Enterprise", "quantity": 1, "unit_price": 499, "price": 499,
+               "discount_rate": 10, "discount": 49.9, "tax_rate": 20, "tax": 89.82,
+               "amount": 538.92, "description": "Enterprise plan with push subscribers and ad exchange",
+               "unit": 1})
+    );
+    for statement in items {
+        let lines: f64 = statement["items"]
+            .as_array()
+            .expect("lines")
+            .iter()
+            .filter_map(|line| line["amount"].as_f64())
+            .sum();
+        let amount = statement["amount"].as_f64().expect("amount");
+        assert!((lines - amount).abs() < 1e-9, "{statement}");
+    }
+    // Asking again changes nothing, ids included.
+    let again: Value = get("/v2/ocamba/usage")
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(again, body);
+}
+
+async fn statements_search_sort_and_page(app: TestApp) {
+    let (_, key) = app.demo_key("initech", Role::Member).await;
+
+    let (status, page) = app
+        .get_json(
+            "/v2/ocamba/usage?search=SUBSCRIBERS&sort=start_date&limit=5&offset=1",
+            Some(&key),
+        )
+        .await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["total"], 12);
+    let starts: Vec<&str> = page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|s| s["start_time"].as_str())
+        .collect();
+    assert_eq!(starts.len(), 5);
+    assert!(
+        starts.windows(2).all(|pair| pair[0] < pair[1]),
+        "{starts:?}"
+    );
+    let (_, all) = app
+        .get_json("/v2/ocamba/usage?sort=start_date", Some(&key))
+        .await;
+    assert_eq!(
+        all["items"][1]["start_time"], starts[0],
+        "offset 1 skips the oldest"
+    );
+
+    let (_, by_amount) = app
+        .get_json("/v2/ocamba/usage?sort=-amount", Some(&key))
+        .await;
+    let amounts: Vec<f64> = by_amount["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|s| s["amount"].as_f64())
+        .collect();
+    assert!(
+        amounts.windows(2).all(|pair| pair[0] >= pair[1]),
+        "{amounts:?}"
+    );
+
+    let (status, none) = app
+        .get_json("/v2/ocamba/usage?search=teleport", Some(&key))
+        .await;
+    assert_eq!((status, none), (200, json!({"total": 0, "items": []})));
+}
+
+async fn statements_refuse_bad_parameters_and_missing_keys(app: TestApp) {
+    let (_, key) = app.demo_key("initech", Role::Member).await;
+    let cases = [
+        ("/v2/ocamba/usage", None, 401, "UNAUTHORIZED"),
+        (
+            "/v2/ocamba/usage?sort=colour",
+            Some(key.as_str()),
+            400,
+            "BAD_REQUEST",
+        ),
+        (
+            "/v2/ocamba/usage?sort=price,-weight",
+            Some(&key),
+            400,
+            "BAD_REQUEST",
+        ),
+        ("/v2/ocamba/usage?limit=0", Some(&key), 400, "BAD_REQUEST"),
+        ("/v2/ocamba/usage?limit=101", Some(&key), 400, "BAD_REQUEST"),
+        ("/v2/ocamba/usage?offset=-1", Some(&key), 400, "BAD_REQUEST"),
+    ];
+    for (path, key, status, code) in cases {
+        let (got, body) = app.get_json(path, key).await;
+        assert_eq!(
+            (got, &body["error"]["code"]),
+            (status, &json!(code)),
+            "{path}: {body}"
+        );
+        assert!(body["error"]["message"].is_string(), "{body}");
+    }
+}
+
+async fn an_issued_statement_stays_as_issued_while_open_ones_follow_usage(app: TestApp) {
+    let (acme, key) = app.demo_key("acme", Role::Member).await;
+    let (_, before) = app
+        .get_json("/v2/ocamba/usage?sort=start_date", Some(&key))
+        .await;
+    let oldest = before["items"][0].clone();
+    let newest = before["items"][11].clone();
+    let calls = quotaboard::server::db::usage::metric_id(app.db.pool(), "apiCalls")
+        .await
+        .expect("query")
+        .expect("apiCalls");
+    let ledger = Ledger::load(&app.state, acme).await.expect("ledger");
+    let current = ledger.period_at(Utc::now());
+    let first_period = current.last(12, ledger.time_zone)[0];
+    for day in [first_period.start, current.start] {
+        app.add_usage(
+            acme,
+            calls,
+            unix_seconds(day),
+            quotaboard::domain::aggregation::PeriodDelta::Add(
+                quotaboard::domain::quantity::Quantity::parse(1_000_000.into()).expect("qty"),
+            ),
+        )
+        .await
+        .expect("usage");
+    }
+
+    let (_, after) = app
+        .get_json("/v2/ocamba/usage?sort=start_date", Some(&key))
+        .await;
+
+    assert_eq!(
+        after["items"][0], oldest,
+        "frozen once no event can land in it"
+    );
+    assert_eq!(after["items"][11]["id"], newest["id"]);
+    assert!(
+        after["items"][11]["amount"].as_f64() > newest["amount"].as_f64(),
+        "the open period is rated live: {} then {}",
+        newest["amount"],
+        after["items"][11]["amount"]
+    );
+}
+
 async fn organization_of(app: &TestApp, slug: &str) -> i64 {
     organizations::find_by_slug(app.db.pool(), slug)
         .await
@@ -517,4 +706,8 @@ crate::on_both_backends!(
     billing_usage_errors_come_in_seed_002s_envelope,
     organization_usage_answers_seed_003s_example_request,
     organization_usage_errors_come_in_seed_003s_shape,
+    statements_answer_seed_004s_example_request,
+    statements_search_sort_and_page,
+    statements_refuse_bad_parameters_and_missing_keys,
+    an_issued_statement_stays_as_issued_while_open_ones_follow_usage,
 );

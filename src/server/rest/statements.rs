@@ -1,0 +1,268 @@
+//! Seed 004, `GET /v2/ocamba/usage`: the organization's statements (billing periods with
+//! their line items), searchable, sortable and paged.
+
+use std::cmp::Ordering;
+
+use axum::{
+    extract::{rejection::QueryRejection, Query, State},
+    routing::get,
+    Json, Router,
+};
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::{
+    error::AppError,
+    server::{
+        auth::ApiPrincipal,
+        ledger::Ledger,
+        rest::shape::{decimal, id, timestamp_seconds},
+        state::AppState,
+        statements::{self, Statement},
+    },
+};
+
+/// `GET /v2/ocamba/usage`.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/v2/ocamba/usage", get(list_statements))
+}
+
+/// Statements per page unless `limit` says otherwise, and the most it may say.
+pub const DEFAULT_LIMIT: usize = 20;
+pub const MAX_LIMIT: usize = 100;
+
+#[derive(Debug, Default, Deserialize)]
+struct ListQuery {
+    search: Option<String>,
+    sort: Option<String>,
+    limit: Option<String>,
+    offset: Option<String>,
+}
+
+/// 200 `{total, items}` for any key of the organization: `total` counts the statements that
+/// match `search` (a case-insensitive part of a line item's name or description), `items`
+/// the page `offset`..`offset + limit` of them (limit 1–100, default 20) in `sort` order
+/// (`field` or `-field`, several comma-separated; default `-start_date`, newest first).
+/// `app_id` is the id of the license billed; `limit_status` is `"0"` within every
+/// allowance, `"1"` warning, `"2"` critical, `"3"` over a hard limit; `usage_percent` the
+/// highest share of an included amount used. 400 for a bad `sort`, `limit` or `offset`,
+/// 401 without a valid key.
+#[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
+async fn list_statements(
+    State(state): State<AppState>,
+    principal: ApiPrincipal,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<Value>, AppError> {
+    let Query(query) = query.map_err(|rejection| AppError::BadRequest(rejection.body_text()))?;
+    let order = SortKey::parse_list(query.sort.as_deref().unwrap_or("-start_date"))?;
+    let limit = bounded(
+        "limit",
+        query.limit.as_deref(),
+        DEFAULT_LIMIT,
+        1..=MAX_LIMIT,
+    )?;
+    let offset = bounded("offset", query.offset.as_deref(), 0, 0..=usize::MAX)?;
+    let ledger = Ledger::load(&state, principal.organization_id).await?;
+    let mut listed = statements::list(&state, &ledger, Utc::now()).await?;
+    if let Some(search) = query
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        let needle = search.to_lowercase();
+        listed.retain(|statement| {
+            statement.lines.iter().any(|line| {
+                line.name.to_lowercase().contains(&needle)
+                    || line.description.to_lowercase().contains(&needle)
+            })
+        });
+    }
+    listed.sort_by(|a, b| {
+        order
+            .iter()
+            .map(|key| key.compare(a, b))
+            .find(|o| o.is_ne())
+            .unwrap_or_else(|| b.period.start.cmp(&a.period.start))
+    });
+    let total = listed.len();
+    let items: Vec<Value> = listed
+        .iter()
+        .skip(offset)
+        .take(limit)
+        .map(|statement| statement_json(&ledger, statement))
+        .collect();
+    Ok(Json(json!({ "total": total, "items": items })))
+}
+
+fn statement_json(ledger: &Ledger, statement: &Statement) -> Value {
+    json!({
+        "id": id(statement.id),
+        "company_id": id(statement.organization_id),
+        "app_id": statement.license_id.map(id).unwrap_or_default(),
+        "items": statement.lines.iter().map(|line| json!({
+            "name": line.name,
+            "quantity": decimal(line.quantity),
+            "unit_price": decimal(line.unit_price),
+            "price": decimal(line.price),
+            "discount_rate": decimal(line.discount_rate),
+            "discount": decimal(line.discount),
+            "tax_rate": decimal(line.tax_rate),
+            "tax": decimal(line.tax),
+            "amount": decimal(line.amount),
+            "description": line.description,
+            "unit": decimal(line.unit),
+        })).collect::<Vec<_>>(),
+        "price": decimal(statement.price),
+        "amount": decimal(statement.amount),
+        "currency_code": statement.currency,
+        "limit_status": statement.limit_status.as_str(),
+        "usage_percent": decimal(statement.usage_percent),
+        "start_time": timestamp_seconds(statement.period.start),
+        "end_time": timestamp_seconds(statement.last_day_start(ledger)),
+    })
+}
+
+/// A field statements can be sorted on, and the direction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct SortKey {
+    field: SortField,
+    descending: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SortField {
+    Price,
+    Discount,
+    Amount,
+    CurrencyCode,
+    LimitStatus,
+    UsagePercent,
+    StartDate,
+    EndDate,
+    CreateTime,
+    UpdateTime,
+}
+
+const SORT_FIELDS: [(&str, SortField); 10] = [
+    ("price", SortField::Price),
+    ("discount", SortField::Discount),
+    ("amount", SortField::Amount),
+    ("currency_code", SortField::CurrencyCode),
+    ("limit_status", SortField::LimitStatus),
+    ("usage_percent", SortField::UsagePercent),
+    ("start_date", SortField::StartDate),
+    ("end_date", SortField::EndDate),
+    ("create_time", SortField::CreateTime),
+    ("update_time", SortField::UpdateTime),
+];
+
+impl SortKey {
+    /// `price,-amount`: each a sortable field, `-` first for descending.
+    fn parse_list(text: &str) -> Result<Vec<SortKey>, AppError> {
+        text.split(',')
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+            .map(|part| {
+                let (descending, name) = match part.strip_prefix('-') {
+                    Some(name) => (true, name),
+                    None => (false, part.strip_prefix('+').unwrap_or(part)),
+                };
+                let field = SORT_FIELDS
+                    .iter()
+                    .find(|(known, _)| *known == name)
+                    .map(|(_, field)| *field)
+                    .ok_or_else(|| {
+                        let known: Vec<&str> = SORT_FIELDS.iter().map(|(name, _)| *name).collect();
+                        AppError::BadRequest(format!(
+                            "cannot sort on {name:?}; sortable fields are {}",
+                            known.join(", ")
+                        ))
+                    })?;
+                Ok(SortKey { field, descending })
+            })
+            .collect()
+    }
+
+    fn compare(self, a: &Statement, b: &Statement) -> Ordering {
+        let ordering = match self.field {
+            SortField::Price => a.price.cmp(&b.price),
+            SortField::Discount => a.discount.cmp(&b.discount),
+            SortField::Amount => a.amount.cmp(&b.amount),
+            SortField::CurrencyCode => a.currency.cmp(&b.currency),
+            SortField::LimitStatus => a.limit_status.cmp(&b.limit_status),
+            SortField::UsagePercent => a.usage_percent.cmp(&b.usage_percent),
+            SortField::StartDate => a.period.start.cmp(&b.period.start),
+            SortField::EndDate => a.period.end.cmp(&b.period.end),
+            SortField::CreateTime => a.created_at.cmp(&b.created_at),
+            SortField::UpdateTime => a.updated_at.cmp(&b.updated_at),
+        };
+        if self.descending {
+            ordering.reverse()
+        } else {
+            ordering
+        }
+    }
+}
+
+/// An optional whole number within `range`; `default` when absent or empty.
+fn bounded(
+    name: &str,
+    text: Option<&str>,
+    default: usize,
+    range: std::ops::RangeInclusive<usize>,
+) -> Result<usize, AppError> {
+    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(default);
+    };
+    text.parse::<usize>()
+        .ok()
+        .filter(|value| range.contains(value))
+        .ok_or_else(|| {
+            AppError::BadRequest(match range.end() {
+                &usize::MAX => format!("{name} must be a whole number, 0 or more (got {text:?})"),
+                end => format!(
+                    "{name} must be a whole number from {} to {end} (got {text:?})",
+                    range.start()
+                ),
+            })
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sort_takes_the_documents_fields_with_a_minus_for_descending() {
+        assert_eq!(
+            SortKey::parse_list("price,-usage_percent").expect("valid"),
+            vec![
+                SortKey {
+                    field: SortField::Price,
+                    descending: false
+                },
+                SortKey {
+                    field: SortField::UsagePercent,
+                    descending: true
+                },
+            ]
+        );
+        let error = SortKey::parse_list("-colour").expect_err("unknown");
+        assert!(
+            matches!(&error, AppError::BadRequest(m) if m.contains("sortable fields are price")),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn limit_and_offset_are_bounded_whole_numbers() {
+        assert_eq!(bounded("limit", None, 20, 1..=100), Ok(20));
+        assert_eq!(bounded("limit", Some("100"), 20, 1..=100), Ok(100));
+        assert_eq!(bounded("offset", Some("7"), 0, 0..=usize::MAX), Ok(7));
+        for bad in ["0", "101", "-1", "ten", "2.5"] {
+            assert!(bounded("limit", Some(bad), 20, 1..=100).is_err(), "{bad}");
+        }
+    }
+}
