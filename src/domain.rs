@@ -3,6 +3,7 @@
 
 pub mod aggregation;
 pub mod event;
+pub mod mailbox;
 pub mod period;
 pub mod pricing;
 pub mod projection;

@@ -24,6 +24,10 @@ pub enum AppError {
     /// 404: the named thing does not exist (for this caller).
     #[error("{0} not found")]
     NotFound(String),
+    /// 409: the request clashes with what is stored (a name already taken); the message
+    /// says what.
+    #[error("{0}")]
+    Conflict(String),
     /// 413: the request body is larger than the endpoint accepts; the message says the limit.
     #[error("{0}")]
     PayloadTooLarge(String),
@@ -46,6 +50,7 @@ impl AppError {
             AppError::Unauthorized => 401,
             AppError::Forbidden => 403,
             AppError::NotFound(_) => 404,
+            AppError::Conflict(_) => 409,
             AppError::PayloadTooLarge(_) => 413,
             AppError::Unavailable => 503,
             AppError::Internal => 500,
@@ -62,6 +67,7 @@ impl AppError {
             AppError::Unauthorized => "UNAUTHORIZED",
             AppError::Forbidden => "FORBIDDEN",
             AppError::NotFound(_) => "NOT_FOUND",
+            AppError::Conflict(_) => "CONFLICT",
             AppError::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
             AppError::Unavailable => "UNAVAILABLE",
             AppError::Internal => "INTERNAL",
@@ -97,6 +103,7 @@ mod tests {
             (AppError::Unauthorized, 401),
             (AppError::Forbidden, 403),
             (AppError::NotFound("Organization".into()), 404),
+            (AppError::Conflict("x".into()), 409),
             (AppError::PayloadTooLarge("x".into()), 413),
             (AppError::Internal, 500),
             (AppError::Unavailable, 503),

@@ -44,6 +44,27 @@ pub async fn create(
     name: &str,
     now: i64,
 ) -> Result<String, AppError> {
+    issue(db, organization_id, role, name, now)
+        .await
+        .map(|issued| issued.plaintext)
+}
+
+/// A key just made: its id and, this once, its plain text.
+#[derive(Debug)]
+pub struct IssuedKey {
+    pub id: i64,
+    pub prefix: String,
+    pub plaintext: String,
+}
+
+/// [`create`], also returning the stored key's id and prefix.
+pub async fn issue(
+    db: &Database,
+    organization_id: i64,
+    role: Role,
+    name: &str,
+    now: i64,
+) -> Result<IssuedKey, AppError> {
     // A prefix collision (48 random bits) is astronomically rare; draw again if it happens.
     for _ in 0..3 {
         let key = NewApiKey::generate().map_err(|error| {
@@ -61,7 +82,13 @@ pub async fn create(
         )
         .await;
         match stored {
-            Ok(_) => return Ok(key.plaintext),
+            Ok(id) => {
+                return Ok(IssuedKey {
+                    id,
+                    prefix: key.prefix,
+                    plaintext: key.plaintext,
+                })
+            }
             Err(sqlx::Error::Database(error)) if error.is_unique_violation() => continue,
             Err(error) => return Err(error.into()),
         }

@@ -54,6 +54,8 @@ impl FromStr for Role {
 pub struct ApiPrincipal {
     pub organization_id: i64,
     pub role: Role,
+    /// The key presented.
+    pub key_id: i64,
 }
 
 impl ApiPrincipal {
@@ -87,6 +89,7 @@ impl FromRequestParts<AppState> for ApiPrincipal {
         Ok(ApiPrincipal {
             organization_id: row.organization_id,
             role,
+            key_id: row.id,
         })
     }
 }

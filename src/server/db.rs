@@ -12,6 +12,7 @@ pub mod organizations;
 pub mod statements;
 pub mod usage;
 pub mod users;
+pub mod webhooks;
 
 use std::{path::Path, str::FromStr, time::Duration};
 
@@ -157,6 +158,15 @@ impl From<sqlx::Error> for AppError {
                 AppError::Internal
             }
         }
+    }
+}
+
+/// `Conflict(message)` for a unique violation (a name already taken), else as any other
+/// database error.
+pub fn conflict_or(error: sqlx::Error, message: impl Into<String>) -> AppError {
+    match &error {
+        sqlx::Error::Database(e) if e.is_unique_violation() => AppError::Conflict(message.into()),
+        _ => error.into(),
     }
 }
 

@@ -1,14 +1,19 @@
 //! The REST API: one module per resource, each exporting `router()`, merged here.
 
+pub mod api_keys;
 pub mod billing_usage;
 pub mod domain_usage;
+pub mod domains;
 pub mod entitlements;
 pub mod events;
 pub mod health;
+pub mod licenses;
 pub mod organization_usage;
 pub mod shape;
 pub mod statements;
 pub mod subscription;
+pub mod user;
+pub mod webhooks;
 
 use axum::{
     response::{IntoResponse, Response},
@@ -32,6 +37,11 @@ pub fn router() -> Router<AppState> {
         .merge(subscription::router())
         .merge(domain_usage::router())
         .merge(statements::router())
+        .merge(user::router())
+        .merge(api_keys::router())
+        .merge(domains::router())
+        .merge(licenses::router())
+        .merge(webhooks::router())
 }
 
 /// Our own endpoints answer errors in the [`shape::Standard`] shape.

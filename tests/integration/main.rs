@@ -6,6 +6,7 @@ mod entitlements;
 mod events;
 mod health;
 mod helpers;
+mod resources;
 mod seeds;
 mod shape;
 mod storage;

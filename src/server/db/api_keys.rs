@@ -80,3 +80,37 @@ pub async fn revoke<'e, E: Executor<'e, Database = Any>>(
             .await?;
     Ok(result.rows_affected() == 1)
 }
+
+/// The organization's key with this id, revoked or not.
+pub async fn find<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    organization_id: i64,
+    id: i64,
+) -> Result<Option<ApiKeyRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "select {COLUMNS} from api_keys where organization_id = $1 and id = $2"
+    ))
+    .bind(organization_id)
+    .bind(id)
+    .fetch_optional(executor)
+    .await
+}
+
+/// Revokes the organization's key with this id; false when it has no such live key.
+pub async fn revoke_by_id<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    organization_id: i64,
+    id: i64,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        "update api_keys set revoked_at = $3
+         where organization_id = $1 and id = $2 and revoked_at is null",
+    )
+    .bind(organization_id)
+    .bind(id)
+    .bind(now)
+    .execute(executor)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}

@@ -96,3 +96,50 @@ pub async fn find<'e, E: Executor<'e, Database = Any>>(
     .fetch_optional(executor)
     .await
 }
+
+/// The organization's domains, by name.
+pub async fn list<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    organization_id: i64,
+) -> Result<Vec<DomainRow>, sqlx::Error> {
+    sqlx::query_as(
+        "select id, name, created_at, updated_at from domains
+         where organization_id = $1 order by name",
+    )
+    .bind(organization_id)
+    .fetch_all(executor)
+    .await
+}
+
+/// Deletes the organization's domain and its accounts; false when it has no such domain.
+/// Usage already recorded for it is kept.
+pub async fn delete<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    organization_id: i64,
+    domain_id: i64,
+) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query("delete from domains where organization_id = $1 and id = $2")
+        .bind(organization_id)
+        .bind(domain_id)
+        .execute(executor)
+        .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Deletes an account of the organization's domain; false when there is no such account.
+pub async fn delete_account<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    organization_id: i64,
+    domain_id: i64,
+    account_id: i64,
+) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        "delete from accounts where organization_id = $1 and domain_id = $2 and id = $3",
+    )
+    .bind(organization_id)
+    .bind(domain_id)
+    .bind(account_id)
+    .execute(executor)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}

@@ -195,3 +195,90 @@ pub async fn resources_of<'e, E: Executor<'e, Database = Any>>(
     .fetch_all(executor)
     .await
 }
+
+/// A license as stored.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct LicenseRow {
+    pub id: i64,
+    pub name: String,
+    pub external_id: Option<String>,
+    pub description: String,
+    pub price: String,
+    pub currency: String,
+    /// 1 for the default license, else 0 (sqlx's `Any` driver reads no SQLite booleans).
+    pub is_default: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const LICENSE_COLUMNS: &str = "id, name, external_id, description, price, currency,
+    cast(case when is_default then 1 else 0 end as bigint) as is_default, created_at,
+    updated_at";
+
+/// Every license, by name.
+pub async fn list<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+) -> Result<Vec<LicenseRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "select {LICENSE_COLUMNS} from licenses order by name"
+    ))
+    .fetch_all(executor)
+    .await
+}
+
+/// The license with this id.
+pub async fn find<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    id: i64,
+) -> Result<Option<LicenseRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "select {LICENSE_COLUMNS} from licenses where id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(executor)
+    .await
+}
+
+/// The resources of every license, by license and display order.
+pub async fn all_resources<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+) -> Result<Vec<(i64, ResourceRow)>, sqlx::Error> {
+    let rows: Vec<LicensedResourceRow> = sqlx::query_as(
+        "select r.license_id, r.id, r.metric_id, r.included_micros,
+                cast(case when r.limited then 1 else 0 end as bigint) as limited, r.overage_price,
+                r.created_at, r.updated_at
+         from license_resources r join metrics m on m.id = r.metric_id
+         order by r.license_id, r.position, m.position, m.id",
+    )
+    .fetch_all(executor)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            (
+                row.license_id,
+                ResourceRow {
+                    id: row.id,
+                    metric_id: row.metric_id,
+                    included_micros: row.included_micros,
+                    limited: row.limited,
+                    overage_price: row.overage_price,
+                    created_at: row.created_at,
+                    updated_at: row.updated_at,
+                },
+            )
+        })
+        .collect())
+}
+
+#[derive(FromRow)]
+struct LicensedResourceRow {
+    license_id: i64,
+    id: i64,
+    metric_id: i64,
+    included_micros: Option<i64>,
+    limited: i64,
+    overage_price: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}

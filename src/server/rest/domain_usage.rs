@@ -18,7 +18,10 @@ use crate::{
         auth::ApiPrincipal,
         db::{domains, usage::Dimension},
         ledger::Ledger,
-        rest::shape::{decimal, id, quantity, timestamp_millis},
+        rest::{
+            domains::account_json,
+            shape::{decimal, id, parse_id, quantity},
+        },
         state::AppState,
     },
 };
@@ -46,11 +49,7 @@ async fn domain_usage(
     principal: ApiPrincipal,
     Path(domain_id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
-    let domain_id: i64 = domain_id.trim().parse().map_err(|_| {
-        AppError::BadRequest(format!(
-            "domainId must be a domain's id, a string of digits (got {domain_id:?})"
-        ))
-    })?;
+    let domain_id = parse_id("domainId", &domain_id)?;
     let pool = state.db.pool();
     let domain = domains::find(pool, principal.organization_id, domain_id)
         .await?
@@ -92,15 +91,9 @@ async fn domain_usage(
         .filter(|account| account.domain_id == domain.id)
         .map(|account| {
             let mails = total_of(&by_account, &account.address, mail_metric);
-            json!({
-                "id": id(account.id),
-                "account": account.address,
-                "relay": account.relay != 0,
-                "domainId": id(account.domain_id),
-                "createdAt": timestamp_millis(account.created_at),
-                "updatedAt": timestamp_millis(account.updated_at),
-                "totalMails": mails.to_decimal().normalize().to_string(),
-            })
+            let mut value = account_json(&account);
+            value["totalMails"] = json!(mails.to_decimal().normalize().to_string());
+            value
         })
         .collect();
     Ok(Json(json!({

@@ -8,6 +8,10 @@
 use std::marker::PhantomData;
 
 use axum::{
+    extract::{
+        rejection::{JsonRejection, QueryRejection},
+        Query,
+    },
     http::{header, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
     Json,
@@ -104,7 +108,9 @@ impl ErrorShape for Named {
                 "ResourceNotFound",
                 "The requested resource could not be found.".to_string(),
             ),
-            AppError::BadRequest(detail) | AppError::PayloadTooLarge(detail) => (
+            AppError::BadRequest(detail)
+            | AppError::Conflict(detail)
+            | AppError::PayloadTooLarge(detail) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "ValidationError",
                 format!("Input data validation failed: {detail}"),
@@ -122,6 +128,37 @@ impl ErrorShape for Named {
         };
         (status, json!({ "error": name, "message": message }))
     }
+}
+
+/// The query string, or 400 in our shape when it cannot be read.
+pub fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, AppError> {
+    query
+        .map(|Query(query)| query)
+        .map_err(|rejection| AppError::BadRequest(rejection.body_text()))
+}
+
+/// The JSON body, or 400 in our shape saying what is wrong with it (413 when too large).
+pub fn body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, AppError> {
+    body.map(|Json(body)| body).map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::PayloadTooLarge(rejection.body_text())
+        } else {
+            AppError::BadRequest(rejection.body_text())
+        }
+    })
+}
+
+/// A path id: a string of digits, else 400 naming the parameter.
+pub fn parse_id(name: &str, text: &str) -> Result<i64, AppError> {
+    text.trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| {
+            AppError::BadRequest(format!(
+                "{name} must be an id, a string of digits (got {text:?})"
+            ))
+        })
 }
 
 /// An id as the documents write them: a string of digits.

@@ -13,9 +13,15 @@ use crate::{
     error::AppError,
     server::{
         auth::ApiPrincipal,
-        db::{self, licenses},
-        ledger::{span_of, stored_price, stored_quantity, Ledger},
-        rest::shape::{decimal, id, quantity, timestamp_millis},
+        db::{
+            self,
+            licenses::{self, LicenseRow},
+        },
+        ledger::{span_of, Ledger},
+        rest::{
+            licenses::{license_json, resource_json},
+            shape::{id, quantity, timestamp_millis},
+        },
         state::AppState,
     },
 };
@@ -65,7 +71,6 @@ async fn current_subscription(
             continue;
         };
         let metric = &resource.metric;
-        let limit = stored.included_micros.map(stored_quantity).transpose()?;
         let usage = activity.get(&metric.id).map(|activity| {
             let used = totals.get(&metric.id).copied().unwrap_or(Quantity::ZERO);
             json!({
@@ -77,24 +82,21 @@ async fn current_subscription(
                 "updatedAt": timestamp_millis(activity.last_updated),
             })
         });
-        resources.push(json!({
-            "id": id(stored.id),
-            "licenseId": id(plan.license_id),
-            "resourceId": id(metric.id),
-            "limit": limit.map(quantity),
-            "limited": stored.limited != 0,
-            "createdAt": timestamp_millis(stored.created_at),
-            "updatedAt": timestamp_millis(stored.updated_at),
-            "resource": {
-                "id": id(metric.id),
-                "codeName": metric.code,
-                "resource": metric.name,
-                "createdAt": timestamp_millis(metric.created_at),
-                "updatedAt": timestamp_millis(metric.created_at),
-            },
-            "resourceUsage": usage,
-        }));
+        let mut resource = resource_json(&stored, plan.license_id, metric)?;
+        resource["resourceUsage"] = usage.unwrap_or(Value::Null);
+        resources.push(resource);
     }
+    let license = LicenseRow {
+        id: plan.license_id,
+        name: plan.name.clone(),
+        external_id: plan.external_id.clone(),
+        description: plan.description.clone(),
+        price: plan.price.clone(),
+        currency: plan.currency.clone(),
+        is_default: plan.is_default,
+        created_at: plan.license_created_at,
+        updated_at: plan.license_updated_at,
+    };
     let created_at = plan.subscription_created_at.unwrap_or_default();
     Ok(Json(json!({
         "id": id(subscription_id),
@@ -103,17 +105,7 @@ async fn current_subscription(
         "status": plan.status,
         "createdAt": timestamp_millis(created_at),
         "updatedAt": timestamp_millis(plan.subscription_updated_at.unwrap_or(created_at)),
-        "license": {
-            "id": id(plan.license_id),
-            "name": plan.name,
-            "externalId": plan.external_id,
-            "price": decimal(stored_price(&plan.price, plan.license_id)),
-            "default": plan.is_default != 0,
-            "description": plan.description,
-            "createdAt": timestamp_millis(plan.license_created_at),
-            "updatedAt": timestamp_millis(plan.license_updated_at),
-            "resources": resources,
-        }
+        "license": license_json(&license, resources),
     })))
 }
 

@@ -1,0 +1,106 @@
+//! SQL for an organization's webhooks.
+
+use sqlx::{Any, Executor, FromRow};
+
+/// A webhook as stored. `thresholds` is a JSON array of percentages.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct WebhookRow {
+    pub id: i64,
+    pub url: String,
+    pub description: String,
+    pub thresholds: String,
+    /// 1 while deliveries are made, else 0 (sqlx's `Any` driver reads no SQLite booleans).
+    pub active: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const COLUMNS: &str = "id, url, description, thresholds,
+    cast(case when active then 1 else 0 end as bigint) as active, created_at, updated_at";
+
+/// A webhook's editable fields.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebhookFields<'a> {
+    pub url: &'a str,
+    pub description: &'a str,
+    pub thresholds: &'a str,
+    pub active: bool,
+}
+
+/// Stores a webhook with its signing secret; returns its id.
+pub async fn insert<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    organization_id: i64,
+    fields: &WebhookFields<'_>,
+    secret: &str,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "insert into webhooks
+             (organization_id, url, description, thresholds, secret, active, created_at,
+              updated_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $7) returning id",
+    )
+    .bind(organization_id)
+    .bind(fields.url)
+    .bind(fields.description)
+    .bind(fields.thresholds)
+    .bind(secret)
+    .bind(fields.active)
+    .bind(now)
+    .fetch_one(executor)
+    .await
+}
+
+/// Replaces a webhook's fields; false when the organization has no such webhook.
+pub async fn update<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    organization_id: i64,
+    id: i64,
+    fields: &WebhookFields<'_>,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        "update webhooks set url = $1, description = $2, thresholds = $3, active = $4,
+                updated_at = $5
+         where organization_id = $6 and id = $7",
+    )
+    .bind(fields.url)
+    .bind(fields.description)
+    .bind(fields.thresholds)
+    .bind(fields.active)
+    .bind(now)
+    .bind(organization_id)
+    .bind(id)
+    .execute(executor)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// The organization's webhook with this id.
+pub async fn find<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    organization_id: i64,
+    id: i64,
+) -> Result<Option<WebhookRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "select {COLUMNS} from webhooks where organization_id = $1 and id = $2"
+    ))
+    .bind(organization_id)
+    .bind(id)
+    .fetch_optional(executor)
+    .await
+}
+
+/// The organization's webhooks, oldest first.
+pub async fn list<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    organization_id: i64,
+) -> Result<Vec<WebhookRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "select {COLUMNS} from webhooks where organization_id = $1 order by id"
+    ))
+    .bind(organization_id)
+    .fetch_all(executor)
+    .await
+}

@@ -1,0 +1,246 @@
+//! Domains (apps) and their mailbox accounts: `GET/POST /api/v1/domains`,
+//! `DELETE /api/v1/domains/{id}`, `GET/POST /api/v1/domains/{id}/accounts`,
+//! `DELETE /api/v1/domains/{id}/accounts/{accountId}`.
+
+use axum::{
+    extract::{
+        rejection::{JsonRejection, QueryRejection},
+        Path, Query, State,
+    },
+    http::StatusCode,
+    routing::{delete, get},
+    Json, Router,
+};
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::{
+    domain::mailbox::{DomainName, MailboxAddress},
+    error::AppError,
+    server::{
+        auth::{ApiPrincipal, Role},
+        db::{
+            self,
+            domains::{self, AccountRow, DomainRow},
+        },
+        rest::{
+            licenses::SearchQuery,
+            shape::{self, id, parse_id, timestamp_millis},
+        },
+        state::AppState,
+    },
+};
+
+/// The domain and account routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/domains", get(search_domains).post(create_domain))
+        .route("/api/v1/domains/{id}", delete(delete_domain))
+        .route(
+            "/api/v1/domains/{id}/accounts",
+            get(list_accounts).post(create_account),
+        )
+        .route(
+            "/api/v1/domains/{id}/accounts/{account_id}",
+            delete(delete_account),
+        )
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewDomain {
+    name: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewAccount {
+    account: String,
+    #[serde(default)]
+    relay: bool,
+}
+
+/// 200 `{total, items: [{id, name, createdAt, updatedAt}]}`: the organization's domains
+/// whose name holds `search`, by name. 401 without a valid key.
+#[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
+async fn search_domains(
+    State(state): State<AppState>,
+    principal: ApiPrincipal,
+    query: Result<Query<SearchQuery>, QueryRejection>,
+) -> Result<Json<Value>, AppError> {
+    let query = shape::query(query)?;
+    let items: Vec<Value> = domains::list(state.db.pool(), principal.organization_id)
+        .await?
+        .iter()
+        .filter(|domain| query.matches([domain.name.as_str()]))
+        .map(domain_json)
+        .collect();
+    Ok(Json(json!({ "total": items.len(), "items": items })))
+}
+
+/// 201 with the new domain. Needs an admin key. 400 for a name that is not a domain name,
+/// 401 without a valid key, 403 for a member key, 409 when the organization has it already.
+#[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
+async fn create_domain(
+    State(state): State<AppState>,
+    principal: ApiPrincipal,
+    request: Result<Json<NewDomain>, JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    principal.require(Role::Admin)?;
+    let request = shape::body(request)?;
+    let name = DomainName::parse(&request.name).map_err(AppError::BadRequest)?;
+    let now = db::unix_seconds(Utc::now());
+    let domain_id = domains::insert(
+        state.db.pool(),
+        principal.organization_id,
+        name.as_str(),
+        now,
+    )
+    .await
+    .map_err(|e| db::conflict_or(e, format!("the domain {} exists already", name.as_str())))?;
+    let domain = DomainRow {
+        id: domain_id,
+        name: name.as_str().to_string(),
+        created_at: now,
+        updated_at: now,
+    };
+    Ok((StatusCode::CREATED, Json(domain_json(&domain))))
+}
+
+/// 204: the domain and its accounts are gone; usage already recorded for them is kept.
+/// Needs an admin key. 400 for an id that is not digits, 401, 403 for a member key, 404
+/// for a domain the organization does not have.
+#[tracing::instrument(skip(state, principal))]
+async fn delete_domain(
+    State(state): State<AppState>,
+    principal: ApiPrincipal,
+    Path(domain_id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    principal.require(Role::Admin)?;
+    let domain_id = parse_id("id", &domain_id)?;
+    if domains::delete(state.db.pool(), principal.organization_id, domain_id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(AppError::NotFound("Domain".into()))
+    }
+}
+
+/// 200 `{total, items: [{id, account, relay, domainId, createdAt, updatedAt}]}`: the
+/// domain's accounts by address. 400 for an id that is not digits, 401, 404 for a domain
+/// the organization does not have.
+#[tracing::instrument(skip(state, principal))]
+async fn list_accounts(
+    State(state): State<AppState>,
+    principal: ApiPrincipal,
+    Path(domain_id): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    let domain = own_domain(&state, principal, &domain_id).await?;
+    let items: Vec<Value> = domains::accounts(state.db.pool(), principal.organization_id)
+        .await?
+        .iter()
+        .filter(|account| account.domain_id == domain.id)
+        .map(account_json)
+        .collect();
+    Ok(Json(json!({ "total": items.len(), "items": items })))
+}
+
+/// 201 with the new account. Needs an admin key. 400 for an address outside the domain,
+/// 401, 403 for a member key, 404 for a domain the organization does not have, 409 when
+/// the organization has the address already.
+#[tracing::instrument(skip(state, principal, request))]
+async fn create_account(
+    State(state): State<AppState>,
+    principal: ApiPrincipal,
+    Path(domain_id): Path<String>,
+    request: Result<Json<NewAccount>, JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    principal.require(Role::Admin)?;
+    let domain = own_domain(&state, principal, &domain_id).await?;
+    let request = shape::body(request)?;
+    let address =
+        MailboxAddress::parse_in(&request.account, &domain.name).map_err(AppError::BadRequest)?;
+    let now = db::unix_seconds(Utc::now());
+    let account_id = domains::insert_account(
+        state.db.pool(),
+        principal.organization_id,
+        domain.id,
+        (address.as_str(), request.relay),
+        now,
+    )
+    .await
+    .map_err(|e| {
+        db::conflict_or(
+            e,
+            format!("the account {} exists already", address.as_str()),
+        )
+    })?;
+    let account = AccountRow {
+        id: account_id,
+        domain_id: domain.id,
+        address: address.as_str().to_string(),
+        relay: i64::from(request.relay),
+        created_at: now,
+        updated_at: now,
+    };
+    Ok((StatusCode::CREATED, Json(account_json(&account))))
+}
+
+/// 204: the account is gone; its recorded usage is kept. Needs an admin key. 400, 401,
+/// 403 for a member key, 404 for an account not in this domain of the organization.
+#[tracing::instrument(skip(state, principal))]
+async fn delete_account(
+    State(state): State<AppState>,
+    principal: ApiPrincipal,
+    Path((domain_id, account_id)): Path<(String, String)>,
+) -> Result<StatusCode, AppError> {
+    principal.require(Role::Admin)?;
+    let domain_id = parse_id("id", &domain_id)?;
+    let account_id = parse_id("accountId", &account_id)?;
+    let deleted = domains::delete_account(
+        state.db.pool(),
+        principal.organization_id,
+        domain_id,
+        account_id,
+    )
+    .await?;
+    if deleted {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(AppError::NotFound("Account".into()))
+    }
+}
+
+/// The caller's domain with the id in the path: 400 when it is not digits, 404 when the
+/// organization has no such domain (another organization's included).
+async fn own_domain(
+    state: &AppState,
+    principal: ApiPrincipal,
+    domain_id: &str,
+) -> Result<DomainRow, AppError> {
+    let domain_id = parse_id("id", domain_id)?;
+    domains::find(state.db.pool(), principal.organization_id, domain_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("Domain".into()))
+}
+
+fn domain_json(domain: &DomainRow) -> Value {
+    json!({
+        "id": id(domain.id),
+        "name": domain.name,
+        "createdAt": timestamp_millis(domain.created_at),
+        "updatedAt": timestamp_millis(domain.updated_at),
+    })
+}
+
+/// An account as seed 000 lists them, without the usage.
+pub fn account_json(account: &AccountRow) -> Value {
+    json!({
+        "id": id(account.id),
+        "account": account.address,
+        "relay": account.relay != 0,
+        "domainId": id(account.domain_id),
+        "createdAt": timestamp_millis(account.created_at),
+        "updatedAt": timestamp_millis(account.updated_at),
+    })
+}
