@@ -24,6 +24,9 @@ pub enum AppError {
     /// 404: the named thing does not exist (for this caller).
     #[error("{0} not found")]
     NotFound(String),
+    /// 405: the path exists but does not take this method.
+    #[error("This path does not take the {0} method")]
+    MethodNotAllowed(String),
     /// 409: the request clashes with what is stored (a name already taken); the message
     /// says what.
     #[error("{0}")]
@@ -50,6 +53,7 @@ impl AppError {
             AppError::Unauthorized => 401,
             AppError::Forbidden => 403,
             AppError::NotFound(_) => 404,
+            AppError::MethodNotAllowed(_) => 405,
             AppError::Conflict(_) => 409,
             AppError::PayloadTooLarge(_) => 413,
             AppError::Unavailable => 503,
@@ -67,6 +71,7 @@ impl AppError {
             AppError::Unauthorized => "UNAUTHORIZED",
             AppError::Forbidden => "FORBIDDEN",
             AppError::NotFound(_) => "NOT_FOUND",
+            AppError::MethodNotAllowed(_) => "METHOD_NOT_ALLOWED",
             AppError::Conflict(_) => "CONFLICT",
             AppError::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
             AppError::Unavailable => "UNAVAILABLE",
@@ -103,6 +108,7 @@ mod tests {
             (AppError::Unauthorized, 401),
             (AppError::Forbidden, 403),
             (AppError::NotFound("Organization".into()), 404),
+            (AppError::MethodNotAllowed("PATCH".into()), 405),
             (AppError::Conflict("x".into()), 409),
             (AppError::PayloadTooLarge("x".into()), 413),
             (AppError::Internal, 500),

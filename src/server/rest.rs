@@ -16,7 +16,9 @@ pub mod user;
 pub mod webhooks;
 
 use axum::{
+    http::{Method, Uri},
     response::{IntoResponse, Response},
+    routing::any,
     Router,
 };
 
@@ -42,6 +44,21 @@ pub fn router() -> Router<AppState> {
         .merge(domains::router())
         .merge(licenses::router())
         .merge(webhooks::router())
+        // Unknown paths under the API's prefixes answer JSON, not the dashboard's 404 page.
+        .route("/api/v1/{*path}", any(unknown_route))
+        .route("/api/billing/{*path}", any(unknown_route))
+        .route("/v2/{*path}", any(unknown_route))
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+/// 404 in our shape for a path no endpoint serves.
+async fn unknown_route(method: Method, uri: Uri) -> AppError {
+    AppError::NotFound(format!("Route {method} {}", uri.path()))
+}
+
+/// 405 in our shape for a method an endpoint does not take.
+async fn method_not_allowed(method: Method) -> AppError {
+    AppError::MethodNotAllowed(method.to_string())
 }
 
 /// Our own endpoints answer errors in the [`shape::Standard`] shape.

@@ -212,6 +212,17 @@ async fn domains_and_accounts_are_managed_within_the_organization(app: TestApp) 
         .get_json("/api/v1/domains?search=news", Some(&member))
         .await;
     assert_eq!(listed["total"], 1, "{listed}");
+    // Lists page by limit and offset after counting everything.
+    let (_, page) = app
+        .get_json("/api/v1/domains?limit=1&offset=1", Some(&member))
+        .await;
+    assert_eq!(page["total"], 2, "{page}");
+    assert_eq!(
+        page["items"][0]["name"], "news.acme.example",
+        "by name: acme.example first"
+    );
+    let (status, bad) = app.get_json("/api/v1/domains?limit=0", Some(&member)).await;
+    assert_eq!((status, code(&bad)), (400, "BAD_REQUEST"));
     let (_, theirs) = app.get_json("/api/v1/domains", Some(&other_admin)).await;
     assert!(
         !theirs["items"]
@@ -463,7 +474,25 @@ async fn webhooks_are_created_with_a_secret_once_and_updated_by_their_organizati
     );
 }
 
+async fn unknown_api_paths_and_methods_answer_json(app: TestApp) {
+    let (_, key) = app.demo_key("acme", Role::Member).await;
+
+    for path in [
+        "/api/v1/nothing/here",
+        "/api/billing/invoices",
+        "/v2/ocamba/nothing",
+    ] {
+        let (status, body) = app.get_json(path, Some(&key)).await;
+        assert_eq!((status, code(&body)), (404, "NOT_FOUND"), "{path}: {body}");
+    }
+    let (status, body) = call(&app, reqwest::Method::PATCH, "/api/v1/user", &key, None).await;
+    assert_eq!((status, code(&body)), (405, "METHOD_NOT_ALLOWED"), "{body}");
+    // The dashboard's own pages are not affected.
+    assert_eq!(app.get("/usage").await.status(), 200);
+}
+
 crate::on_both_backends!(
+    unknown_api_paths_and_methods_answer_json,
     the_user_endpoint_names_the_key_and_its_organization,
     api_keys_are_created_once_listed_without_secrets_and_revoked,
     domains_and_accounts_are_managed_within_the_organization,

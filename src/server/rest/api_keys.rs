@@ -22,10 +22,7 @@ use crate::{
         api_keys,
         auth::{ApiPrincipal, Role},
         db::{self, api_keys::ApiKeyRow},
-        rest::{
-            licenses::SearchQuery,
-            shape::{self, id, parse_id, timestamp_millis},
-        },
+        rest::shape::{self, id, parse_id, timestamp_millis, ListQuery},
         state::AppState,
     },
 };
@@ -88,12 +85,13 @@ async fn create_key(
 }
 
 /// 200 `{total, items}`: the organization's keys whose name or prefix holds `search`,
-/// newest first, never with their secrets. 401 without a valid key.
+/// newest first, never with their secrets, paged by `limit` and `offset`. 400 for a bad
+/// limit or offset, 401 without a valid key.
 #[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
 async fn search_keys(
     State(state): State<AppState>,
     principal: ApiPrincipal,
-    query: Result<Query<SearchQuery>, QueryRejection>,
+    query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<Value>, AppError> {
     let query = shape::query(query)?;
     let items: Vec<Value> = db::api_keys::list(state.db.pool(), principal.organization_id)
@@ -102,7 +100,7 @@ async fn search_keys(
         .filter(|key| query.matches([key.name.as_str(), key.prefix.as_str()]))
         .map(key_json)
         .collect();
-    Ok(Json(json!({ "total": items.len(), "items": items })))
+    Ok(Json(query.page(items)?))
 }
 
 /// 204: the key is revoked from the next request on (a key may revoke itself). Needs an

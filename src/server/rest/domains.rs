@@ -24,10 +24,7 @@ use crate::{
             self,
             domains::{self, AccountRow, DomainRow},
         },
-        rest::{
-            licenses::SearchQuery,
-            shape::{self, id, parse_id, timestamp_millis},
-        },
+        rest::shape::{self, id, parse_id, timestamp_millis, ListQuery},
         state::AppState,
     },
 };
@@ -62,12 +59,13 @@ struct NewAccount {
 }
 
 /// 200 `{total, items: [{id, name, createdAt, updatedAt}]}`: the organization's domains
-/// whose name holds `search`, by name. 401 without a valid key.
+/// whose name holds `search`, by name, paged by `limit` and `offset`. 400 for a bad limit
+/// or offset, 401 without a valid key.
 #[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
 async fn search_domains(
     State(state): State<AppState>,
     principal: ApiPrincipal,
-    query: Result<Query<SearchQuery>, QueryRejection>,
+    query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<Value>, AppError> {
     let query = shape::query(query)?;
     let items: Vec<Value> = domains::list(state.db.pool(), principal.organization_id)
@@ -76,7 +74,7 @@ async fn search_domains(
         .filter(|domain| query.matches([domain.name.as_str()]))
         .map(domain_json)
         .collect();
-    Ok(Json(json!({ "total": items.len(), "items": items })))
+    Ok(Json(query.page(items)?))
 }
 
 /// 201 with the new domain. Needs an admin key. 400 for a name that is not a domain name,
@@ -127,22 +125,25 @@ async fn delete_domain(
 }
 
 /// 200 `{total, items: [{id, account, relay, domainId, createdAt, updatedAt}]}`: the
-/// domain's accounts by address. 400 for an id that is not digits, 401, 404 for a domain
+/// domain's accounts whose address holds `search`, by address. 400 for an id that is not digits, 401, 404 for a domain
 /// the organization does not have.
-#[tracing::instrument(skip(state, principal))]
+#[tracing::instrument(skip(state, principal, query))]
 async fn list_accounts(
     State(state): State<AppState>,
     principal: ApiPrincipal,
     Path(domain_id): Path<String>,
+    query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<Value>, AppError> {
+    let query = shape::query(query)?;
     let domain = own_domain(&state, principal, &domain_id).await?;
     let items: Vec<Value> = domains::accounts(state.db.pool(), principal.organization_id)
         .await?
         .iter()
         .filter(|account| account.domain_id == domain.id)
+        .filter(|account| query.matches([account.address.as_str()]))
         .map(account_json)
         .collect();
-    Ok(Json(json!({ "total": items.len(), "items": items })))
+    Ok(Json(query.page(items)?))
 }
 
 /// 201 with the new account. Needs an admin key. 400 for an address outside the domain,

@@ -6,7 +6,6 @@ use axum::{
     routing::get,
     Json, Router,
 };
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::{
@@ -18,7 +17,7 @@ use crate::{
             usage::{self, MetricRow},
         },
         ledger::{stored_price, stored_quantity},
-        rest::shape::{self, decimal, id, parse_id, quantity, timestamp_millis},
+        rest::shape::{self, decimal, id, parse_id, quantity, timestamp_millis, ListQuery},
         state::AppState,
     },
 };
@@ -30,37 +29,14 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/billing/licenses/{id}", get(get_license))
 }
 
-#[derive(Debug, Default, Deserialize)]
-pub struct SearchQuery {
-    pub search: Option<String>,
-}
-
-impl SearchQuery {
-    /// True when `texts` hold the search term (ignoring case), or there is none.
-    pub fn matches<'a>(&self, texts: impl IntoIterator<Item = &'a str>) -> bool {
-        let Some(term) = self
-            .search
-            .as_deref()
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-        else {
-            return true;
-        };
-        let term = term.to_lowercase();
-        texts
-            .into_iter()
-            .any(|text| text.to_lowercase().contains(&term))
-    }
-}
-
-/// 200 `{total, items}`: every license whose name, external id or description holds
-/// `search` (ignoring case), by name, each with its currency and resources. Licenses are
+/// 200 `{total, items}`: the licenses whose name, external id or description holds
+/// `search` (ignoring case), by name and paged by `limit` and `offset`, each with its currency and resources. Licenses are
 /// the instance's catalogue of plans: any key may read them. 401 without a valid key.
 #[tracing::instrument(skip_all)]
 async fn search_licenses(
     State(state): State<AppState>,
     _principal: ApiPrincipal,
-    query: Result<Query<SearchQuery>, QueryRejection>,
+    query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<Value>, AppError> {
     let query = shape::query(query)?;
     let pool = state.db.pool();
@@ -83,7 +59,7 @@ async fn search_licenses(
             .collect();
         items.push(catalogue_license_json(&license, &own, &catalogue)?);
     }
-    Ok(Json(json!({ "total": items.len(), "items": items })))
+    Ok(Json(query.page(items)?))
 }
 
 /// 200 with the license, its currency and resources; 400 for an id that is not digits,

@@ -18,6 +18,7 @@ use axum::{
 };
 use chrono::{DateTime, SecondsFormat, Utc};
 use rust_decimal::{prelude::ToPrimitive, Decimal};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::{domain::quantity::Quantity, error::AppError};
@@ -120,6 +121,11 @@ impl ErrorShape for Named {
                 "ServiceUnavailable",
                 error.to_string(),
             ),
+            AppError::MethodNotAllowed(_) => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "MethodNotAllowed",
+                error.to_string(),
+            ),
             AppError::Internal | AppError::Transport(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "InternalError",
@@ -158,6 +164,69 @@ pub fn parse_id(name: &str, text: &str) -> Result<i64, AppError> {
             AppError::BadRequest(format!(
                 "{name} must be an id, a string of digits (got {text:?})"
             ))
+        })
+}
+
+/// `?search=&limit=&offset=` of a list endpoint.
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    pub search: Option<String>,
+    pub limit: Option<String>,
+    pub offset: Option<String>,
+}
+
+/// Most items a list answers at once, and its default.
+pub const MAX_PAGE: usize = 100;
+
+impl ListQuery {
+    /// True when `texts` hold the search term (ignoring case), or there is none.
+    pub fn matches<'a>(&self, texts: impl IntoIterator<Item = &'a str>) -> bool {
+        let Some(term) = self
+            .search
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        else {
+            return true;
+        };
+        let term = term.to_lowercase();
+        texts
+            .into_iter()
+            .any(|text| text.to_lowercase().contains(&term))
+    }
+
+    /// `{total, items}`: `total` counts every item given, `items` holds the page `offset`
+    /// (default 0) to `offset + limit` (1–100, default 100). 400 for a bad limit or offset.
+    pub fn page(&self, items: Vec<Value>) -> Result<Value, AppError> {
+        let limit = bounded("limit", self.limit.as_deref(), MAX_PAGE, 1..=MAX_PAGE)?;
+        let offset = bounded("offset", self.offset.as_deref(), 0, 0..=usize::MAX)?;
+        let total = items.len();
+        let page: Vec<Value> = items.into_iter().skip(offset).take(limit).collect();
+        Ok(json!({ "total": total, "items": page }))
+    }
+}
+
+/// An optional whole number within `range`; `default` when absent or empty.
+pub fn bounded(
+    name: &str,
+    text: Option<&str>,
+    default: usize,
+    range: std::ops::RangeInclusive<usize>,
+) -> Result<usize, AppError> {
+    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(default);
+    };
+    text.parse::<usize>()
+        .ok()
+        .filter(|value| range.contains(value))
+        .ok_or_else(|| {
+            AppError::BadRequest(match range.end() {
+                &usize::MAX => format!("{name} must be a whole number, 0 or more (got {text:?})"),
+                end => format!(
+                    "{name} must be a whole number from {} to {end} (got {text:?})",
+                    range.start()
+                ),
+            })
         })
 }
 
@@ -248,5 +317,36 @@ mod tests {
             Named::render(&AppError::NotFound("Organization".into())).1["error"],
             "ResourceNotFound"
         );
+    }
+
+    #[test]
+    fn limit_and_offset_are_bounded_whole_numbers() {
+        assert_eq!(bounded("limit", None, 20, 1..=100), Ok(20));
+        assert_eq!(bounded("limit", Some("100"), 20, 1..=100), Ok(100));
+        assert_eq!(bounded("offset", Some("7"), 0, 0..=usize::MAX), Ok(7));
+        for bad in ["0", "101", "-1", "ten", "2.5"] {
+            assert!(bounded("limit", Some(bad), 20, 1..=100).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_list_pages_after_counting() {
+        let items: Vec<Value> = (0..5).map(Value::from).collect();
+        let query = ListQuery {
+            limit: Some("2".into()),
+            offset: Some("3".into()),
+            ..ListQuery::default()
+        };
+        assert_eq!(
+            query.page(items.clone()),
+            Ok(json!({"total": 5, "items": [3, 4]}))
+        );
+        let all = ListQuery::default().page(items).expect("page");
+        assert_eq!(all["items"].as_array().map(Vec::len), Some(5));
+        let bad = ListQuery {
+            limit: Some("101".into()),
+            ..ListQuery::default()
+        };
+        assert!(bad.page(Vec::new()).is_err());
     }
 }

@@ -23,10 +23,7 @@ use crate::{
             self,
             webhooks::{self, WebhookFields, WebhookRow},
         },
-        rest::{
-            licenses::SearchQuery,
-            shape::{self, decimal, id, parse_id, timestamp_millis},
-        },
+        rest::shape::{self, decimal, id, parse_id, timestamp_millis, ListQuery},
         state::AppState,
     },
 };
@@ -169,12 +166,13 @@ async fn update_webhook(
 }
 
 /// 200 `{total, items}`: the organization's webhooks whose URL or description holds
-/// `search`, oldest first, without their secrets. 401 without a valid key.
+/// `search`, oldest first, without their secrets, paged by `limit` and `offset`. 400 for a
+/// bad limit or offset, 401 without a valid key.
 #[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
 async fn search_webhooks(
     State(state): State<AppState>,
     principal: ApiPrincipal,
-    query: Result<Query<SearchQuery>, QueryRejection>,
+    query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<Value>, AppError> {
     let query = shape::query(query)?;
     let items: Vec<Value> = webhooks::list(state.db.pool(), principal.organization_id)
@@ -183,7 +181,7 @@ async fn search_webhooks(
         .filter(|hook| query.matches([hook.url.as_str(), hook.description.as_str()]))
         .map(webhook_json)
         .collect();
-    Ok(Json(json!({ "total": items.len(), "items": items })))
+    Ok(Json(query.page(items)?))
 }
 
 fn webhook_json(hook: &WebhookRow) -> Value {
