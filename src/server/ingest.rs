@@ -32,7 +32,7 @@ use super::{
 };
 
 /// What happened to a batch: every event is exactly one of accepted, duplicate or rejected.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct IngestReport {
     /// Stored and counted now.
     pub accepted: usize,
@@ -44,11 +44,12 @@ pub struct IngestReport {
 }
 
 /// One refused event.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct RejectedEvent {
     /// Position in the request's `events` array, from 0.
     pub index: usize,
     /// The event's `id`, when it could be read.
+    #[schema(required = true)]
     pub id: Option<String>,
     pub reason: String,
 }

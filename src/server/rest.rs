@@ -8,6 +8,7 @@ pub mod entitlements;
 pub mod events;
 pub mod health;
 pub mod licenses;
+pub mod openapi;
 pub mod organization_usage;
 pub mod shape;
 pub mod statements;
@@ -44,6 +45,7 @@ pub fn router() -> Router<AppState> {
         .merge(domains::router())
         .merge(licenses::router())
         .merge(webhooks::router())
+        .merge(openapi::router())
         // Unknown paths under the API's prefixes answer JSON, not the dashboard's 404 page.
         .route("/api/v1/{*path}", any(unknown_route))
         .route("/api/billing/{*path}", any(unknown_route))

@@ -6,6 +6,7 @@ mod entitlements;
 mod events;
 mod health;
 mod helpers;
+mod openapi;
 mod resources;
 mod seeds;
 mod shape;

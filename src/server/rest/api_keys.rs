@@ -13,8 +13,8 @@ use axum::{
     Json, Router,
 };
 use chrono::Utc;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::{
     error::AppError,
@@ -22,7 +22,7 @@ use crate::{
         api_keys,
         auth::{ApiPrincipal, Role},
         db::{self, api_keys::ApiKeyRow},
-        rest::shape::{self, id, parse_id, timestamp_millis, ListQuery},
+        rest::shape::{self, id, parse_id, timestamp_millis, ErrorBody, ListQuery, Page},
         state::AppState,
     },
 };
@@ -37,23 +37,34 @@ pub fn router() -> Router<AppState> {
 /// Longest key name.
 const MAX_NAME_CHARS: usize = 100;
 
-#[derive(Debug, Deserialize)]
+/// A key to create.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewKey {
-    name: String,
+pub struct NewKey {
+    pub name: String,
     /// `member` (the default) or `admin`.
-    role: Option<String>,
+    pub role: Option<String>,
 }
 
 /// 201 `{id, name, role, prefix, createdAt, revokedAt, key}`: `key` is the secret, shown
 /// this once and stored only as a hash. Needs an admin key. 400 for a missing or over-long
 /// name or an unknown role, 401 without a valid key, 403 for a member key.
+#[utoipa::path(
+    post, path = "/api/v1/api-keys", tag = "api keys", request_body = NewKey,
+    responses(
+        (status = 201, description = "The key, with its secret shown this once", body = ApiKeyBody),
+        (status = 400, description = "A missing or over-long name, an unknown role", body = ErrorBody),
+        (status = 401, description = "No valid key", body = ErrorBody),
+        (status = 403, description = "A member key", body = ErrorBody),
+    ),
+    security(("api_key" = []), ("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
-async fn create_key(
+pub(crate) async fn create_key(
     State(state): State<AppState>,
     principal: ApiPrincipal,
     request: Result<Json<NewKey>, JsonRejection>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<ApiKeyBody>), AppError> {
     principal.require(Role::Admin)?;
     let request = shape::body(request)?;
     let name = request.name.trim();
@@ -79,26 +90,37 @@ async fn create_key(
         created_at: now,
         revoked_at: None,
     };
-    let mut body = key_json(&row);
-    body["key"] = json!(issued.plaintext);
+    let body = ApiKeyBody {
+        key: Some(issued.plaintext),
+        ..key_body(&row)
+    };
     Ok((StatusCode::CREATED, Json(body)))
 }
 
 /// 200 `{total, items}`: the organization's keys whose name or prefix holds `search`,
 /// newest first, never with their secrets, paged by `limit` and `offset`. 400 for a bad
 /// limit or offset, 401 without a valid key.
+#[utoipa::path(
+    get, path = "/api/v1/api-keys", tag = "api keys", params(ListQuery),
+    responses(
+        (status = 200, description = "The organization's keys, newest first", body = Page<ApiKeyBody>),
+        (status = 400, description = "A bad limit or offset", body = ErrorBody),
+        (status = 401, description = "No valid key", body = ErrorBody),
+    ),
+    security(("api_key" = []), ("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
-async fn search_keys(
+pub(crate) async fn search_keys(
     State(state): State<AppState>,
     principal: ApiPrincipal,
     query: Result<Query<ListQuery>, QueryRejection>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Page<ApiKeyBody>>, AppError> {
     let query = shape::query(query)?;
-    let items: Vec<Value> = db::api_keys::list(state.db.pool(), principal.organization_id)
+    let items: Vec<ApiKeyBody> = db::api_keys::list(state.db.pool(), principal.organization_id)
         .await?
         .iter()
         .filter(|key| query.matches([key.name.as_str(), key.prefix.as_str()]))
-        .map(key_json)
+        .map(key_body)
         .collect();
     Ok(Json(query.page(items)?))
 }
@@ -106,8 +128,20 @@ async fn search_keys(
 /// 204: the key is revoked from the next request on (a key may revoke itself). Needs an
 /// admin key. 400 for an id that is not digits, 401 without a valid key, 403 for a member
 /// key, 404 for a key the organization does not have or that is revoked already.
+#[utoipa::path(
+    delete, path = "/api/v1/api-keys/{id}", tag = "api keys",
+    params(("id" = String, Path, description = "The key's id")),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 400, description = "An id that is not digits", body = ErrorBody),
+        (status = 401, description = "No valid key", body = ErrorBody),
+        (status = 403, description = "A member key", body = ErrorBody),
+        (status = 404, description = "No such live key in the organization", body = ErrorBody),
+    ),
+    security(("api_key" = []), ("bearer" = []))
+)]
 #[tracing::instrument(skip(state, principal))]
-async fn revoke_key(
+pub(crate) async fn revoke_key(
     State(state): State<AppState>,
     principal: ApiPrincipal,
     Path(key_id): Path<String>,
@@ -123,13 +157,33 @@ async fn revoke_key(
     }
 }
 
-fn key_json(key: &ApiKeyRow) -> Value {
-    json!({
-        "id": id(key.id),
-        "name": key.name,
-        "role": key.role,
-        "prefix": key.prefix,
-        "createdAt": timestamp_millis(key.created_at),
-        "revokedAt": key.revoked_at.map(timestamp_millis),
-    })
+/// An API key, never with its secret except in the answer that creates it.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiKeyBody {
+    pub id: String,
+    pub name: String,
+    /// `member` or `admin`.
+    pub role: String,
+    /// The public part of the key, which finds it.
+    pub prefix: String,
+    pub created_at: String,
+    #[schema(required = true)]
+    pub revoked_at: Option<String>,
+    /// The whole key: only in the answer that creates it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pub key: Option<String>,
+}
+
+fn key_body(key: &ApiKeyRow) -> ApiKeyBody {
+    ApiKeyBody {
+        id: id(key.id),
+        name: key.name.clone(),
+        role: key.role.clone(),
+        prefix: key.prefix.clone(),
+        created_at: timestamp_millis(key.created_at),
+        revoked_at: key.revoked_at.map(timestamp_millis),
+        key: None,
+    }
 }

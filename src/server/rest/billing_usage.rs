@@ -8,8 +8,9 @@ use axum::{
 };
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
-use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::{
     api::usage::MetricUsage,
@@ -23,7 +24,9 @@ use crate::{
     server::{
         auth::ApiPrincipal,
         ledger::{usage_of, Ledger, Resource},
-        rest::shape::{decimal, quantity, timestamp_seconds, Envelope, ShapedError},
+        rest::shape::{
+            decimal, quantity, timestamp_seconds, Envelope, EnvelopeErrorBody, ShapedError,
+        },
         state::AppState,
     },
 };
@@ -34,11 +37,15 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The query string; every field optional.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
-struct UsageQuery {
+#[into_params(parameter_in = Query)]
+pub struct UsageQuery {
+    /// First day counted: an ISO 8601 date (`2024-01-01`) or date-time.
     start_date: Option<String>,
+    /// Last day counted, included: an ISO 8601 date or date-time.
     end_date: Option<String>,
+    /// Comma-separated metric codes (`api_calls` finds `apiCalls`).
     metrics: Option<String>,
 }
 
@@ -46,12 +53,21 @@ struct UsageQuery {
 /// any key of the organization. Errors in seed 002's `{"success": false, "error": {code,
 /// message}}`: 401 `UNAUTHORIZED` without a valid key; 400 `BAD_REQUEST` for a malformed
 /// date, a range that runs backwards or spans more than 13 months, or an unknown metric.
+#[utoipa::path(
+    get, path = "/api/billing/usage", tag = "usage", params(UsageQuery),
+    responses(
+        (status = 200, description = "Usage, cost and projections", body = BillingUsageBody),
+        (status = 400, description = "A malformed date, a backwards or over-long range, an unknown metric", body = EnvelopeErrorBody),
+        (status = 401, description = "No valid key", body = EnvelopeErrorBody),
+    ),
+    security(("api_key" = []), ("bearer" = []))
+)]
 #[tracing::instrument(skip_all)]
-async fn billing_usage(
+pub(crate) async fn billing_usage(
     State(state): State<AppState>,
     principal: Result<ApiPrincipal, AppError>,
     query: Result<Query<UsageQuery>, QueryRejection>,
-) -> Result<Json<Value>, ShapedError<Envelope>> {
+) -> Result<Json<BillingUsageBody>, ShapedError<Envelope>> {
     let principal = principal?;
     let Query(query) = query.map_err(|rejection| AppError::BadRequest(rejection.body_text()))?;
     let ledger = Ledger::load(&state, principal.organization_id).await?;
@@ -85,51 +101,123 @@ async fn billing_usage(
     let mut metrics = Map::new();
     let mut projected = Map::new();
     for (resource, usage) in &shown {
-        metrics.insert(usage.code.clone(), metric_json(usage));
+        metrics.insert(usage.code.clone(), to_value(metric_body(usage)));
         if matches!(resource.aggregation, Aggregation::Sum | Aggregation::Count) {
-            projected.insert(
-                usage.code.clone(),
-                json!({
-                    "projected": quantity(usage.projected),
-                    "percentage": usage.projected_level.percentage.map(decimal),
-                }),
-            );
+            let projection = ProjectionBody {
+                projected: quantity(usage.projected),
+                percentage: usage
+                    .projected_level
+                    .percentage
+                    .map_or(Value::Null, decimal),
+            };
+            projected.insert(usage.code.clone(), to_value(projection));
         }
     }
     let cost = &summary.estimated_cost;
-    Ok(Json(json!({
-        "success": true,
-        "data": {
-            "period": {
-                "start": timestamp_seconds(period.start),
-                "end": timestamp_seconds(period.end - chrono::Duration::seconds(1)),
+    Ok(Json(BillingUsageBody {
+        success: true,
+        data: BillingUsageData {
+            period: PeriodBody {
+                start: timestamp_seconds(period.start),
+                end: timestamp_seconds(period.end - chrono::Duration::seconds(1)),
             },
-            "metrics": metrics,
-            "estimatedCost": {
-                "base": decimal(cost.totals.base),
-                "overage": decimal(cost.totals.overage),
-                "total": decimal(cost.totals.total),
-                "currency": cost.currency.to_lowercase(),
+            metrics,
+            estimated_cost: EstimatedCostBody {
+                base: decimal(cost.totals.base),
+                overage: decimal(cost.totals.overage),
+                total: decimal(cost.totals.total),
+                currency: cost.currency.to_lowercase(),
             },
-            "projectedUsage": projected,
-        }
-    })))
+            projected_usage: projected,
+        },
+    }))
 }
 
-/// `{name, unit, included, used, overage, percentage}`; `included` and `percentage` are
-/// null for an unlimited metric, and `percentage` also once a zero allowance is exceeded.
-fn metric_json(usage: &MetricUsage) -> Value {
-    json!({
-        "name": usage.name,
-        "unit": usage.unit,
-        "included": match usage.allowance {
+fn to_value(body: impl Serialize) -> Value {
+    serde_json::to_value(body).unwrap_or_default()
+}
+
+/// Seed 002's answer.
+#[derive(Serialize, ToSchema)]
+pub struct BillingUsageBody {
+    pub success: bool,
+    pub data: BillingUsageData,
+}
+
+/// The usage, cost and projections of a period.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BillingUsageData {
+    pub period: PeriodBody,
+    /// Keyed by metric code, in the plan's order.
+    #[schema(value_type = HashMap<String, MetricUsageBody>)]
+    pub metrics: Map<String, Value>,
+    pub estimated_cost: EstimatedCostBody,
+    /// Metrics that grow over a period (sums and counts), extended to its end.
+    #[schema(value_type = HashMap<String, ProjectionBody>)]
+    pub projected_usage: Map<String, Value>,
+}
+
+/// The span counted: its first and last second.
+#[derive(Serialize, ToSchema)]
+pub struct PeriodBody {
+    #[schema(example = "2024-01-01T00:00:00Z")]
+    pub start: String,
+    #[schema(example = "2024-01-31T23:59:59Z")]
+    pub end: String,
+}
+
+/// One metric's usage against its allowance; `included` and `percentage` are null when
+/// unlimited, and `percentage` also once a zero allowance is exceeded.
+#[derive(Serialize, ToSchema)]
+pub struct MetricUsageBody {
+    pub name: String,
+    pub unit: String,
+    #[schema(value_type = Option<f64>, required = true)]
+    pub included: Value,
+    #[schema(value_type = f64)]
+    pub used: Value,
+    #[schema(value_type = f64)]
+    pub overage: Value,
+    #[schema(value_type = Option<f64>, required = true)]
+    pub percentage: Value,
+}
+
+/// Usage expected by the period's end.
+#[derive(Serialize, ToSchema)]
+pub struct ProjectionBody {
+    #[schema(value_type = f64)]
+    pub projected: Value,
+    #[schema(value_type = Option<f64>, required = true)]
+    pub percentage: Value,
+}
+
+/// The plan's price, overage before discount and tax, and what is owed after them.
+#[derive(Serialize, ToSchema)]
+pub struct EstimatedCostBody {
+    #[schema(value_type = f64)]
+    pub base: Value,
+    #[schema(value_type = f64)]
+    pub overage: Value,
+    #[schema(value_type = f64)]
+    pub total: Value,
+    /// ISO 4217 code in lower case, as in the document.
+    #[schema(example = "usd")]
+    pub currency: String,
+}
+
+fn metric_body(usage: &MetricUsage) -> MetricUsageBody {
+    MetricUsageBody {
+        name: usage.name.clone(),
+        unit: usage.unit.clone(),
+        included: match usage.allowance {
             Allowance::Included(included) => quantity(included),
             Allowance::Unlimited => Value::Null,
         },
-        "used": quantity(usage.used),
-        "overage": quantity(usage.level.overage),
-        "percentage": usage.level.percentage.map(decimal),
-    })
+        used: quantity(usage.used),
+        overage: quantity(usage.level.overage),
+        percentage: usage.level.percentage.map_or(Value::Null, decimal),
+    }
 }
 
 /// One end of the range asked for.

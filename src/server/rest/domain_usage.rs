@@ -8,7 +8,9 @@ use axum::{
 };
 use chrono::Utc;
 use rust_decimal::Decimal;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
 
 use crate::{
     api::usage::{BreakdownTotal, HistoryMonth},
@@ -19,8 +21,8 @@ use crate::{
         db::{domains, usage::Dimension},
         ledger::Ledger,
         rest::{
-            domains::account_json,
-            shape::{decimal, id, parse_id, quantity},
+            domains::{account_body, AccountBody},
+            shape::{decimal, id, parse_id, quantity, ErrorBody},
         },
         state::AppState,
     },
@@ -43,12 +45,23 @@ pub const HISTORY_MONTHS: usize = 6;
 /// first, as `MM/YYYY` with the domain's mails and their share of the cost. 400 for a
 /// `domainId` that is not an id, 401 without a valid key, 404 for a domain the
 /// organization does not have.
+#[utoipa::path(
+    get, path = "/api/v1/billing/{domainId}/civil/usage", tag = "usage",
+    params(("domainId" = String, Path, description = "The domain's id")),
+    responses(
+        (status = 200, description = "The domain's mails, their cost and six months of history", body = DomainUsageBody),
+        (status = 400, description = "A domainId that is not digits", body = ErrorBody),
+        (status = 401, description = "No valid key", body = ErrorBody),
+        (status = 404, description = "No such domain in the organization", body = ErrorBody),
+    ),
+    security(("api_key" = []), ("bearer" = []))
+)]
 #[tracing::instrument(skip(state, principal))]
-async fn domain_usage(
+pub(crate) async fn domain_usage(
     State(state): State<AppState>,
     principal: ApiPrincipal,
     Path(domain_id): Path<String>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<DomainUsageBody>, AppError> {
     let domain_id = parse_id("domainId", &domain_id)?;
     let pool = state.db.pool();
     let domain = domains::find(pool, principal.organization_id, domain_id)
@@ -85,30 +98,68 @@ async fn domain_usage(
     let by_account = ledger
         .breakdown(&state, Dimension::Account, &current)
         .await?;
-    let accounts: Vec<Value> = domains::accounts(pool, principal.organization_id)
+    let accounts: Vec<MailAccountBody> = domains::accounts(pool, principal.organization_id)
         .await?
         .into_iter()
         .filter(|account| account.domain_id == domain.id)
-        .map(|account| {
-            let mails = total_of(&by_account, &account.address, mail_metric);
-            let mut value = account_json(&account);
-            value["totalMails"] = json!(mails.to_decimal().normalize().to_string());
-            value
+        .map(|account| MailAccountBody {
+            total_mails: total_of(&by_account, &account.address, mail_metric)
+                .to_decimal()
+                .normalize()
+                .to_string(),
+            account: account_body(&account),
         })
         .collect();
-    Ok(Json(json!({
-        "total": quantity(total),
-        "value": decimal(value),
-        "metrics": accounts,
-        "history": history
+    Ok(Json(DomainUsageBody {
+        total: quantity(total),
+        value: decimal(value),
+        metrics: accounts,
+        history: history
             .iter()
-            .map(|(mails, cost, month)| json!({
-                "month": month.month,
-                "total": quantity(*mails),
-                "cost": decimal(*cost),
-            }))
-            .collect::<Vec<_>>(),
-    })))
+            .map(|(mails, cost, month)| MonthBody {
+                month: month.month.clone(),
+                total: quantity(*mails),
+                cost: decimal(*cost),
+            })
+            .collect(),
+    }))
+}
+
+/// Seed 000's answer.
+#[derive(Serialize, ToSchema)]
+pub struct DomainUsageBody {
+    /// The domain's mails this billing period.
+    #[schema(value_type = f64)]
+    pub total: Value,
+    /// Their share of the mail metric's cost this period.
+    #[schema(value_type = f64)]
+    pub value: Value,
+    /// Each account of the domain with its mails this period.
+    pub metrics: Vec<MailAccountBody>,
+    /// The last six periods, oldest first.
+    pub history: Vec<MonthBody>,
+}
+
+/// An account and its mails this period.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MailAccountBody {
+    #[serde(flatten)]
+    pub account: AccountBody,
+    /// A decimal string, as in the document.
+    #[schema(example = "1")]
+    pub total_mails: String,
+}
+
+/// One month of a domain's mails.
+#[derive(Serialize, ToSchema)]
+pub struct MonthBody {
+    #[schema(example = "10/2025")]
+    pub month: String,
+    #[schema(value_type = f64)]
+    pub total: Value,
+    #[schema(value_type = f64)]
+    pub cost: Value,
 }
 
 /// The total of `metric` for one breakdown value; zero when it has none.

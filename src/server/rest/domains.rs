@@ -12,8 +12,8 @@ use axum::{
     Json, Router,
 };
 use chrono::Utc;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::{
     domain::mailbox::{DomainName, MailboxAddress},
@@ -24,7 +24,7 @@ use crate::{
             self,
             domains::{self, AccountRow, DomainRow},
         },
-        rest::shape::{self, id, parse_id, timestamp_millis, ListQuery},
+        rest::shape::{self, id, parse_id, timestamp_millis, ErrorBody, ListQuery, Page},
         state::AppState,
     },
 };
@@ -44,47 +44,72 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-#[derive(Debug, Deserialize)]
+/// A domain to add.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewDomain {
-    name: String,
+pub struct NewDomain {
+    /// A domain name; stored in lower case.
+    pub name: String,
 }
 
-#[derive(Debug, Deserialize)]
+/// An account to add to a domain.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewAccount {
-    account: String,
+pub struct NewAccount {
+    /// An address of the domain.
+    pub account: String,
+    /// A relay account (default false).
     #[serde(default)]
-    relay: bool,
+    pub relay: bool,
 }
 
 /// 200 `{total, items: [{id, name, createdAt, updatedAt}]}`: the organization's domains
 /// whose name holds `search`, by name, paged by `limit` and `offset`. 400 for a bad limit
 /// or offset, 401 without a valid key.
+#[utoipa::path(
+    get, path = "/api/v1/domains", tag = "domains", params(ListQuery),
+    responses(
+        (status = 200, description = "The organization's domains, by name", body = Page<DomainBody>),
+        (status = 400, description = "A bad limit or offset", body = ErrorBody),
+        (status = 401, description = "No valid key", body = ErrorBody),
+    ),
+    security(("api_key" = []), ("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
-async fn search_domains(
+pub(crate) async fn search_domains(
     State(state): State<AppState>,
     principal: ApiPrincipal,
     query: Result<Query<ListQuery>, QueryRejection>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Page<DomainBody>>, AppError> {
     let query = shape::query(query)?;
-    let items: Vec<Value> = domains::list(state.db.pool(), principal.organization_id)
+    let items: Vec<DomainBody> = domains::list(state.db.pool(), principal.organization_id)
         .await?
         .iter()
         .filter(|domain| query.matches([domain.name.as_str()]))
-        .map(domain_json)
+        .map(domain_body)
         .collect();
     Ok(Json(query.page(items)?))
 }
 
 /// 201 with the new domain. Needs an admin key. 400 for a name that is not a domain name,
 /// 401 without a valid key, 403 for a member key, 409 when the organization has it already.
+#[utoipa::path(
+    post, path = "/api/v1/domains", tag = "domains", request_body = NewDomain,
+    responses(
+        (status = 201, description = "The new domain", body = DomainBody),
+        (status = 400, description = "Not a domain name", body = ErrorBody),
+        (status = 401, description = "No valid key", body = ErrorBody),
+        (status = 403, description = "A member key", body = ErrorBody),
+        (status = 409, description = "The organization has it already", body = ErrorBody),
+    ),
+    security(("api_key" = []), ("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
-async fn create_domain(
+pub(crate) async fn create_domain(
     State(state): State<AppState>,
     principal: ApiPrincipal,
     request: Result<Json<NewDomain>, JsonRejection>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<DomainBody>), AppError> {
     principal.require(Role::Admin)?;
     let request = shape::body(request)?;
     let name = DomainName::parse(&request.name).map_err(AppError::BadRequest)?;
@@ -103,14 +128,25 @@ async fn create_domain(
         created_at: now,
         updated_at: now,
     };
-    Ok((StatusCode::CREATED, Json(domain_json(&domain))))
+    Ok((StatusCode::CREATED, Json(domain_body(&domain))))
 }
 
 /// 204: the domain and its accounts are gone; usage already recorded for them is kept.
 /// Needs an admin key. 400 for an id that is not digits, 401, 403 for a member key, 404
 /// for a domain the organization does not have.
+#[utoipa::path(
+    delete, path = "/api/v1/domains/{id}", tag = "domains", params(("id" = String, Path, description = "The domain's id")),
+    responses(
+        (status = 204, description = "Deleted with its accounts"),
+        (status = 400, description = "An id that is not digits", body = ErrorBody),
+        (status = 401, description = "No valid key", body = ErrorBody),
+        (status = 403, description = "A member key", body = ErrorBody),
+        (status = 404, description = "No such domain in the organization", body = ErrorBody),
+    ),
+    security(("api_key" = []), ("bearer" = []))
+)]
 #[tracing::instrument(skip(state, principal))]
-async fn delete_domain(
+pub(crate) async fn delete_domain(
     State(state): State<AppState>,
     principal: ApiPrincipal,
     Path(domain_id): Path<String>,
@@ -127,21 +163,31 @@ async fn delete_domain(
 /// 200 `{total, items: [{id, account, relay, domainId, createdAt, updatedAt}]}`: the
 /// domain's accounts whose address holds `search`, by address. 400 for an id that is not digits, 401, 404 for a domain
 /// the organization does not have.
+#[utoipa::path(
+    get, path = "/api/v1/domains/{id}/accounts", tag = "domains", params(("id" = String, Path, description = "The domain's id"), ListQuery),
+    responses(
+        (status = 200, description = "The domain's accounts, by address", body = Page<AccountBody>),
+        (status = 400, description = "An id that is not digits, a bad limit or offset", body = ErrorBody),
+        (status = 401, description = "No valid key", body = ErrorBody),
+        (status = 404, description = "No such domain in the organization", body = ErrorBody),
+    ),
+    security(("api_key" = []), ("bearer" = []))
+)]
 #[tracing::instrument(skip(state, principal, query))]
-async fn list_accounts(
+pub(crate) async fn list_accounts(
     State(state): State<AppState>,
     principal: ApiPrincipal,
     Path(domain_id): Path<String>,
     query: Result<Query<ListQuery>, QueryRejection>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Page<AccountBody>>, AppError> {
     let query = shape::query(query)?;
     let domain = own_domain(&state, principal, &domain_id).await?;
-    let items: Vec<Value> = domains::accounts(state.db.pool(), principal.organization_id)
+    let items: Vec<AccountBody> = domains::accounts(state.db.pool(), principal.organization_id)
         .await?
         .iter()
         .filter(|account| account.domain_id == domain.id)
         .filter(|account| query.matches([account.address.as_str()]))
-        .map(account_json)
+        .map(account_body)
         .collect();
     Ok(Json(query.page(items)?))
 }
@@ -149,13 +195,26 @@ async fn list_accounts(
 /// 201 with the new account. Needs an admin key. 400 for an address outside the domain,
 /// 401, 403 for a member key, 404 for a domain the organization does not have, 409 when
 /// the organization has the address already.
+#[utoipa::path(
+    post, path = "/api/v1/domains/{id}/accounts", tag = "domains", params(("id" = String, Path, description = "The domain's id")),
+    request_body = NewAccount,
+    responses(
+        (status = 201, description = "The new account", body = AccountBody),
+        (status = 400, description = "An address outside the domain", body = ErrorBody),
+        (status = 401, description = "No valid key", body = ErrorBody),
+        (status = 403, description = "A member key", body = ErrorBody),
+        (status = 404, description = "No such domain in the organization", body = ErrorBody),
+        (status = 409, description = "The organization has the address already", body = ErrorBody),
+    ),
+    security(("api_key" = []), ("bearer" = []))
+)]
 #[tracing::instrument(skip(state, principal, request))]
-async fn create_account(
+pub(crate) async fn create_account(
     State(state): State<AppState>,
     principal: ApiPrincipal,
     Path(domain_id): Path<String>,
     request: Result<Json<NewAccount>, JsonRejection>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<AccountBody>), AppError> {
     principal.require(Role::Admin)?;
     let domain = own_domain(&state, principal, &domain_id).await?;
     let request = shape::body(request)?;
@@ -184,13 +243,25 @@ async fn create_account(
         created_at: now,
         updated_at: now,
     };
-    Ok((StatusCode::CREATED, Json(account_json(&account))))
+    Ok((StatusCode::CREATED, Json(account_body(&account))))
 }
 
 /// 204: the account is gone; its recorded usage is kept. Needs an admin key. 400, 401,
 /// 403 for a member key, 404 for an account not in this domain of the organization.
+#[utoipa::path(
+    delete, path = "/api/v1/domains/{id}/accounts/{accountId}", tag = "domains",
+    params(("id" = String, Path, description = "The domain's id"), ("accountId" = String, Path, description = "The account's id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "An id that is not digits", body = ErrorBody),
+        (status = 401, description = "No valid key", body = ErrorBody),
+        (status = 403, description = "A member key", body = ErrorBody),
+        (status = 404, description = "No such account in this domain of the organization", body = ErrorBody),
+    ),
+    security(("api_key" = []), ("bearer" = []))
+)]
 #[tracing::instrument(skip(state, principal))]
-async fn delete_account(
+pub(crate) async fn delete_account(
     State(state): State<AppState>,
     principal: ApiPrincipal,
     Path((domain_id, account_id)): Path<(String, String)>,
@@ -225,23 +296,47 @@ async fn own_domain(
         .ok_or_else(|| AppError::NotFound("Domain".into()))
 }
 
-fn domain_json(domain: &DomainRow) -> Value {
-    json!({
-        "id": id(domain.id),
-        "name": domain.name,
-        "createdAt": timestamp_millis(domain.created_at),
-        "updatedAt": timestamp_millis(domain.updated_at),
-    })
+/// A domain (app) of the organization.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DomainBody {
+    pub id: String,
+    #[schema(example = "acme.example")]
+    pub name: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+fn domain_body(domain: &DomainRow) -> DomainBody {
+    DomainBody {
+        id: id(domain.id),
+        name: domain.name.clone(),
+        created_at: timestamp_millis(domain.created_at),
+        updated_at: timestamp_millis(domain.updated_at),
+    }
+}
+
+/// A mailbox account of a domain, as seed 000 lists them.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountBody {
+    pub id: String,
+    #[schema(example = "contato@acme.example")]
+    pub account: String,
+    pub relay: bool,
+    pub domain_id: String,
+    pub created_at: String,
+    pub updated_at: String,
 }
 
 /// An account as seed 000 lists them, without the usage.
-pub fn account_json(account: &AccountRow) -> Value {
-    json!({
-        "id": id(account.id),
-        "account": account.address,
-        "relay": account.relay != 0,
-        "domainId": id(account.domain_id),
-        "createdAt": timestamp_millis(account.created_at),
-        "updatedAt": timestamp_millis(account.updated_at),
-    })
+pub fn account_body(account: &AccountRow) -> AccountBody {
+    AccountBody {
+        id: id(account.id),
+        account: account.address.clone(),
+        relay: account.relay != 0,
+        domain_id: id(account.domain_id),
+        created_at: timestamp_millis(account.created_at),
+        updated_at: timestamp_millis(account.updated_at),
+    }
 }

@@ -10,6 +10,7 @@ use axum::{
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::value::RawValue;
+use utoipa::ToSchema;
 
 use crate::{
     domain::event::MAX_EVENTS_PER_BATCH,
@@ -17,6 +18,7 @@ use crate::{
     server::{
         auth::{ApiPrincipal, Role},
         ingest::{self, IngestReport},
+        rest::shape::ErrorBody,
         state::AppState,
     },
 };
@@ -31,6 +33,37 @@ pub fn router() -> Router<AppState> {
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
 }
 
+/// The request body as documented: up to 1 000 events.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct EventBatch {
+    events: Vec<EventInput>,
+}
+
+/// One usage event. Unknown fields are refused.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct EventInput {
+    /// Idempotency key, unique in the organization: a repeat is acknowledged, not counted.
+    #[schema(example = "evt-1")]
+    id: String,
+    /// A metric code of the catalogue.
+    #[schema(example = "apiCalls")]
+    metric: String,
+    /// Default 1; at most 6 decimals.
+    #[schema(value_type = Option<f64>)]
+    quantity: Option<f64>,
+    /// RFC 3339; default now. At most 35 days old (configurable), 5 minutes ahead.
+    timestamp: Option<String>,
+    account: Option<String>,
+    domain_id: Option<String>,
+    channel: Option<String>,
+    /// Free-form JSON object, at most 8 KiB.
+    #[schema(value_type = Option<Object>)]
+    properties: Option<serde_json::Value>,
+}
+
 /// The request body: `{"events": [ … ]}`; each event is checked on its own.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -42,8 +75,19 @@ struct Batch {
 /// well-formed batch; 400 when the body is not a batch or holds more than 1 000 events,
 /// 413 above [`BODY_LIMIT_BYTES`], 401 without a valid key, 403 for a member key. Nothing is
 /// stored unless the answer is 200.
+#[utoipa::path(
+    post, path = "/api/v1/events", tag = "events", request_body = EventBatch,
+    responses(
+        (status = 200, description = "What happened to each event", body = IngestReport),
+        (status = 400, description = "Not a batch, or more than 1 000 events", body = ErrorBody),
+        (status = 401, description = "No valid key", body = ErrorBody),
+        (status = 403, description = "A member key", body = ErrorBody),
+        (status = 413, description = "A body over 4 MiB", body = ErrorBody),
+    ),
+    security(("api_key" = []), ("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
-async fn ingest_events(
+pub(crate) async fn ingest_events(
     State(state): State<AppState>,
     principal: ApiPrincipal,
     body: Result<Bytes, BytesRejection>,

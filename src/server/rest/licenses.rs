@@ -6,7 +6,9 @@ use axum::{
     routing::get,
     Json, Router,
 };
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
 
 use crate::{
     error::AppError,
@@ -17,7 +19,9 @@ use crate::{
             usage::{self, MetricRow},
         },
         ledger::{stored_price, stored_quantity},
-        rest::shape::{self, decimal, id, parse_id, quantity, timestamp_millis, ListQuery},
+        rest::shape::{
+            self, decimal, id, parse_id, quantity, timestamp_millis, ErrorBody, ListQuery, Page,
+        },
         state::AppState,
     },
 };
@@ -32,12 +36,21 @@ pub fn router() -> Router<AppState> {
 /// 200 `{total, items}`: the licenses whose name, external id or description holds
 /// `search` (ignoring case), by name and paged by `limit` and `offset`, each with its currency and resources. Licenses are
 /// the instance's catalogue of plans: any key may read them. 401 without a valid key.
+#[utoipa::path(
+    get, path = "/api/v1/billing/licenses", tag = "licenses", params(ListQuery),
+    responses(
+        (status = 200, description = "The licenses, by name", body = Page<LicenseBody>),
+        (status = 400, description = "A bad limit or offset", body = ErrorBody),
+        (status = 401, description = "No valid key", body = ErrorBody),
+    ),
+    security(("api_key" = []), ("bearer" = []))
+)]
 #[tracing::instrument(skip_all)]
-async fn search_licenses(
+pub(crate) async fn search_licenses(
     State(state): State<AppState>,
     _principal: ApiPrincipal,
     query: Result<Query<ListQuery>, QueryRejection>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Page<LicenseBody>>, AppError> {
     let query = shape::query(query)?;
     let pool = state.db.pool();
     let catalogue = usage::catalogue(pool).await?;
@@ -57,19 +70,30 @@ async fn search_licenses(
             .filter(|(license_id, _)| *license_id == license.id)
             .map(|(_, resource)| resource)
             .collect();
-        items.push(catalogue_license_json(&license, &own, &catalogue)?);
+        items.push(catalogue_license_body(&license, &own, &catalogue)?);
     }
     Ok(Json(query.page(items)?))
 }
 
 /// 200 with the license, its currency and resources; 400 for an id that is not digits,
 /// 401 without a valid key, 404 for no such license.
+#[utoipa::path(
+    get, path = "/api/v1/billing/licenses/{id}", tag = "licenses",
+    params(("id" = String, Path, description = "The license's id")),
+    responses(
+        (status = 200, description = "The license", body = LicenseBody),
+        (status = 400, description = "An id that is not digits", body = ErrorBody),
+        (status = 401, description = "No valid key", body = ErrorBody),
+        (status = 404, description = "No such license", body = ErrorBody),
+    ),
+    security(("api_key" = []), ("bearer" = []))
+)]
 #[tracing::instrument(skip(state, _principal))]
-async fn get_license(
+pub(crate) async fn get_license(
     State(state): State<AppState>,
     _principal: ApiPrincipal,
     Path(license_id): Path<String>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<LicenseBody>, AppError> {
     let license_id = parse_id("id", &license_id)?;
     let pool = state.db.pool();
     let license = licenses::find(pool, license_id)
@@ -78,64 +102,140 @@ async fn get_license(
     let catalogue = usage::catalogue(pool).await?;
     let resources = licenses::resources_of(pool, license.id).await?;
     let own: Vec<&ResourceRow> = resources.iter().collect();
-    Ok(Json(catalogue_license_json(&license, &own, &catalogue)?))
+    Ok(Json(catalogue_license_body(&license, &own, &catalogue)?))
 }
 
 /// A license of the catalogue: seed 001's license object plus its `currency`.
-fn catalogue_license_json(
+fn catalogue_license_body(
     license: &LicenseRow,
     resources: &[&ResourceRow],
     catalogue: &[MetricRow],
-) -> Result<Value, AppError> {
+) -> Result<LicenseBody, AppError> {
     let mut items = Vec::with_capacity(resources.len());
     for resource in resources {
         if let Some(metric) = catalogue.iter().find(|m| m.id == resource.metric_id) {
-            items.push(resource_json(resource, license.id, metric)?);
+            items.push(resource_body(resource, license.id, metric)?);
         }
     }
-    let mut value = license_json(license, items);
-    value["currency"] = json!(license.currency);
-    Ok(value)
+    Ok(LicenseBody {
+        currency: Some(license.currency.clone()),
+        ..license_body(license, items)
+    })
 }
 
-/// Seed 001's license object: `{id, name, externalId, price, default, description,
-/// createdAt, updatedAt, resources}`.
-pub fn license_json(license: &LicenseRow, resources: Vec<Value>) -> Value {
-    json!({
-        "id": id(license.id),
-        "name": license.name,
-        "externalId": license.external_id,
-        "price": decimal(stored_price(&license.price, license.id)),
-        "default": license.is_default != 0,
-        "description": license.description,
-        "createdAt": timestamp_millis(license.created_at),
-        "updatedAt": timestamp_millis(license.updated_at),
-        "resources": resources,
-    })
+/// Seed 001's license object; the license endpoints add its `currency`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LicenseBody {
+    pub id: String,
+    #[schema(example = "Plano Básico")]
+    pub name: String,
+    #[schema(required = true)]
+    pub external_id: Option<String>,
+    /// Price per billing period.
+    #[schema(value_type = f64)]
+    pub price: Value,
+    /// The license organizations without a subscription are on.
+    pub default: bool,
+    pub description: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub resources: Vec<ResourceBody>,
+    /// ISO 4217 code of `price` (license endpoints only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pub currency: Option<String>,
 }
 
 /// Seed 001's license resource: `limit` is the included amount per period (null when
 /// unlimited), `limited` whether it is a hard limit.
-pub fn resource_json(
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceBody {
+    pub id: String,
+    pub license_id: String,
+    pub resource_id: String,
+    #[schema(value_type = Option<f64>, required = true)]
+    pub limit: Value,
+    pub limited: bool,
+    pub created_at: String,
+    pub updated_at: String,
+    pub resource: MetricBody,
+    /// The organization's usage this period (subscription only): null before any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false, value_type = Option<ResourceUsageBody>)]
+    pub resource_usage: Option<Option<ResourceUsageBody>>,
+}
+
+/// A metric (resource) of the catalogue.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MetricBody {
+    pub id: String,
+    #[schema(example = "mailbox")]
+    pub code_name: String,
+    /// Display name.
+    #[schema(example = "Caixa de Entrada")]
+    pub resource: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// An organization's usage of a resource in the current billing period.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceUsageBody {
+    /// Stable for the period.
+    pub id: String,
+    pub resource_id: String,
+    #[schema(value_type = f64)]
+    pub usage: Value,
+    /// The organization's id.
+    pub user_id: String,
+    /// The period's first day with usage.
+    pub created_at: String,
+    /// The last change.
+    pub updated_at: String,
+}
+
+/// Seed 001's license object.
+pub fn license_body(license: &LicenseRow, resources: Vec<ResourceBody>) -> LicenseBody {
+    LicenseBody {
+        id: id(license.id),
+        name: license.name.clone(),
+        external_id: license.external_id.clone(),
+        price: decimal(stored_price(&license.price, license.id)),
+        default: license.is_default != 0,
+        description: license.description.clone(),
+        created_at: timestamp_millis(license.created_at),
+        updated_at: timestamp_millis(license.updated_at),
+        resources,
+        currency: None,
+    }
+}
+
+/// Seed 001's license resource, without usage.
+pub fn resource_body(
     resource: &ResourceRow,
     license_id: i64,
     metric: &MetricRow,
-) -> Result<Value, AppError> {
+) -> Result<ResourceBody, AppError> {
     let limit = resource.included_micros.map(stored_quantity).transpose()?;
-    Ok(json!({
-        "id": id(resource.id),
-        "licenseId": id(license_id),
-        "resourceId": id(metric.id),
-        "limit": limit.map(quantity),
-        "limited": resource.limited != 0,
-        "createdAt": timestamp_millis(resource.created_at),
-        "updatedAt": timestamp_millis(resource.updated_at),
-        "resource": {
-            "id": id(metric.id),
-            "codeName": metric.code,
-            "resource": metric.name,
-            "createdAt": timestamp_millis(metric.created_at),
-            "updatedAt": timestamp_millis(metric.created_at),
+    Ok(ResourceBody {
+        id: id(resource.id),
+        license_id: id(license_id),
+        resource_id: id(metric.id),
+        limit: limit.map_or(Value::Null, quantity),
+        limited: resource.limited != 0,
+        created_at: timestamp_millis(resource.created_at),
+        updated_at: timestamp_millis(resource.updated_at),
+        resource: MetricBody {
+            id: id(metric.id),
+            code_name: metric.code.clone(),
+            resource: metric.name.clone(),
+            created_at: timestamp_millis(metric.created_at),
+            updated_at: timestamp_millis(metric.created_at),
         },
-    }))
+        resource_usage: None,
+    })
 }

@@ -10,8 +10,9 @@ use axum::{
 };
 use chrono::{DateTime, Utc};
 use rust_decimal::{prelude::ToPrimitive, Decimal};
-use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::{
     domain::{period::BillingPeriod, quantity::Quantity},
@@ -20,7 +21,7 @@ use crate::{
         auth::ApiPrincipal,
         db::organizations,
         ledger::Ledger,
-        rest::shape::{quantity, Named, ShapedError},
+        rest::shape::{quantity, Named, NamedErrorBody, ShapedError},
         state::AppState,
     },
 };
@@ -45,10 +46,16 @@ pub const CHANNELS: [(&str, &str); 4] = [
 /// the year 5000, as milliseconds they lie after March 1973.
 const MILLISECONDS_FROM: i64 = 100_000_000_000;
 
-#[derive(Debug, Default, Deserialize)]
+/// Both required.
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
-struct RangeQuery {
+#[into_params(parameter_in = Query)]
+pub struct RangeQuery {
+    /// Unix time in seconds (or milliseconds, from 100 000 000 000).
+    #[param(required = true, value_type = f64)]
     start_date: Option<String>,
+    /// Unix time in seconds (or milliseconds); its local day is included.
+    #[param(required = true, value_type = f64)]
     end_date: Option<String>,
 }
 
@@ -59,13 +66,28 @@ struct RangeQuery {
 /// another organization, 404 `ResourceNotFound` for no such organization, 422
 /// `ValidationError` for a missing or non-numeric date, a start after the end or a range
 /// over 13 months.
+#[utoipa::path(
+    get, path = "/organizations/{organizationId}/usage", tag = "usage",
+    params(
+        ("organizationId" = String, Path, description = "The organization's id or slug"),
+        RangeQuery,
+    ),
+    responses(
+        (status = 200, description = "Each channel's total", body = OrganizationUsageBody),
+        (status = 401, description = "No valid key", body = NamedErrorBody),
+        (status = 403, description = "Another organization", body = NamedErrorBody),
+        (status = 404, description = "No such organization", body = NamedErrorBody),
+        (status = 422, description = "Missing or non-numeric dates, a start after the end, a range over 13 months", body = NamedErrorBody),
+    ),
+    security(("api_key" = []), ("bearer" = []))
+)]
 #[tracing::instrument(skip(state, principal, query))]
-async fn organization_usage(
+pub(crate) async fn organization_usage(
     State(state): State<AppState>,
     principal: Result<ApiPrincipal, AppError>,
     Path(organization_id): Path<String>,
     query: Result<Query<RangeQuery>, QueryRejection>,
-) -> Result<Json<Value>, ShapedError<Named>> {
+) -> Result<Json<OrganizationUsageBody>, ShapedError<Named>> {
     let principal = principal?;
     let organization_id = visible_organization(&state, principal, &organization_id).await?;
     let Query(query) = query.map_err(|rejection| AppError::BadRequest(rejection.body_text()))?;
@@ -87,17 +109,41 @@ async fn organization_usage(
     )
     .map_err(AppError::BadRequest)?;
     let totals = ledger.totals(&state, &period).await?;
-    let data: Map<String, Value> = CHANNELS
-        .iter()
-        .map(|(field, metric)| {
-            let total = ledger
-                .resource_named(metric)
-                .and_then(|resource| totals.get(&resource.metric.id).copied())
-                .unwrap_or(Quantity::ZERO);
-            (field.to_string(), quantity(total))
-        })
-        .collect();
-    Ok(Json(json!({ "data": data })))
+    let channel = |metric: &str| {
+        let total = ledger
+            .resource_named(metric)
+            .and_then(|resource| totals.get(&resource.metric.id).copied())
+            .unwrap_or(Quantity::ZERO);
+        quantity(total)
+    };
+    Ok(Json(OrganizationUsageBody {
+        data: ChannelUsage {
+            usage_sms: channel(CHANNELS[0].1),
+            usage_whatsapp: channel(CHANNELS[1].1),
+            usage_email: channel(CHANNELS[2].1),
+            usage_sage: channel(CHANNELS[3].1),
+        },
+    }))
+}
+
+/// Seed 003's answer.
+#[derive(Serialize, ToSchema)]
+pub struct OrganizationUsageBody {
+    pub data: ChannelUsage,
+}
+
+/// Each channel's total over the days asked for.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChannelUsage {
+    #[schema(value_type = f64)]
+    pub usage_sms: Value,
+    #[schema(value_type = f64)]
+    pub usage_whatsapp: Value,
+    #[schema(value_type = f64)]
+    pub usage_email: Value,
+    #[schema(value_type = f64)]
+    pub usage_sage: Value,
 }
 
 /// The id of the organization `requested` names (its id, or its slug) if the caller may

@@ -18,8 +18,9 @@ use axum::{
 };
 use chrono::{DateTime, SecondsFormat, Utc};
 use rust_decimal::{prelude::ToPrimitive, Decimal};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::{domain::quantity::Quantity, error::AppError};
 
@@ -168,10 +169,16 @@ pub fn parse_id(name: &str, text: &str) -> Result<i64, AppError> {
 }
 
 /// `?search=&limit=&offset=` of a list endpoint.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Part of a name to look for, ignoring case.
     pub search: Option<String>,
+    /// Items per page, 1–100 (default 100).
+    #[param(value_type = Option<u32>)]
     pub limit: Option<String>,
+    /// Items to skip (default 0).
+    #[param(value_type = Option<u32>)]
     pub offset: Option<String>,
 }
 
@@ -197,13 +204,50 @@ impl ListQuery {
 
     /// `{total, items}`: `total` counts every item given, `items` holds the page `offset`
     /// (default 0) to `offset + limit` (1–100, default 100). 400 for a bad limit or offset.
-    pub fn page(&self, items: Vec<Value>) -> Result<Value, AppError> {
+    pub fn page<T>(&self, items: Vec<T>) -> Result<Page<T>, AppError> {
         let limit = bounded("limit", self.limit.as_deref(), MAX_PAGE, 1..=MAX_PAGE)?;
         let offset = bounded("offset", self.offset.as_deref(), 0, 0..=usize::MAX)?;
         let total = items.len();
-        let page: Vec<Value> = items.into_iter().skip(offset).take(limit).collect();
-        Ok(json!({ "total": total, "items": page }))
+        let items = items.into_iter().skip(offset).take(limit).collect();
+        Ok(Page { total, items })
     }
+}
+
+/// One page of a list: `total` counts every match, `items` holds the page.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct Page<T> {
+    pub total: usize,
+    pub items: Vec<T>,
+}
+
+/// quotaboard's own error body.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// What went wrong: a stable code such as `BAD_REQUEST`, and a sentence saying why.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    #[schema(example = "BAD_REQUEST")]
+    pub code: String,
+    pub message: String,
+}
+
+/// Seed 002's error body: `success` is always false.
+#[derive(Serialize, ToSchema)]
+pub struct EnvelopeErrorBody {
+    pub success: bool,
+    pub error: ErrorDetail,
+}
+
+/// Seed 003's error body: `error` names the kind (`Unauthenticated`, `Forbidden`,
+/// `ResourceNotFound`, `ValidationError`).
+#[derive(Serialize, ToSchema)]
+pub struct NamedErrorBody {
+    #[schema(example = "ValidationError")]
+    pub error: String,
+    pub message: String,
 }
 
 /// An optional whole number within `range`; `default` when absent or empty.
@@ -339,14 +383,17 @@ mod tests {
         };
         assert_eq!(
             query.page(items.clone()),
-            Ok(json!({"total": 5, "items": [3, 4]}))
+            Ok(Page {
+                total: 5,
+                items: vec![json!(3), json!(4)]
+            })
         );
         let all = ListQuery::default().page(items).expect("page");
-        assert_eq!(all["items"].as_array().map(Vec::len), Some(5));
+        assert_eq!(all.items.len(), 5);
         let bad = ListQuery {
             limit: Some("101".into()),
             ..ListQuery::default()
         };
-        assert!(bad.page(Vec::new()).is_err());
+        assert!(bad.page(Vec::<Value>::new()).is_err());
     }
 }

@@ -5,8 +5,9 @@ use std::collections::HashMap;
 
 use axum::{extract::State, routing::get, Json, Router};
 use chrono::Utc;
-use serde_json::{json, Value};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
 
 use crate::{
     domain::quantity::Quantity,
@@ -19,8 +20,8 @@ use crate::{
         },
         ledger::{span_of, Ledger},
         rest::{
-            licenses::{license_json, resource_json},
-            shape::{id, quantity, timestamp_millis},
+            licenses::{license_body, resource_body, LicenseBody, ResourceBody, ResourceUsageBody},
+            shape::{id, quantity, timestamp_millis, ErrorBody},
         },
         state::AppState,
     },
@@ -37,11 +38,20 @@ pub fn router() -> Router<AppState> {
 /// `resourceUsage` is the organization's usage of it in the current billing period, null
 /// while there is none. 401 without a valid key; 404 when the organization has no live
 /// subscription (it is then on the default license, if there is one).
+#[utoipa::path(
+    get, path = "/api/v1/billing/subscription", tag = "usage",
+    responses(
+        (status = 200, description = "The subscription, its license and this period's usage", body = SubscriptionBody),
+        (status = 401, description = "No valid key", body = ErrorBody),
+        (status = 404, description = "The organization has no subscription of its own", body = ErrorBody),
+    ),
+    security(("api_key" = []), ("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
-async fn current_subscription(
+pub(crate) async fn current_subscription(
     State(state): State<AppState>,
     principal: ApiPrincipal,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<SubscriptionBody>, AppError> {
     let ledger = Ledger::load(&state, principal.organization_id).await?;
     let subscription = ledger
         .plan
@@ -73,18 +83,21 @@ async fn current_subscription(
         let metric = &resource.metric;
         let usage = activity.get(&metric.id).map(|activity| {
             let used = totals.get(&metric.id).copied().unwrap_or(Quantity::ZERO);
-            json!({
-                "id": usage_id(organization_id, metric.id, period.start.timestamp()),
-                "resourceId": id(metric.id),
-                "usage": quantity(used),
-                "userId": id(organization_id),
-                "createdAt": timestamp_millis(activity.first_day.max(db::unix_seconds(period.start))),
-                "updatedAt": timestamp_millis(activity.last_updated),
-            })
+            ResourceUsageBody {
+                id: usage_id(organization_id, metric.id, period.start.timestamp()),
+                resource_id: id(metric.id),
+                usage: quantity(used),
+                user_id: id(organization_id),
+                created_at: timestamp_millis(
+                    activity.first_day.max(db::unix_seconds(period.start)),
+                ),
+                updated_at: timestamp_millis(activity.last_updated),
+            }
         });
-        let mut resource = resource_json(&stored, plan.license_id, metric)?;
-        resource["resourceUsage"] = usage.unwrap_or(Value::Null);
-        resources.push(resource);
+        resources.push(ResourceBody {
+            resource_usage: Some(usage),
+            ..resource_body(&stored, plan.license_id, metric)?
+        });
     }
     let license = LicenseRow {
         id: plan.license_id,
@@ -98,15 +111,31 @@ async fn current_subscription(
         updated_at: plan.license_updated_at,
     };
     let created_at = plan.subscription_created_at.unwrap_or_default();
-    Ok(Json(json!({
-        "id": id(subscription_id),
-        "userId": id(organization_id),
-        "licenseId": id(plan.license_id),
-        "status": plan.status,
-        "createdAt": timestamp_millis(created_at),
-        "updatedAt": timestamp_millis(plan.subscription_updated_at.unwrap_or(created_at)),
-        "license": license_json(&license, resources),
-    })))
+    Ok(Json(SubscriptionBody {
+        id: id(subscription_id),
+        user_id: id(organization_id),
+        license_id: id(plan.license_id),
+        status: plan.status.clone().unwrap_or_default(),
+        created_at: timestamp_millis(created_at),
+        updated_at: timestamp_millis(plan.subscription_updated_at.unwrap_or(created_at)),
+        license: license_body(&license, resources),
+    }))
+}
+
+/// Seed 001's answer: the subscription and its license.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SubscriptionBody {
+    pub id: String,
+    /// The subscribing organization's id.
+    pub user_id: String,
+    pub license_id: String,
+    /// `active`, `trialing` or `past_due`.
+    #[schema(example = "active")]
+    pub status: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub license: LicenseBody,
 }
 
 /// A stable id, as digits, for an organization's usage of one metric in the period

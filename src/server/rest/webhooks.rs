@@ -12,8 +12,9 @@ use axum::{
 };
 use chrono::Utc;
 use rust_decimal::Decimal;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
 
 use crate::{
     error::AppError,
@@ -23,7 +24,7 @@ use crate::{
             self,
             webhooks::{self, WebhookFields, WebhookRow},
         },
-        rest::shape::{self, decimal, id, parse_id, timestamp_millis, ListQuery},
+        rest::shape::{self, decimal, id, parse_id, timestamp_millis, ErrorBody, ListQuery, Page},
         state::AppState,
     },
 };
@@ -43,21 +44,27 @@ const MAX_THRESHOLDS: usize = 10;
 const MAX_THRESHOLD_PERCENT: u32 = 1000;
 const MAX_DESCRIPTION_CHARS: usize = 500;
 
-#[derive(Debug, Deserialize)]
+/// A webhook to create.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewWebhook {
-    url: String,
-    description: Option<String>,
-    thresholds: Option<Vec<Decimal>>,
+pub struct NewWebhook {
+    /// Absolute http(s) URL deliveries are posted to.
+    pub url: String,
+    pub description: Option<String>,
+    /// Percentages of an allowance (default: warning, critical and 100).
+    #[schema(value_type = Option<Vec<f64>>)]
+    pub thresholds: Option<Vec<Decimal>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// The fields of a webhook to change; the others stay.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct WebhookChange {
-    url: Option<String>,
-    description: Option<String>,
-    thresholds: Option<Vec<Decimal>>,
-    active: Option<bool>,
+pub struct WebhookChange {
+    pub url: Option<String>,
+    pub description: Option<String>,
+    #[schema(value_type = Option<Vec<f64>>)]
+    pub thresholds: Option<Vec<Decimal>>,
+    pub active: Option<bool>,
 }
 
 /// 201 `{id, url, description, thresholds, active, createdAt, updatedAt, secret}`: `secret`
@@ -65,12 +72,22 @@ struct WebhookChange {
 /// allowance (default: the instance's warning and critical thresholds and 100). Needs an
 /// admin key. 400 for a URL that is not absolute http(s), bad thresholds or an over-long
 /// description; 401; 403 for a member key.
+#[utoipa::path(
+    post, path = "/api/v1/webhooks", tag = "webhooks", request_body = NewWebhook,
+    responses(
+        (status = 201, description = "The webhook, with its secret shown this once", body = WebhookBody),
+        (status = 400, description = "A bad URL, thresholds or description", body = ErrorBody),
+        (status = 401, description = "No valid key", body = ErrorBody),
+        (status = 403, description = "A member key", body = ErrorBody),
+    ),
+    security(("api_key" = []), ("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
-async fn create_webhook(
+pub(crate) async fn create_webhook(
     State(state): State<AppState>,
     principal: ApiPrincipal,
     request: Result<Json<NewWebhook>, JsonRejection>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<WebhookBody>), AppError> {
     principal.require(Role::Admin)?;
     let request = shape::body(request)?;
     let url = parse_url(&request.url)?;
@@ -109,21 +126,35 @@ async fn create_webhook(
         created_at: now,
         updated_at: now,
     };
-    let mut body = webhook_json(&row);
-    body["secret"] = json!(secret);
+    let body = WebhookBody {
+        secret: Some(secret),
+        ..webhook_body(&row)
+    };
     Ok((StatusCode::CREATED, Json(body)))
 }
 
 /// 200 with the webhook after the change: only the fields given change. Needs an admin
 /// key. 400 as for creating, or for an id that is not digits; 401; 403 for a member key;
 /// 404 for a webhook the organization does not have.
+#[utoipa::path(
+    put, path = "/api/v1/webhooks/{id}", tag = "webhooks", request_body = WebhookChange,
+    params(("id" = String, Path, description = "The webhook's id")),
+    responses(
+        (status = 200, description = "The webhook after the change", body = WebhookBody),
+        (status = 400, description = "A bad id, URL, thresholds or description", body = ErrorBody),
+        (status = 401, description = "No valid key", body = ErrorBody),
+        (status = 403, description = "A member key", body = ErrorBody),
+        (status = 404, description = "No such webhook in the organization", body = ErrorBody),
+    ),
+    security(("api_key" = []), ("bearer" = []))
+)]
 #[tracing::instrument(skip(state, principal, request))]
-async fn update_webhook(
+pub(crate) async fn update_webhook(
     State(state): State<AppState>,
     principal: ApiPrincipal,
     Path(webhook_id): Path<String>,
     request: Result<Json<WebhookChange>, JsonRejection>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<WebhookBody>, AppError> {
     principal.require(Role::Admin)?;
     let webhook_id = parse_id("id", &webhook_id)?;
     let change = shape::body(request)?;
@@ -154,7 +185,7 @@ async fn update_webhook(
     if !webhooks::update(pool, principal.organization_id, webhook_id, &fields, now).await? {
         return Err(AppError::NotFound("Webhook".into()));
     }
-    Ok(Json(webhook_json(&WebhookRow {
+    Ok(Json(webhook_body(&WebhookRow {
         id: webhook_id,
         url,
         description,
@@ -168,36 +199,65 @@ async fn update_webhook(
 /// 200 `{total, items}`: the organization's webhooks whose URL or description holds
 /// `search`, oldest first, without their secrets, paged by `limit` and `offset`. 400 for a
 /// bad limit or offset, 401 without a valid key.
+#[utoipa::path(
+    get, path = "/api/v1/webhooks", tag = "webhooks", params(ListQuery),
+    responses(
+        (status = 200, description = "The organization's webhooks, oldest first", body = Page<WebhookBody>),
+        (status = 400, description = "A bad limit or offset", body = ErrorBody),
+        (status = 401, description = "No valid key", body = ErrorBody),
+    ),
+    security(("api_key" = []), ("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
-async fn search_webhooks(
+pub(crate) async fn search_webhooks(
     State(state): State<AppState>,
     principal: ApiPrincipal,
     query: Result<Query<ListQuery>, QueryRejection>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Page<WebhookBody>>, AppError> {
     let query = shape::query(query)?;
-    let items: Vec<Value> = webhooks::list(state.db.pool(), principal.organization_id)
+    let items: Vec<WebhookBody> = webhooks::list(state.db.pool(), principal.organization_id)
         .await?
         .iter()
         .filter(|hook| query.matches([hook.url.as_str(), hook.description.as_str()]))
-        .map(webhook_json)
+        .map(webhook_body)
         .collect();
     Ok(Json(query.page(items)?))
 }
 
-fn webhook_json(hook: &WebhookRow) -> Value {
+/// A webhook, never with its secret except in the answer that creates it.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookBody {
+    pub id: String,
+    pub url: String,
+    pub description: String,
+    /// Percentages of an allowance, ascending.
+    #[schema(value_type = Vec<f64>)]
+    pub thresholds: Vec<Value>,
+    pub active: bool,
+    pub created_at: String,
+    pub updated_at: String,
+    /// Signs every delivery: only in the answer that creates the webhook.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pub secret: Option<String>,
+}
+
+fn webhook_body(hook: &WebhookRow) -> WebhookBody {
     let thresholds: Vec<Decimal> = serde_json::from_str(&hook.thresholds).unwrap_or_else(|e| {
         tracing::error!(webhook = hook.id, %e, "unreadable thresholds");
         Vec::new()
     });
-    json!({
-        "id": id(hook.id),
-        "url": hook.url,
-        "description": hook.description,
-        "thresholds": thresholds.into_iter().map(decimal).collect::<Vec<_>>(),
-        "active": hook.active != 0,
-        "createdAt": timestamp_millis(hook.created_at),
-        "updatedAt": timestamp_millis(hook.updated_at),
-    })
+    WebhookBody {
+        id: id(hook.id),
+        url: hook.url.clone(),
+        description: hook.description.clone(),
+        thresholds: thresholds.into_iter().map(decimal).collect(),
+        active: hook.active != 0,
+        created_at: timestamp_millis(hook.created_at),
+        updated_at: timestamp_millis(hook.updated_at),
+        secret: None,
+    }
 }
 
 /// An absolute `http` or `https` URL with a host, at most 2 048 characters.

@@ -1,0 +1,275 @@
+//! The API's description: OpenAPI 3.1 at `GET /api/openapi.json`, and a reference for
+//! people at `GET /api/docs`, rendered here from the same document (no script, no CDN).
+
+use std::fmt::Write as _;
+
+use axum::{
+    http::header,
+    response::{Html, IntoResponse},
+    routing::get,
+    Json, Router,
+};
+use utoipa::{
+    openapi::{
+        path::{Operation, ParameterIn, PathItem},
+        security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
+        OpenApi as Document, RefOr,
+    },
+    Modify, OpenApi,
+};
+
+use super::{
+    api_keys, billing_usage, domain_usage, domains, entitlements, events, health, licenses,
+    organization_usage, statements, subscription, user, webhooks,
+};
+use crate::server::state::AppState;
+
+/// `GET /api/openapi.json`, `GET /api/docs`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/openapi.json", get(openapi_json))
+        .route("/api/docs", get(reference))
+}
+
+/// Every REST route of quotaboard.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "quotaboard",
+        description = "Usage metering and license limits. Every endpoint takes an API key as \
+            `x-api-key: KEY` or `Authorization: Bearer KEY` and answers only about the key's \
+            organization. Ids are strings of digits.",
+    ),
+    paths(
+        billing_usage::billing_usage,
+        organization_usage::organization_usage,
+        subscription::current_subscription,
+        domain_usage::domain_usage,
+        statements::list_statements,
+        entitlements::entitlement,
+        events::ingest_events,
+        user::current_user,
+        api_keys::create_key,
+        api_keys::search_keys,
+        api_keys::revoke_key,
+        domains::search_domains,
+        domains::create_domain,
+        domains::delete_domain,
+        domains::list_accounts,
+        domains::create_account,
+        domains::delete_account,
+        licenses::search_licenses,
+        licenses::get_license,
+        webhooks::create_webhook,
+        webhooks::update_webhook,
+        webhooks::search_webhooks,
+        health::health,
+    ),
+    modifiers(&Security),
+    tags(
+        (name = "usage", description = "Usage, limits and cost, in the shapes of the documents quotaboard serves"),
+        (name = "events", description = "Usage events in"),
+        (name = "account", description = "Who is asking"),
+        (name = "api keys", description = "The organization's API keys"),
+        (name = "domains", description = "Domains (apps) and their mailbox accounts"),
+        (name = "licenses", description = "The plans organizations subscribe to"),
+        (name = "webhooks", description = "Where usage alerts go"),
+        (name = "operations", description = "For load balancers and monitors"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The two ways to present a key.
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut Document) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "x-api-key",
+                "An API key, as `quotaboard keys create` prints it",
+            ))),
+        );
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("The same API key as a bearer token"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The OpenAPI 3.1 document.
+pub fn document() -> Document {
+    ApiDoc::openapi()
+}
+
+async fn openapi_json() -> Json<Document> {
+    Json(document())
+}
+
+/// The reference page: every operation with its parameters, body and answers.
+async fn reference() -> impl IntoResponse {
+    (
+        [(header::CACHE_CONTROL, "public, max-age=300")],
+        Html(render(&document())),
+    )
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The name a `$ref` points at, or the inline schema's type.
+fn schema_name<T>(schema: &RefOr<T>) -> String {
+    match schema {
+        RefOr::Ref(reference) => reference
+            .ref_location
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_string(),
+        RefOr::T(_) => "inline".into(),
+    }
+}
+
+fn operations(item: &PathItem) -> Vec<(&'static str, &Operation)> {
+    [
+        ("GET", &item.get),
+        ("POST", &item.post),
+        ("PUT", &item.put),
+        ("DELETE", &item.delete),
+        ("PATCH", &item.patch),
+    ]
+    .into_iter()
+    .filter_map(|(method, operation)| Some((method, operation.as_ref()?)))
+    .collect()
+}
+
+/// The document as one HTML page: a table of contents, then each operation.
+pub fn render(document: &Document) -> String {
+    let mut page = String::from(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>quotaboard API reference</title>\
+         <link rel=\"stylesheet\" href=\"/pkg/quotaboard.css\"></head>\
+         <body class=\"api-docs\"><main>",
+    );
+    let _ = write!(
+        page,
+        "<h1>{} API reference</h1><p>{}</p><p>Machine-readable: \
+         <a href=\"/api/openapi.json\">/api/openapi.json</a> (OpenAPI {}).</p><nav><ul>",
+        escape(&document.info.title),
+        escape(document.info.description.as_deref().unwrap_or_default()),
+        serde_json::to_value(&document.openapi)
+            .ok()
+            .and_then(|version| version.as_str().map(str::to_string))
+            .unwrap_or_default()
+    );
+    for (path, item) in &document.paths.paths {
+        for (method, _) in operations(item) {
+            let anchor = format!("{method}-{path}").replace(['/', '{', '}'], "_");
+            let _ = write!(
+                page,
+                "<li><a href=\"#{anchor}\"><code>{method} {}</code></a></li>",
+                escape(path)
+            );
+        }
+    }
+    page.push_str("</ul></nav>");
+    for (path, item) in &document.paths.paths {
+        for (method, operation) in operations(item) {
+            let anchor = format!("{method}-{path}").replace(['/', '{', '}'], "_");
+            let _ = write!(
+                page,
+                "<section id=\"{anchor}\"><h2><code>{method} {}</code></h2>",
+                escape(path)
+            );
+            if let Some(description) = &operation.description {
+                let _ = write!(page, "<p>{}</p>", escape(description));
+            }
+            let parameters = operation.parameters.as_deref().unwrap_or_default();
+            if !parameters.is_empty() {
+                page.push_str("<h3>Parameters</h3><ul>");
+                for parameter in parameters {
+                    let _ = write!(
+                        page,
+                        "<li><code>{}</code> ({}{}){}</li>",
+                        escape(&parameter.name),
+                        match parameter.parameter_in {
+                            ParameterIn::Path => "path",
+                            ParameterIn::Query => "query",
+                            ParameterIn::Header => "header",
+                            ParameterIn::Cookie => "cookie",
+                        },
+                        if matches!(parameter.required, utoipa::openapi::Required::True) {
+                            ", required"
+                        } else {
+                            ""
+                        },
+                        parameter
+                            .description
+                            .as_deref()
+                            .map(|d| format!(": {}", escape(d)))
+                            .unwrap_or_default()
+                    );
+                }
+                page.push_str("</ul>");
+            }
+            if let Some(body) = &operation.request_body {
+                page.push_str("<h3>Body</h3><ul>");
+                for (media, content) in &body.content {
+                    let name = content.schema.as_ref().map(schema_name).unwrap_or_default();
+                    let _ = write!(
+                        page,
+                        "<li>{}: <a href=\"#schema-{name}\">{name}</a></li>",
+                        escape(media)
+                    );
+                }
+                page.push_str("</ul>");
+            }
+            page.push_str("<h3>Answers</h3><ul>");
+            for (status, response) in &operation.responses.responses {
+                let RefOr::T(response) = response else {
+                    continue;
+                };
+                let schema = response
+                    .content
+                    .values()
+                    .find_map(|content| content.schema.as_ref())
+                    .map(|schema| {
+                        let name = schema_name(schema);
+                        format!(" <a href=\"#schema-{name}\">{name}</a>")
+                    })
+                    .unwrap_or_default();
+                let _ = write!(
+                    page,
+                    "<li><strong>{status}</strong> {}{schema}</li>",
+                    escape(&response.description)
+                );
+            }
+            page.push_str("</ul></section>");
+        }
+    }
+    if let Some(components) = &document.components {
+        page.push_str("<h2>Schemas</h2>");
+        for (name, schema) in &components.schemas {
+            let json = serde_json::to_string_pretty(schema).unwrap_or_default();
+            let _ = write!(
+                page,
+                "<section id=\"schema-{name}\"><h3>{name}</h3><pre><code>{}</code></pre></section>",
+                escape(&json)
+            );
+        }
+    }
+    page.push_str("</main></body></html>");
+    page
+}

