@@ -394,6 +394,70 @@ async fn every_schema_accepts_what_its_endpoint_answers(app: TestApp) {
     }
 }
 
+/// `path` with each `{parameter}` replaced by `value`.
+fn concrete(path: &str, value: &str) -> String {
+    let mut out = String::new();
+    let mut rest = path;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let end = rest[start..]
+            .find('}')
+            .map_or(rest.len(), |end| start + end + 1);
+        out.push_str(value);
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+async fn every_documented_401_and_403_is_answered_in_its_documented_shape(app: TestApp) {
+    let document = document(&app).await;
+    let (acme, member) = app.demo_key("acme", Role::Member).await;
+    let mut checked = 0;
+
+    for route in ROUTES {
+        let (method, path) = route.split_once(' ').expect("route");
+        let responses = &document["paths"][path][method.to_lowercase()]["responses"];
+        let method: reqwest::Method = method.parse().expect("method");
+        let url = app.url(&concrete(path, &acme.to_string()));
+        if responses.get("401").is_some() {
+            let response = app
+                .client
+                .request(method.clone(), &url)
+                .send()
+                .await
+                .expect("request");
+            assert_eq!(response.status().as_u16(), 401, "{route} without a key");
+            assert_eq!(
+                response
+                    .headers()
+                    .get("www-authenticate")
+                    .map(|v| v.as_bytes()),
+                Some(&b"Bearer"[..]),
+                "{route}"
+            );
+            let body: Value = response.json().await.expect("json");
+            assert_matches(&document, route, 401, &body);
+            checked += 1;
+        }
+        if responses.get("403").is_some() && !path.starts_with("/organizations/") {
+            let response = app
+                .client
+                .request(method, &url)
+                .header("x-api-key", &member)
+                .json(&json!({}))
+                .send()
+                .await
+                .expect("request");
+            assert_eq!(response.status().as_u16(), 403, "{route} with a member key");
+            let body: Value = response.json().await.expect("json");
+            assert_matches(&document, route, 403, &body);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 30, "only {checked} answers checked");
+}
+
 async fn the_reference_page_is_served_from_our_own_origin(app: TestApp) {
     let response = app.get("/api/docs").await;
     assert_eq!(response.status(), 200);
@@ -417,5 +481,6 @@ async fn the_reference_page_is_served_from_our_own_origin(app: TestApp) {
 crate::on_both_backends!(
     the_document_is_valid_openapi_3_1_and_names_every_route,
     every_schema_accepts_what_its_endpoint_answers,
+    every_documented_401_and_403_is_answered_in_its_documented_shape,
     the_reference_page_is_served_from_our_own_origin,
 );
