@@ -10,6 +10,7 @@ pub mod ledger;
 pub mod purge;
 pub mod rest;
 pub mod server_fn;
+pub mod sessions;
 pub mod startup;
 pub mod state;
 pub mod statements;

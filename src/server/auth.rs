@@ -15,6 +15,7 @@ use crate::error::AppError;
 use super::{
     api_keys,
     db::{self, organizations},
+    sessions,
     state::AppState,
 };
 
@@ -49,13 +50,22 @@ impl FromStr for Role {
     }
 }
 
-/// The organization and role of the API key a REST request carries.
+/// How a REST request proved who it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Credential {
+    /// An API key, by id.
+    ApiKey(i64),
+    /// A signed-in user's session cookie, by user id.
+    Session(i64),
+}
+
+/// The organization and role a REST request acts with: an API key's (`x-api-key` or
+/// `Authorization: Bearer`), else a signed-in user's (the session cookie).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ApiPrincipal {
     pub organization_id: i64,
     pub role: Role,
-    /// The key presented.
-    pub key_id: i64,
+    pub credential: Credential,
 }
 
 impl ApiPrincipal {
@@ -72,26 +82,46 @@ impl ApiPrincipal {
 impl FromRequestParts<AppState> for ApiPrincipal {
     type Rejection = AppError;
 
-    /// `Unauthorized` for a missing, malformed, unknown or revoked key.
+    /// `Unauthorized` for a missing, malformed, unknown or revoked key, or without a key
+    /// for a missing or ended session; a key presented is never passed over for a cookie.
+    /// `Forbidden` for a platform admin's session, which belongs to no organization.
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let key = presented_key(parts).ok_or(AppError::Unauthorized)?;
-        let prefix = api_keys::prefix_of(key).ok_or(AppError::Unauthorized)?;
-        let row = db::api_keys::find_by_prefix(state.db.pool(), prefix)
+        if let Some(key) = presented_key(parts) {
+            return key_principal(state, key).await;
+        }
+        let token = sessions::token_from(&parts.headers, &state.settings.session)
+            .ok_or(AppError::Unauthorized)?;
+        let now = db::unix_seconds(chrono::Utc::now());
+        let user = sessions::authenticate(state, token, now)
             .await?
             .ok_or(AppError::Unauthorized)?;
-        if row.revoked_at.is_some() || row.secret_hash != api_keys::hash(key) {
-            return Err(AppError::Unauthorized);
-        }
-        let role = Role::from_str(&row.role).map_err(|error| {
-            tracing::error!(key = row.prefix, error, "stored key has an unknown role");
-            AppError::Internal
-        })?;
+        let organization_id = user.organization_id.ok_or(AppError::Forbidden)?;
+        let role = Role::from_str(&user.role).map_err(|_| AppError::Forbidden)?;
         Ok(ApiPrincipal {
-            organization_id: row.organization_id,
+            organization_id,
             role,
-            key_id: row.id,
+            credential: Credential::Session(user.user_id),
         })
     }
+}
+
+async fn key_principal(state: &AppState, key: &str) -> Result<ApiPrincipal, AppError> {
+    let prefix = api_keys::prefix_of(key).ok_or(AppError::Unauthorized)?;
+    let row = db::api_keys::find_by_prefix(state.db.pool(), prefix)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    if row.revoked_at.is_some() || row.secret_hash != api_keys::hash(key) {
+        return Err(AppError::Unauthorized);
+    }
+    let role = Role::from_str(&row.role).map_err(|error| {
+        tracing::error!(key = row.prefix, error, "stored key has an unknown role");
+        AppError::Internal
+    })?;
+    Ok(ApiPrincipal {
+        organization_id: row.organization_id,
+        role,
+        credential: Credential::ApiKey(row.id),
+    })
 }
 
 /// The key from `Authorization: Bearer …`, else from `x-api-key`.

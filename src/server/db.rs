@@ -9,6 +9,7 @@ pub mod domains;
 pub mod events;
 pub mod licenses;
 pub mod organizations;
+pub mod sessions;
 pub mod statements;
 pub mod usage;
 pub mod users;

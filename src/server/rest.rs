@@ -10,6 +10,7 @@ pub mod health;
 pub mod licenses;
 pub mod openapi;
 pub mod organization_usage;
+pub mod sessions;
 pub mod shape;
 pub mod statements;
 pub mod subscription;
@@ -41,6 +42,7 @@ pub fn router() -> Router<AppState> {
         .merge(domain_usage::router())
         .merge(statements::router())
         .merge(user::router())
+        .merge(sessions::router())
         .merge(api_keys::router())
         .merge(domains::router())
         .merge(licenses::router())

@@ -9,6 +9,7 @@ mod helpers;
 mod openapi;
 mod resources;
 mod seeds;
+mod sessions;
 mod shape;
 mod storage;
 mod usage;

@@ -41,3 +41,14 @@ pub async fn password_hash<'e, E: Executor<'e, Database = Any>>(
         .fetch_optional(executor)
         .await
 }
+
+/// The email of the user with this id, if any.
+pub async fn email_of<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    user_id: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("select email from users where id = $1")
+        .bind(user_id)
+        .fetch_optional(executor)
+        .await
+}

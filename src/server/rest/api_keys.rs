@@ -57,7 +57,7 @@ pub struct NewKey {
         (status = 401, description = "No valid key", body = ErrorBody),
         (status = 403, description = "A member key", body = ErrorBody),
     ),
-    security(("api_key" = []), ("bearer" = []))
+    security(("api_key" = []), ("bearer" = []), ("session" = []))
 )]
 #[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
 pub(crate) async fn create_key(
@@ -107,7 +107,7 @@ pub(crate) async fn create_key(
         (status = 400, description = "A bad limit or offset", body = ErrorBody),
         (status = 401, description = "No valid key", body = ErrorBody),
     ),
-    security(("api_key" = []), ("bearer" = []))
+    security(("api_key" = []), ("bearer" = []), ("session" = []))
 )]
 #[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
 pub(crate) async fn search_keys(
@@ -138,7 +138,7 @@ pub(crate) async fn search_keys(
         (status = 403, description = "A member key", body = ErrorBody),
         (status = 404, description = "No such live key in the organization", body = ErrorBody),
     ),
-    security(("api_key" = []), ("bearer" = []))
+    security(("api_key" = []), ("bearer" = []), ("session" = []))
 )]
 #[tracing::instrument(skip(state, principal))]
 pub(crate) async fn revoke_key(

@@ -60,7 +60,7 @@ pub struct UsageQuery {
         (status = 400, description = "A malformed date, a backwards or over-long range, an unknown metric", body = EnvelopeErrorBody),
         (status = 401, description = "No valid key", body = EnvelopeErrorBody),
     ),
-    security(("api_key" = []), ("bearer" = []))
+    security(("api_key" = []), ("bearer" = []), ("session" = []))
 )]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn billing_usage(

@@ -54,7 +54,7 @@ pub const HISTORY_MONTHS: usize = 6;
         (status = 401, description = "No valid key", body = ErrorBody),
         (status = 404, description = "No such domain in the organization", body = ErrorBody),
     ),
-    security(("api_key" = []), ("bearer" = []))
+    security(("api_key" = []), ("bearer" = []), ("session" = []))
 )]
 #[tracing::instrument(skip(state, principal))]
 pub(crate) async fn domain_usage(

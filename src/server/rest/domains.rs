@@ -73,7 +73,7 @@ pub struct NewAccount {
         (status = 400, description = "A bad limit or offset", body = ErrorBody),
         (status = 401, description = "No valid key", body = ErrorBody),
     ),
-    security(("api_key" = []), ("bearer" = []))
+    security(("api_key" = []), ("bearer" = []), ("session" = []))
 )]
 #[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
 pub(crate) async fn search_domains(
@@ -102,7 +102,7 @@ pub(crate) async fn search_domains(
         (status = 403, description = "A member key", body = ErrorBody),
         (status = 409, description = "The organization has it already", body = ErrorBody),
     ),
-    security(("api_key" = []), ("bearer" = []))
+    security(("api_key" = []), ("bearer" = []), ("session" = []))
 )]
 #[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
 pub(crate) async fn create_domain(
@@ -143,7 +143,7 @@ pub(crate) async fn create_domain(
         (status = 403, description = "A member key", body = ErrorBody),
         (status = 404, description = "No such domain in the organization", body = ErrorBody),
     ),
-    security(("api_key" = []), ("bearer" = []))
+    security(("api_key" = []), ("bearer" = []), ("session" = []))
 )]
 #[tracing::instrument(skip(state, principal))]
 pub(crate) async fn delete_domain(
@@ -171,7 +171,7 @@ pub(crate) async fn delete_domain(
         (status = 401, description = "No valid key", body = ErrorBody),
         (status = 404, description = "No such domain in the organization", body = ErrorBody),
     ),
-    security(("api_key" = []), ("bearer" = []))
+    security(("api_key" = []), ("bearer" = []), ("session" = []))
 )]
 #[tracing::instrument(skip(state, principal, query))]
 pub(crate) async fn list_accounts(
@@ -206,7 +206,7 @@ pub(crate) async fn list_accounts(
         (status = 404, description = "No such domain in the organization", body = ErrorBody),
         (status = 409, description = "The organization has the address already", body = ErrorBody),
     ),
-    security(("api_key" = []), ("bearer" = []))
+    security(("api_key" = []), ("bearer" = []), ("session" = []))
 )]
 #[tracing::instrument(skip(state, principal, request))]
 pub(crate) async fn create_account(
@@ -258,7 +258,7 @@ pub(crate) async fn create_account(
         (status = 403, description = "A member key", body = ErrorBody),
         (status = 404, description = "No such account in this domain of the organization", body = ErrorBody),
     ),
-    security(("api_key" = []), ("bearer" = []))
+    security(("api_key" = []), ("bearer" = []), ("session" = []))
 )]
 #[tracing::instrument(skip(state, principal))]
 pub(crate) async fn delete_account(

@@ -37,7 +37,7 @@ pub fn router() -> Router<AppState> {
         (status = 401, description = "No valid key", body = ErrorBody),
         (status = 404, description = "No such metric in the catalogue", body = ErrorBody),
     ),
-    security(("api_key" = []), ("bearer" = []))
+    security(("api_key" = []), ("bearer" = []), ("session" = []))
 )]
 #[tracing::instrument(skip(state, principal))]
 pub(crate) async fn entitlement(

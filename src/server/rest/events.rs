@@ -84,7 +84,7 @@ struct Batch {
         (status = 403, description = "A member key", body = ErrorBody),
         (status = 413, description = "A body over 4 MiB", body = ErrorBody),
     ),
-    security(("api_key" = []), ("bearer" = []))
+    security(("api_key" = []), ("bearer" = []), ("session" = []))
 )]
 #[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
 pub(crate) async fn ingest_events(

@@ -43,7 +43,7 @@ pub fn router() -> Router<AppState> {
         (status = 400, description = "A bad limit or offset", body = ErrorBody),
         (status = 401, description = "No valid key", body = ErrorBody),
     ),
-    security(("api_key" = []), ("bearer" = []))
+    security(("api_key" = []), ("bearer" = []), ("session" = []))
 )]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn search_licenses(
@@ -86,7 +86,7 @@ pub(crate) async fn search_licenses(
         (status = 401, description = "No valid key", body = ErrorBody),
         (status = 404, description = "No such license", body = ErrorBody),
     ),
-    security(("api_key" = []), ("bearer" = []))
+    security(("api_key" = []), ("bearer" = []), ("session" = []))
 )]
 #[tracing::instrument(skip(state, _principal))]
 pub(crate) async fn get_license(

@@ -20,7 +20,7 @@ use utoipa::{
 
 use super::{
     api_keys, billing_usage, domain_usage, domains, entitlements, events, health, licenses,
-    organization_usage, statements, subscription, user, webhooks,
+    organization_usage, sessions, statements, subscription, user, webhooks,
 };
 use crate::server::state::AppState;
 
@@ -37,8 +37,8 @@ pub fn router() -> Router<AppState> {
     info(
         title = "quotaboard",
         description = "Usage metering and license limits. Every endpoint takes an API key as \
-            `x-api-key: KEY` or `Authorization: Bearer KEY` and answers only about the key's \
-            organization. Ids are strings of digits.",
+            `x-api-key: KEY` or `Authorization: Bearer KEY`, or a signed-in user's session \
+            cookie, and answers only about that organization. Ids are strings of digits.",
     ),
     paths(
         billing_usage::billing_usage,
@@ -49,6 +49,8 @@ pub fn router() -> Router<AppState> {
         entitlements::entitlement,
         events::ingest_events,
         user::current_user,
+        sessions::sign_in,
+        sessions::sign_out,
         api_keys::create_key,
         api_keys::search_keys,
         api_keys::revoke_key,
@@ -90,6 +92,14 @@ impl Modify for Security {
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
                 "x-api-key",
                 "An API key, as `quotaboard keys create` prints it",
+            ))),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                crate::server::sessions::SECURE_COOKIE,
+                "A signed-in user's session (POST /api/v1/sessions); `qb_session` when \
+                 session-cookie-secure is off",
             ))),
         );
         components.add_security_scheme(

@@ -79,7 +79,7 @@ pub struct RangeQuery {
         (status = 404, description = "No such organization", body = NamedErrorBody),
         (status = 422, description = "Missing or non-numeric dates, a start after the end, a range over 13 months", body = NamedErrorBody),
     ),
-    security(("api_key" = []), ("bearer" = []))
+    security(("api_key" = []), ("bearer" = []), ("session" = []))
 )]
 #[tracing::instrument(skip(state, principal, query))]
 pub(crate) async fn organization_usage(

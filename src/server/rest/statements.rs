@@ -65,7 +65,7 @@ pub struct StatementQuery {
         (status = 400, description = "An unknown sort field, a bad limit or offset", body = ErrorBody),
         (status = 401, description = "No valid key", body = ErrorBody),
     ),
-    security(("api_key" = []), ("bearer" = []))
+    security(("api_key" = []), ("bearer" = []), ("session" = []))
 )]
 #[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
 pub(crate) async fn list_statements(

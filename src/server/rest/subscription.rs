@@ -45,7 +45,7 @@ pub fn router() -> Router<AppState> {
         (status = 401, description = "No valid key", body = ErrorBody),
         (status = 404, description = "The organization has no subscription of its own", body = ErrorBody),
     ),
-    security(("api_key" = []), ("bearer" = []))
+    security(("api_key" = []), ("bearer" = []), ("session" = []))
 )]
 #[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
 pub(crate) async fn current_subscription(

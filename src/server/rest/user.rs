@@ -7,8 +7,8 @@ use utoipa::ToSchema;
 use crate::{
     error::AppError,
     server::{
-        auth::ApiPrincipal,
-        db::{api_keys, organizations},
+        auth::{ApiPrincipal, Credential},
+        db::{api_keys, organizations, users},
         rest::shape::{id, ErrorBody},
         state::AppState,
     },
@@ -19,7 +19,7 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/user", get(current_user))
 }
 
-/// The caller. For an API key, `id` is the key's id and `email` its name.
+/// The caller: a signed-in user, or for an API key the key's id and, as `email`, its name.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UserBody {
@@ -40,14 +40,14 @@ pub struct OrganizationRef {
     pub name: String,
 }
 
-/// 200 with the caller; 401 without a valid key.
+/// 200 with the caller; 401 without a valid key or session.
 #[utoipa::path(
     get, path = "/api/v1/user", tag = "account",
     responses(
         (status = 200, description = "The caller", body = UserBody),
         (status = 401, description = "No valid key", body = ErrorBody),
     ),
-    security(("api_key" = []), ("bearer" = []))
+    security(("api_key" = []), ("bearer" = []), ("session" = []))
 )]
 #[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
 pub(crate) async fn current_user(
@@ -55,15 +55,26 @@ pub(crate) async fn current_user(
     principal: ApiPrincipal,
 ) -> Result<Json<UserBody>, AppError> {
     let pool = state.db.pool();
-    let key = api_keys::find(pool, principal.organization_id, principal.key_id)
-        .await?
-        .ok_or(AppError::Unauthorized)?;
+    let (caller_id, email) = match principal.credential {
+        Credential::ApiKey(key_id) => {
+            let key = api_keys::find(pool, principal.organization_id, key_id)
+                .await?
+                .ok_or(AppError::Unauthorized)?;
+            (key.id, key.name)
+        }
+        Credential::Session(user_id) => {
+            let email = users::email_of(pool, user_id)
+                .await?
+                .ok_or(AppError::Unauthorized)?;
+            (user_id, email)
+        }
+    };
     let organization = organizations::find(pool, principal.organization_id)
         .await?
         .ok_or_else(|| AppError::NotFound("Organization".into()))?;
     Ok(Json(UserBody {
-        id: id(key.id),
-        email: key.name,
+        id: id(caller_id),
+        email,
         role: principal.role.as_str().to_string(),
         organization_id: id(organization.id),
         organization: OrganizationRef {

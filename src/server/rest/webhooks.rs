@@ -80,7 +80,7 @@ pub struct WebhookChange {
         (status = 401, description = "No valid key", body = ErrorBody),
         (status = 403, description = "A member key", body = ErrorBody),
     ),
-    security(("api_key" = []), ("bearer" = []))
+    security(("api_key" = []), ("bearer" = []), ("session" = []))
 )]
 #[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
 pub(crate) async fn create_webhook(
@@ -146,7 +146,7 @@ pub(crate) async fn create_webhook(
         (status = 403, description = "A member key", body = ErrorBody),
         (status = 404, description = "No such webhook in the organization", body = ErrorBody),
     ),
-    security(("api_key" = []), ("bearer" = []))
+    security(("api_key" = []), ("bearer" = []), ("session" = []))
 )]
 #[tracing::instrument(skip(state, principal, request))]
 pub(crate) async fn update_webhook(
@@ -206,7 +206,7 @@ pub(crate) async fn update_webhook(
         (status = 400, description = "A bad limit or offset", body = ErrorBody),
         (status = 401, description = "No valid key", body = ErrorBody),
     ),
-    security(("api_key" = []), ("bearer" = []))
+    security(("api_key" = []), ("bearer" = []), ("session" = []))
 )]
 #[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
 pub(crate) async fn search_webhooks(

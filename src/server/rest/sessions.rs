@@ -1,0 +1,108 @@
+//! Signing in and out of the dashboard: `POST /api/v1/sessions`,
+//! `DELETE /api/v1/sessions/current`.
+
+use axum::{
+    extract::{rejection::JsonRejection, State},
+    http::{header, HeaderMap, StatusCode},
+    response::{AppendHeaders, IntoResponse},
+    routing::{delete, post},
+    Json, Router,
+};
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::{
+    error::AppError,
+    server::{
+        db,
+        rest::shape::{self, id, ErrorBody},
+        sessions,
+        state::AppState,
+    },
+};
+
+/// The session routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/sessions", post(sign_in))
+        .route("/api/v1/sessions/current", delete(sign_out))
+}
+
+/// Who signs in.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignIn {
+    #[schema(example = "admin@acme.example")]
+    pub email: String,
+    pub password: String,
+}
+
+/// The signed-in user.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionBody {
+    pub user_id: String,
+    /// `member`, `admin` or `platform-admin`.
+    pub role: String,
+    /// Null for a platform admin.
+    #[schema(required = true)]
+    pub organization_id: Option<String>,
+}
+
+/// 201 with the user and a `Set-Cookie` for a new session (HttpOnly, SameSite=Lax, Secure
+/// unless turned off). 400 for a malformed body; 401 for an unknown email or a wrong
+/// password alike.
+#[utoipa::path(
+    post, path = "/api/v1/sessions", tag = "account", request_body = SignIn,
+    responses(
+        (status = 201, description = "Signed in; the session cookie is set", body = SessionBody),
+        (status = 400, description = "A malformed body", body = ErrorBody),
+        (status = 401, description = "Unknown email or wrong password", body = ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all)]
+pub(crate) async fn sign_in(
+    State(state): State<AppState>,
+    request: Result<Json<SignIn>, JsonRejection>,
+) -> Result<impl IntoResponse, AppError> {
+    let request = shape::body(request)?;
+    let now = db::unix_seconds(Utc::now());
+    let signed_in = sessions::sign_in(&state, &request.email, &request.password, now).await?;
+    let cookie = sessions::set_cookie(&state.settings.session, &signed_in.token);
+    Ok((
+        StatusCode::CREATED,
+        AppendHeaders([(header::SET_COOKIE, cookie)]),
+        Json(SessionBody {
+            user_id: id(signed_in.user_id),
+            role: signed_in.role,
+            organization_id: signed_in.organization_id.map(id),
+        }),
+    ))
+}
+
+/// 204: the session ends now and its cookie is cleared. 401 without a live session.
+#[utoipa::path(
+    delete, path = "/api/v1/sessions/current", tag = "account",
+    responses(
+        (status = 204, description = "Signed out"),
+        (status = 401, description = "No live session", body = ErrorBody),
+    ),
+    security(("session" = []))
+)]
+#[tracing::instrument(skip_all)]
+pub(crate) async fn sign_out(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, AppError> {
+    let settings = &state.settings.session;
+    let token = sessions::token_from(&headers, settings).ok_or(AppError::Unauthorized)?;
+    let now = db::unix_seconds(Utc::now());
+    if !sessions::sign_out(&state, token, now).await? {
+        return Err(AppError::Unauthorized);
+    }
+    Ok((
+        StatusCode::NO_CONTENT,
+        AppendHeaders([(header::SET_COOKIE, sessions::clear_cookie(settings))]),
+    ))
+}

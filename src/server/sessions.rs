@@ -1,0 +1,228 @@
+//! Browser sessions: a 256-bit random secret in an HttpOnly cookie, stored only as its
+//! SHA-256 hash; a session ends after `session-idle-timeout-minutes` without activity,
+//! `session-absolute-timeout-hours` after sign-in, or at sign-out.
+
+use std::sync::OnceLock;
+
+use axum::http::{header, HeaderMap, HeaderValue};
+use sha2::{Digest, Sha256};
+
+use crate::error::AppError;
+
+use super::{
+    config::SessionSettings,
+    db::sessions::{self, NewSession},
+    state::AppState,
+    users::{hash_password, parse_email, verify_password},
+};
+
+/// The cookie's name over HTTPS: `__Host-` binds it to this host, path `/`, secure only.
+pub const SECURE_COOKIE: &str = "__Host-qb_session";
+/// The cookie's name when `session-cookie-secure` is off (plain HTTP on localhost), where
+/// browsers refuse `__Host-` cookies.
+pub const PLAIN_COOKIE: &str = "qb_session";
+
+/// Activity is written back at most this often, so reads do not each cost a write.
+const TOUCH_EVERY_SECONDS: i64 = 60;
+
+/// The session cookie's name under these settings.
+pub fn cookie_name(settings: &SessionSettings) -> &'static str {
+    if settings.cookie_secure {
+        SECURE_COOKIE
+    } else {
+        PLAIN_COOKIE
+    }
+}
+
+/// A new session: the secret for the cookie, and whose it is.
+#[derive(Debug)]
+pub struct SignedIn {
+    pub token: String,
+    pub user_id: i64,
+    pub organization_id: Option<i64>,
+    pub role: String,
+}
+
+/// The user behind a live session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionUser {
+    pub user_id: i64,
+    pub email: String,
+    pub role: String,
+    pub organization_id: Option<i64>,
+}
+
+fn hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// A hash to verify against when the email is unknown, so a wrong email takes as long as
+/// a wrong password and does not tell which accounts exist.
+fn decoy_hash() -> &'static str {
+    static DECOY: OnceLock<String> = OnceLock::new();
+    DECOY.get_or_init(|| hash_password("quotaboard decoy password").unwrap_or_default())
+}
+
+/// Signs a user in with email and password: a fresh session each time (never one the
+/// browser brought along). `Unauthorized` for an unknown email or a wrong password alike.
+pub async fn sign_in(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    now: i64,
+) -> Result<SignedIn, AppError> {
+    let pool = state.db.pool();
+    let user = match parse_email(email) {
+        Ok(email) => sessions::credentials(pool, &email).await?,
+        Err(_) => None,
+    };
+    let stored = user
+        .as_ref()
+        .map_or(decoy_hash(), |u| u.password_hash.as_str());
+    let matches = verify_password(password, stored);
+    let Some(user) = user.filter(|_| matches) else {
+        tracing::info!("sign-in refused");
+        return Err(AppError::Unauthorized);
+    };
+    let mut secret = [0_u8; 32];
+    getrandom::fill(&mut secret).map_err(|error| {
+        tracing::error!(%error, "no randomness for a session");
+        AppError::Internal
+    })?;
+    let token = format!("qbs_{}", hex::encode(secret));
+    let lifetime = i64::from(state.settings.session.absolute_timeout_hours) * 3600;
+    sessions::insert(
+        pool,
+        &NewSession {
+            token_hash: &hash(&token),
+            user_id: user.id,
+            organization_id: user.organization_id,
+            expires_at: now + lifetime,
+        },
+        now,
+    )
+    .await?;
+    tracing::info!(user = user.id, "signed in");
+    Ok(SignedIn {
+        token,
+        user_id: user.id,
+        organization_id: user.organization_id,
+        role: user.role,
+    })
+}
+
+/// The user of the session `token` names, if it is live at `now`; records the activity.
+pub async fn authenticate(
+    state: &AppState,
+    token: &str,
+    now: i64,
+) -> Result<Option<SessionUser>, AppError> {
+    let token_hash = hash(token);
+    let pool = state.db.pool();
+    let Some(session) = sessions::find(pool, &token_hash).await? else {
+        return Ok(None);
+    };
+    let idle = i64::from(state.settings.session.idle_timeout_minutes) * 60;
+    let live = session.revoked_at.is_none()
+        && now < session.expires_at
+        && now < session.last_seen_at + idle;
+    if !live {
+        return Ok(None);
+    }
+    if now - session.last_seen_at >= TOUCH_EVERY_SECONDS {
+        sessions::touch(pool, &token_hash, now).await?;
+    }
+    Ok(Some(SessionUser {
+        user_id: session.user_id,
+        email: session.email,
+        role: session.role,
+        organization_id: session.organization_id,
+    }))
+}
+
+/// Ends the session `token` names; false when it was not live.
+pub async fn sign_out(state: &AppState, token: &str, now: i64) -> Result<bool, AppError> {
+    Ok(sessions::revoke(state.db.pool(), &hash(token), now).await?)
+}
+
+/// The session secret the request's cookies carry, if any.
+pub fn token_from<'h>(headers: &'h HeaderMap, settings: &SessionSettings) -> Option<&'h str> {
+    let name = cookie_name(settings);
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.trim())
+        .filter(|value| !value.is_empty())
+}
+
+/// `Set-Cookie` for a new session: HttpOnly, SameSite=Lax, path `/`, for the absolute
+/// lifetime, and Secure unless turned off.
+pub fn set_cookie(settings: &SessionSettings, token: &str) -> HeaderValue {
+    let max_age = i64::from(settings.absolute_timeout_hours) * 3600;
+    cookie(settings, token, max_age)
+}
+
+/// `Set-Cookie` that deletes the session cookie.
+pub fn clear_cookie(settings: &SessionSettings) -> HeaderValue {
+    cookie(settings, "", 0)
+}
+
+fn cookie(settings: &SessionSettings, value: &str, max_age: i64) -> HeaderValue {
+    let secure = if settings.cookie_secure {
+        "; Secure"
+    } else {
+        ""
+    };
+    let text = format!(
+        "{}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
+        cookie_name(settings)
+    );
+    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(secure: bool) -> SessionSettings {
+        SessionSettings {
+            cookie_secure: secure,
+            idle_timeout_minutes: 60,
+            absolute_timeout_hours: 12,
+        }
+    }
+
+    #[test]
+    fn the_cookie_is_host_bound_http_only_and_lax() {
+        let cookie = set_cookie(&settings(true), "qbs_abc");
+        assert_eq!(
+            cookie.to_str().expect("ascii"),
+            "__Host-qb_session=qbs_abc; Path=/; HttpOnly; SameSite=Lax; Max-Age=43200; Secure"
+        );
+        let plain = clear_cookie(&settings(false));
+        assert_eq!(
+            plain.to_str().expect("ascii"),
+            "qb_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"
+        );
+    }
+
+    #[test]
+    fn the_token_is_read_from_among_other_cookies() {
+        let mut headers = HeaderMap::new();
+        headers.append(
+            header::COOKIE,
+            HeaderValue::from_static("theme=dark; qb_session=x"),
+        );
+        headers.append(
+            header::COOKIE,
+            HeaderValue::from_static("__Host-qb_session=qbs_1; lang=pt"),
+        );
+        assert_eq!(token_from(&headers, &settings(true)), Some("qbs_1"));
+        assert_eq!(token_from(&headers, &settings(false)), Some("x"));
+        assert_eq!(token_from(&HeaderMap::new(), &settings(true)), None);
+    }
+}
