@@ -298,7 +298,7 @@ async fn upsert(
     let sql = format!(
         "insert into {table} ({columns}) values {values}
          on conflict ({conflict}) do update set {update}, updated_at = excluded.updated_at",
-        values = placeholders(rows.len(), width),
+        values = parameter_rows(rows.len(), width),
         update = kind.update(table),
     );
     let mut query = sqlx::query(&sql);
@@ -323,7 +323,7 @@ async fn upsert(
 }
 
 /// `($1, $2), ($3, $4)` for `rows` rows of `width` parameters.
-pub fn placeholders(rows: usize, width: usize) -> String {
+pub fn parameter_rows(rows: usize, width: usize) -> String {
     (0..rows)
         .map(|row| {
             let numbers: Vec<String> = (row * width + 1..=row * width + width)
@@ -357,7 +357,7 @@ pub async fn insert_distinct_values(
              values {}
              on conflict (organization_id, metric_id, day_start, value) do nothing
              returning metric_id, day_start, value",
-            placeholders(chunk.len(), 4)
+            parameter_rows(chunk.len(), 4)
         );
         let mut query = sqlx::query_as::<Any, DistinctValue>(&sql);
         for value in chunk {
