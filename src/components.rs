@@ -1,5 +1,6 @@
 //! Reusable views.
 
+pub mod cost_card;
 pub mod error_template;
 pub mod format;
 pub mod metric_filter;

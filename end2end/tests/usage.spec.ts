@@ -93,3 +93,23 @@ test('the metric filter hides and shows bars without reloading the page', async 
   );
   expect(errors).toEqual([]);
 });
+
+test('the estimated cost card adds up the plan and the overage, overage in red', async ({ page }) => {
+  await page.goto('/usage');
+
+  const card = page.getByRole('region', { name: 'Estimated cost' });
+  await expect(card).toContainText('Pro plan29.00 USD');
+  await expect(card).toContainText('Total32.00 USD');
+  await expect(card.locator('.cost-card__overage dd')).toHaveText('3.00 USD');
+  await expect(card.locator('.cost-card__overage dd')).toHaveCSS('color', 'rgb(207, 34, 46)');
+});
+
+test('a growing metric shows where it is projected to end the period', async ({ page }) => {
+  await page.goto('/usage');
+
+  const apiCalls = page.locator('[data-metric="apiCalls"]');
+  await expect(apiCalls.locator('.usage-bar__projection')).toHaveCount(1);
+  await expect(apiCalls.locator('.usage-bar__projected')).toHaveText(/^Projected [\d,]+ requests \([\d.]+%\) by period end$/);
+  // A gauge stays where it is: no projection.
+  await expect(page.locator('[data-metric="storage"] .usage-bar__projected')).toHaveCount(0);
+});

@@ -31,6 +31,25 @@ pub fn decimal(value: Decimal) -> String {
     }
 }
 
+/// Money as people read it: rounded to cents, grouped, with its currency: "1,234.50 USD".
+pub fn money(value: Decimal, currency: &str) -> String {
+    let cents = value.round_dp(2);
+    let text = decimal(cents);
+    let padded = match text.split_once('.') {
+        Some((_, fraction)) if fraction.len() == 1 => format!("{text}0"),
+        Some(_) => text,
+        None => format!("{text}.00"),
+    };
+    format!("{padded} {currency}")
+}
+
+/// A projection as people read it: whole units from 10 up, else two decimals.
+pub fn estimate(quantity: Quantity) -> String {
+    let value = quantity.to_decimal();
+    let places = if value.abs() >= Decimal::TEN { 0 } else { 2 };
+    decimal(value.round_dp(places))
+}
+
 /// "45.23 %" style percentage text without the space: "45.23%".
 pub fn percent(value: Decimal) -> String {
     format!("{}%", decimal(value))
@@ -56,6 +75,27 @@ mod tests {
             let value = Decimal::from_str(input).expect("decimal");
             assert_eq!(decimal(value), expected, "{input}");
         }
+    }
+
+    #[test]
+    fn money_is_shown_in_cents_with_its_currency() {
+        for (input, expected) in [
+            ("29", "29.00 USD"),
+            ("3.5", "3.50 USD"),
+            ("538.92", "538.92 USD"),
+            ("1234.005", "1,234.00 USD"),
+            ("0.0005", "0.00 USD"),
+        ] {
+            let value = Decimal::from_str(input).expect("decimal");
+            assert_eq!(money(value, "USD"), expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn estimates_drop_false_precision() {
+        let q = |s: &str| Quantity::parse(Decimal::from_str(s).expect("decimal")).expect("qty");
+        assert_eq!(estimate(q("61671.2486")), "61,671");
+        assert_eq!(estimate(q("7.256")), "7.26");
     }
 
     #[test]

@@ -11,7 +11,8 @@ use crate::{
 /// Name, used / included with unit, percentage and a bar filled to the percentage in the
 /// metric's band colour. The bar is a `progressbar` named by the metric's display name, with
 /// `aria-valuenow` the percentage clamped to 0–100. The band is also said in words ("Warning",
-/// "Critical", "Over limit by …"), never by colour alone.
+/// "Critical", "Over limit by …"), never by colour alone. A metric that grows over the
+/// period also shows where it is projected to end: a marker on the track and a sentence.
 #[component]
 pub fn UsageBar(metric: MetricUsage) -> impl IntoView {
     let level = metric.level;
@@ -51,6 +52,29 @@ pub fn UsageBar(metric: MetricUsage) -> impl IntoView {
     let over = level
         .is_over()
         .then(|| format!("Over limit by {} {unit}", format::amount(level.overage)));
+    // Only what grows over the period is projected; a gauge stays where it is.
+    let projection = (metric.projected > metric.used).then(|| {
+        let marker = match metric.allowance {
+            Allowance::Included(_) => Some(metric.projected_level.fill_percent()),
+            Allowance::Unlimited => None,
+        };
+        let text = match metric.projected_level.percentage {
+            Some(percentage) if matches!(metric.allowance, Allowance::Included(_)) => format!(
+                "Projected {} {unit} ({}) by period end",
+                format::estimate(metric.projected),
+                format::percent(percentage)
+            ),
+            _ => format!(
+                "Projected {} {unit} by period end",
+                format::estimate(metric.projected)
+            ),
+        };
+        (marker, text)
+    });
+    let (marker, projected_text) = match projection {
+        Some((marker, text)) => (marker, Some(text)),
+        None => (None, None),
+    };
     let name_id = format!("metric-{}-name", id_safe(&metric.code));
     view! {
         <div class=format!("usage-bar band-{band}") data-metric=metric.code data-band=band>
@@ -68,6 +92,9 @@ pub fn UsageBar(metric: MetricUsage) -> impl IntoView {
                 aria-valuetext=value_text
             >
                 <div class="usage-bar__fill" style=format!("width: {fill}%")></div>
+                {marker.map(|left| view! {
+                    <div class="usage-bar__projection" aria-hidden="true" style=format!("left: {left}%")></div>
+                })}
             </div>
             <div class="usage-bar__foot">
                 <span class="usage-bar__percent">
@@ -76,6 +103,7 @@ pub fn UsageBar(metric: MetricUsage) -> impl IntoView {
                 </span>
                 {over.map(|text| view! { <span class="usage-bar__over">{text}</span> })}
             </div>
+            {projected_text.map(|text| view! { <p class="usage-bar__projected">{text}</p> })}
         </div>
     }
 }

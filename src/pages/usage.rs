@@ -8,7 +8,8 @@ use leptos_meta::Title;
 use crate::{
     api::usage::{get_usage_summary, UsageSummary},
     components::{
-        error_template::ErrorTemplate, metric_filter::MetricFilter, progress_bar::UsageBar,
+        cost_card::CostCard, error_template::ErrorTemplate, metric_filter::MetricFilter,
+        progress_bar::UsageBar,
     },
 };
 
@@ -57,6 +58,7 @@ fn UsageOverview(summary: UsageSummary) -> impl IntoView {
                 <p class="page-header__org">{summary.organization}</p>
                 <h1 id="usage-title">"Usage for " {summary.period.label()}</h1>
             </header>
+            <CostCard plan=summary.plan cost=summary.estimated_cost/>
             <MetricFilter choices hidden/>
             <p class="usage__count" aria-live="polite">
                 {move || format!("Showing {} of {total} metrics", shown())}

@@ -202,6 +202,57 @@ async fn usage_page_has_every_bar_in_the_server_rendered_html(app: TestApp) {
     assert!(text.contains("Unlimited"), "{text}");
 }
 
+async fn usage_page_shows_the_estimated_cost_and_where_growing_metrics_will_end(app: TestApp) {
+    demo::load(&app.db, Utc::now()).await.expect("demo data");
+
+    let html = Html::parse_document(&app.get("/usage").await.text().await.expect("body"));
+
+    let select = |css: &str| Selector::parse(css).expect("selector");
+    let text_of = |css: &str| -> Vec<String> {
+        html.select(&select(css))
+            .map(|node| node.text().collect::<String>())
+            .collect()
+    };
+    // The $29 Pro plan plus $3 of e-mail overage (in red), no discount or tax.
+    assert_eq!(text_of(".cost-card h2"), ["Estimated cost"]);
+    assert_eq!(
+        text_of(".cost-card__lines > div"),
+        ["Pro plan29.00 USD", "Overage3.00 USD", "Total32.00 USD"]
+    );
+    assert_eq!(text_of(".cost-card__overage--due dd"), ["3.00 USD"]);
+    // Sums are projected with a marker and a sentence; gauges (storage, seats) are not.
+    let projected: Vec<&str> = html
+        .select(&select(".usage-bar"))
+        .filter(|bar| {
+            bar.select(&select(".usage-bar__projected"))
+                .next()
+                .is_some()
+        })
+        .filter_map(|bar| bar.value().attr("data-metric"))
+        .collect();
+    assert!(projected.contains(&"apiCalls"), "{projected:?}");
+    assert!(
+        !projected.contains(&"storage") && !projected.contains(&"seats"),
+        "{projected:?}"
+    );
+    let api_calls = html
+        .select(&select("[data-metric=apiCalls]"))
+        .next()
+        .expect("API Calls bar");
+    assert_eq!(
+        api_calls.select(&select(".usage-bar__projection")).count(),
+        1
+    );
+    let sentence: String = api_calls
+        .select(&select(".usage-bar__projected"))
+        .flat_map(|node| node.text())
+        .collect();
+    assert!(
+        sentence.starts_with("Projected ") && sentence.ends_with(" by period end"),
+        "{sentence}"
+    );
+}
+
 async fn usage_page_explains_an_empty_instance_with_status_404(app: TestApp) {
     let response = app.get("/usage").await;
 
@@ -217,6 +268,7 @@ crate::on_both_backends!(
     usage_summary_is_404_when_no_organization_exists,
     usage_summary_is_401_when_the_visitor_must_choose_among_organizations,
     usage_page_has_every_bar_in_the_server_rendered_html,
+    usage_page_shows_the_estimated_cost_and_where_growing_metrics_will_end,
     usage_page_explains_an_empty_instance_with_status_404,
 );
 
