@@ -5,3 +5,4 @@ pub mod error_template;
 pub mod format;
 pub mod metric_filter;
 pub mod progress_bar;
+pub mod usage_tables;

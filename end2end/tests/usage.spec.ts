@@ -113,3 +113,14 @@ test('a growing metric shows where it is projected to end the period', async ({ 
   // A gauge stays where it is: no projection.
   await expect(page.locator('[data-metric="storage"] .usage-bar__projected')).toHaveCount(0);
 });
+
+test('messages by channel and mails by account are tables with headers', async ({ page }) => {
+  await page.goto('/usage');
+
+  const channels = page.getByRole('table').filter({ hasText: 'Channel' });
+  await expect(channels.getByRole('row')).toHaveCount(5);
+  await expect(channels.getByRole('row', { name: /WhatsApp/ })).toContainText('310');
+  const accounts = page.getByRole('region', { name: 'Mails by account' });
+  await expect(accounts.getByRole('columnheader')).toHaveText(['Account', 'Domain', 'Relay', 'Mails']);
+  await expect(accounts.getByRole('row', { name: /no-reply@acme\.example/ })).toContainText('Yes');
+});

@@ -137,6 +137,81 @@ pub struct BreakdownTotal {
     pub totals: Vec<(String, Quantity)>,
 }
 
+impl BreakdownTotal {
+    /// The total of `metric` for the breakdown value `value`; zero when it has none.
+    pub fn total_in(breakdown: &[BreakdownTotal], value: &str, metric: &str) -> Quantity {
+        breakdown
+            .iter()
+            .find(|entry| entry.value == value)
+            .and_then(|entry| entry.totals.iter().find(|(code, _)| code == metric))
+            .map_or(Quantity::ZERO, |(_, total)| *total)
+    }
+}
+
+/// The metrics of the messaging channels (seed 003), in the order they are shown.
+pub const CHANNEL_METRICS: [&str; 4] = ["sms", "whatsapp", "email", "sage"];
+
+/// One mailbox account's mails in the current billing period (seed 000).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AccountUsage {
+    pub account: String,
+    pub relay: bool,
+    /// The domain's name.
+    pub domain: String,
+    /// Of the `mail-metric` setting's metric.
+    pub mails: Quantity,
+}
+
+/// Every account of the signed-in organisation with its mails this billing period, by
+/// domain and address.
+///
+/// Errors as [`get_usage_summary`].
+#[server]
+pub async fn get_account_usage() -> Result<Vec<AccountUsage>, AppError> {
+    use crate::server::{
+        auth::Principal,
+        db::{domains, usage::Dimension},
+        ledger::Ledger,
+        server_fn,
+    };
+
+    server_fn::respond(
+        async {
+            let state = server_fn::state()?;
+            let principal = Principal::current(&state).await?;
+            let ledger = Ledger::load(&state, principal.organization_id).await?;
+            let period = ledger.period_at(chrono::Utc::now());
+            let by_account = ledger
+                .breakdown(&state, Dimension::Account, &period)
+                .await?;
+            let metric = ledger
+                .resource_named(&state.settings.mail_metric)
+                .map(|resource| resource.metric.code.clone())
+                .unwrap_or_default();
+            let pool = state.db.pool();
+            let names = domains::list(pool, principal.organization_id).await?;
+            let mut accounts: Vec<AccountUsage> =
+                domains::accounts(pool, principal.organization_id)
+                    .await?
+                    .into_iter()
+                    .map(|account| AccountUsage {
+                        mails: BreakdownTotal::total_in(&by_account, &account.address, &metric),
+                        domain: names
+                            .iter()
+                            .find(|domain| domain.id == account.domain_id)
+                            .map(|domain| domain.name.clone())
+                            .unwrap_or_default(),
+                        relay: account.relay != 0,
+                        account: account.address,
+                    })
+                    .collect();
+            accounts.sort_by(|a, b| (&a.domain, &a.account).cmp(&(&b.domain, &b.account)));
+            Ok(accounts)
+        }
+        .await,
+    )
+}
+
 /// Whether the organisation may use more of a metric now.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Entitlement {

@@ -6,10 +6,13 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::{
-    api::usage::{get_usage_summary, UsageSummary},
+    api::usage::{get_account_usage, get_usage_summary, UsageSummary},
     components::{
-        cost_card::CostCard, error_template::ErrorTemplate, metric_filter::MetricFilter,
+        cost_card::CostCard,
+        error_template::ErrorTemplate,
+        metric_filter::MetricFilter,
         progress_bar::UsageBar,
+        usage_tables::{AccountTable, ChannelTable},
     },
 };
 
@@ -17,12 +20,16 @@ use crate::{
 #[component]
 pub fn UsagePage() -> impl IntoView {
     let summary = Resource::new(|| (), |()| get_usage_summary());
+    let accounts = Resource::new(|| (), |()| get_account_usage());
     view! {
         <Title text="Usage · quotaboard"/>
         <Suspense fallback=|| view! { <p class="loading">"Loading usage…"</p> }>
             <ErrorBoundary fallback=|errors| view! { <ErrorTemplate errors/> }>
                 {move || Suspend::new(async move {
                     summary.await.map(|summary| view! { <UsageOverview summary/> })
+                })}
+                {move || Suspend::new(async move {
+                    accounts.await.map(|accounts| view! { <AccountTable accounts/> })
                 })}
             </ErrorBoundary>
         </Suspense>
@@ -38,6 +45,7 @@ fn UsageOverview(summary: UsageSummary) -> impl IntoView {
         .map(|metric| (metric.code.clone(), metric.name.clone()))
         .collect::<Vec<_>>();
     let total = summary.metrics.len();
+    let channels = summary.metrics.clone();
     let shown = move || total - hidden.with(HashSet::len);
     let bars = summary
         .metrics
@@ -64,6 +72,7 @@ fn UsageOverview(summary: UsageSummary) -> impl IntoView {
                 {move || format!("Showing {} of {total} metrics", shown())}
             </p>
             <ul class="usage-bars">{bars}</ul>
+            <ChannelTable metrics=channels/>
         </section>
     }
 }

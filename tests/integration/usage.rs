@@ -253,6 +253,53 @@ async fn usage_page_shows_the_estimated_cost_and_where_growing_metrics_will_end(
     );
 }
 
+async fn usage_page_tables_messages_by_channel_and_mails_by_account(app: TestApp) {
+    demo::load(&app.db, Utc::now()).await.expect("demo data");
+
+    let html = Html::parse_document(&app.get("/usage").await.text().await.expect("body"));
+
+    let rows = |table: &str| -> Vec<Vec<String>> {
+        let row = Selector::parse(&format!("[aria-labelledby={table}] tbody tr")).expect("rows");
+        let cell = Selector::parse("th, td").expect("cells");
+        html.select(&row)
+            .map(|row| {
+                row.select(&cell)
+                    .map(|c| c.text().collect::<String>())
+                    .collect()
+            })
+            .collect()
+    };
+    assert_eq!(
+        rows("channels-title"),
+        [
+            ["SMS", "120"],
+            ["WhatsApp", "310"],
+            ["E-mail", "4,000"],
+            ["Sage", "150"]
+        ]
+    );
+    let accounts = rows("accounts-title");
+    let described: Vec<(&str, &str, &str)> = accounts
+        .iter()
+        .map(|r| (r[0].as_str(), r[1].as_str(), r[2].as_str()))
+        .collect();
+    assert_eq!(
+        described,
+        [
+            ("contato@acme.example", "acme.example", "No"),
+            ("no-reply@acme.example", "acme.example", "Yes")
+        ]
+    );
+    let mails: i64 = accounts
+        .iter()
+        .map(|r| r[3].replace(',', "").parse::<i64>().expect("whole mails"))
+        .sum();
+    assert_eq!(
+        mails, 13_000,
+        "every e-mail of the period, split over the accounts"
+    );
+}
+
 async fn usage_page_explains_an_empty_instance_with_status_404(app: TestApp) {
     let response = app.get("/usage").await;
 
@@ -269,6 +316,7 @@ crate::on_both_backends!(
     usage_summary_is_401_when_the_visitor_must_choose_among_organizations,
     usage_page_has_every_bar_in_the_server_rendered_html,
     usage_page_shows_the_estimated_cost_and_where_growing_metrics_will_end,
+    usage_page_tables_messages_by_channel_and_mails_by_account,
     usage_page_explains_an_empty_instance_with_status_404,
 );
 

@@ -86,7 +86,7 @@ pub(crate) async fn domain_usage(
     let mut history = Vec::with_capacity(months.len());
     for (period, month) in periods.iter().zip(&months) {
         let by_domain = ledger.breakdown(&state, Dimension::Domain, period).await?;
-        let mails = total_of(&by_domain, &domain_key, mail_metric);
+        let mails = BreakdownTotal::total_in(&by_domain, &domain_key, mail_metric);
         history.push((mails, cost_share(month, mail_metric, mails), month));
     }
     let (total, value) = history
@@ -103,7 +103,7 @@ pub(crate) async fn domain_usage(
         .into_iter()
         .filter(|account| account.domain_id == domain.id)
         .map(|account| MailAccountBody {
-            total_mails: total_of(&by_account, &account.address, mail_metric)
+            total_mails: BreakdownTotal::total_in(&by_account, &account.address, mail_metric)
                 .to_decimal()
                 .normalize()
                 .to_string(),
@@ -160,15 +160,6 @@ pub struct MonthBody {
     pub total: Value,
     #[schema(value_type = f64)]
     pub cost: Value,
-}
-
-/// The total of `metric` for one breakdown value; zero when it has none.
-fn total_of(breakdown: &[BreakdownTotal], value: &str, metric: &str) -> Quantity {
-    breakdown
-        .iter()
-        .find(|entry| entry.value == value)
-        .and_then(|entry| entry.totals.iter().find(|(code, _)| code == metric))
-        .map_or(Quantity::ZERO, |(_, total)| *total)
 }
 
 /// The part of `metric`'s cost in `month` that `mails` of its total account for.

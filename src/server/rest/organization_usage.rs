@@ -15,6 +15,7 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::{
+    api::usage::CHANNEL_METRICS,
     domain::{period::BillingPeriod, quantity::Quantity},
     error::AppError,
     server::{
@@ -33,14 +34,6 @@ pub fn router() -> Router<AppState> {
         get(organization_usage),
     )
 }
-
-/// Each field of the answer and the metric it totals.
-pub const CHANNELS: [(&str, &str); 4] = [
-    ("usageSms", "sms"),
-    ("usageWhatsapp", "whatsapp"),
-    ("usageEmail", "email"),
-    ("usageSage", "sage"),
-];
 
 /// Unix times at or above this are read as milliseconds: as seconds they would lie after
 /// the year 5000, as milliseconds they lie after March 1973.
@@ -118,10 +111,10 @@ pub(crate) async fn organization_usage(
     };
     Ok(Json(OrganizationUsageBody {
         data: ChannelUsage {
-            usage_sms: channel(CHANNELS[0].1),
-            usage_whatsapp: channel(CHANNELS[1].1),
-            usage_email: channel(CHANNELS[2].1),
-            usage_sage: channel(CHANNELS[3].1),
+            usage_sms: channel(CHANNEL_METRICS[0]),
+            usage_whatsapp: channel(CHANNEL_METRICS[1]),
+            usage_email: channel(CHANNEL_METRICS[2]),
+            usage_sage: channel(CHANNEL_METRICS[3]),
         },
     }))
 }
@@ -132,7 +125,8 @@ pub struct OrganizationUsageBody {
     pub data: ChannelUsage,
 }
 
-/// Each channel's total over the days asked for.
+/// Each channel's total over the days asked for: the metrics `sms`, `whatsapp`, `email`
+/// and `sage`.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ChannelUsage {

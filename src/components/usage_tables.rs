@@ -1,0 +1,81 @@
+//! Usage as tables: messages per channel (seed 003) and mails per account (seed 000).
+
+use leptos::prelude::*;
+
+use crate::{
+    api::usage::{AccountUsage, MetricUsage, CHANNEL_METRICS},
+    components::format,
+};
+
+/// The channel metrics among `metrics`, in channel order: name and total with unit. Nothing
+/// when the plan has none of them.
+#[component]
+pub fn ChannelTable(metrics: Vec<MetricUsage>) -> impl IntoView {
+    let rows: Vec<MetricUsage> = CHANNEL_METRICS
+        .iter()
+        .filter_map(|code| metrics.iter().find(|m| m.code == *code).cloned())
+        .collect();
+    (!rows.is_empty()).then(|| {
+        view! {
+            <section class="usage-table" aria-labelledby="channels-title">
+                <h2 id="channels-title">"Messages by channel"</h2>
+                <table>
+                    <thead>
+                        <tr><th scope="col">"Channel"</th><th scope="col" class="num">"Messages"</th></tr>
+                    </thead>
+                    <tbody>
+                        {rows
+                            .into_iter()
+                            .map(|metric| view! {
+                                <tr>
+                                    <th scope="row">{metric.name}</th>
+                                    <td class="num">{format::amount(metric.used)}</td>
+                                </tr>
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            </section>
+        }
+    })
+}
+
+/// Each mailbox account with its domain, whether it relays, and its mails this period.
+#[component]
+pub fn AccountTable(accounts: Vec<AccountUsage>) -> impl IntoView {
+    view! {
+        <section class="usage-table" aria-labelledby="accounts-title">
+            <h2 id="accounts-title">"Mails by account"</h2>
+            {if accounts.is_empty() {
+                view! { <p class="empty">"No mailbox accounts yet."</p> }.into_any()
+            } else {
+                view! {
+                    <table>
+                        <thead>
+                            <tr>
+                                <th scope="col">"Account"</th>
+                                <th scope="col">"Domain"</th>
+                                <th scope="col">"Relay"</th>
+                                <th scope="col" class="num">"Mails"</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {accounts
+                                .into_iter()
+                                .map(|account| view! {
+                                    <tr>
+                                        <th scope="row">{account.account}</th>
+                                        <td>{account.domain}</td>
+                                        <td>{if account.relay { "Yes" } else { "No" }}</td>
+                                        <td class="num">{format::amount(account.mails)}</td>
+                                    </tr>
+                                })
+                                .collect_view()}
+                        </tbody>
+                    </table>
+                }
+                .into_any()
+            }}
+        </section>
+    }
+}
