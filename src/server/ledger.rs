@@ -30,7 +30,7 @@ use crate::{
 use super::{
     db::{
         self,
-        licenses::{self, PlanRow},
+        licenses::{self, PlanRow, ResourceRow},
         organizations::{self, OrganizationRow},
         usage::{BreakdownRow, DayRow, Dimension, MetricRow},
     },
@@ -45,8 +45,15 @@ pub struct Resource {
     pub allowance: Allowance,
     pub limited: bool,
     pub overage_price: Option<OveragePrice>,
+    /// The plan's row for it; `None` for a metric used without being in the plan.
+    pub stored: Option<ResourceRow>,
+}
+
+impl Resource {
     /// Part of the plan, rather than used without being in it.
-    pub in_plan: bool,
+    pub fn in_plan(&self) -> bool {
+        self.stored.is_some()
+    }
 }
 
 /// Everything needed to rate one organization's usage, loaded once per request.
@@ -116,7 +123,7 @@ impl Ledger {
                 allowance,
                 limited: stored.limited != 0,
                 overage_price,
-                in_plan: true,
+                stored: Some(stored.clone()),
             });
         }
         for metric in catalogue {
@@ -127,7 +134,7 @@ impl Ledger {
                     allowance: Allowance::Unlimited,
                     limited: false,
                     overage_price: None,
-                    in_plan: false,
+                    stored: None,
                 });
             }
         }
@@ -212,7 +219,7 @@ impl Ledger {
     ) -> impl Iterator<Item = (&'a Resource, Quantity)> + 'a {
         self.resources.iter().filter_map(|resource| {
             let used = totals.get(&resource.metric.id).copied();
-            (resource.in_plan || used.is_some_and(|u| u > Quantity::ZERO))
+            (resource.in_plan() || used.is_some_and(|u| u > Quantity::ZERO))
                 .then(|| (resource, used.unwrap_or(Quantity::ZERO)))
         })
     }
@@ -448,7 +455,7 @@ fn loose_code(code: &str) -> String {
 /// allowed while usage is below its limit; anything else always is.
 pub fn entitlement_of(resource: &Resource, used: Quantity) -> Entitlement {
     let code = resource.metric.code.clone();
-    if !resource.in_plan {
+    if !resource.in_plan() {
         return Entitlement {
             metric: code,
             allowed: false,

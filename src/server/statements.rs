@@ -180,7 +180,7 @@ async fn rated(
     let thresholds = state.settings.thresholds;
     let mut limit_status = LimitStatus::default();
     let mut usage_percent = Decimal::ZERO;
-    for resource in ledger.resources.iter().filter(|r| r.in_plan) {
+    for resource in ledger.resources.iter().filter(|r| r.in_plan()) {
         let Allowance::Included(included) = resource.allowance else {
             continue;
         };

@@ -14,10 +14,7 @@ use crate::{
     error::AppError,
     server::{
         auth::ApiPrincipal,
-        db::{
-            self,
-            licenses::{self, LicenseRow},
-        },
+        db::{self, licenses::LicenseRow},
         ledger::{span_of, Ledger},
         rest::{
             licenses::{license_body, resource_body, LicenseBody, ResourceBody, ResourceUsageBody},
@@ -72,12 +69,8 @@ pub(crate) async fn current_subscription(
             .collect();
 
     let mut resources = Vec::new();
-    for stored in licenses::resources_of(pool, plan.license_id).await? {
-        let Some(resource) = ledger
-            .resources
-            .iter()
-            .find(|r| r.metric.id == stored.metric_id)
-        else {
+    for resource in &ledger.resources {
+        let Some(stored) = &resource.stored else {
             continue;
         };
         let metric = &resource.metric;
@@ -96,7 +89,7 @@ pub(crate) async fn current_subscription(
         });
         resources.push(ResourceBody {
             resource_usage: Some(usage),
-            ..resource_body(&stored, plan.license_id, metric)?
+            ..resource_body(stored, plan.license_id, metric)?
         });
     }
     let license = LicenseRow {
