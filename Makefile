@@ -33,6 +33,10 @@ setup:
 	      && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 	@[ end2end/node_modules/.package-lock.json -nt end2end/package-lock.json ] \
 	  || (cd end2end && npm ci --no-audit --no-fund)
+	@# ECharts (npm, pinned in end2end/package-lock.json) is served from our own origin.
+	@mkdir -p public/vendor
+	@cmp -s end2end/node_modules/echarts/dist/echarts.min.js public/vendor/echarts.min.js \
+	  || cp end2end/node_modules/echarts/dist/echarts.min.js public/vendor/echarts.min.js
 
 ## build: release server binary and site (WASM, JS, CSS, assets) into target/site
 build: setup
@@ -45,15 +49,16 @@ run: build
 	$(BIN) --config Leptos.toml demo
 	@echo
 	@echo "  quotaboard is starting on http://$(SITE_ADDR)/usage"
-	@echo "  No sign-in yet: every visitor sees this instance's one organization"
-	@echo "  (the demo's \"Acme Cloud\"). Stop with Ctrl-C."
+	@echo "  Sign in as admin@acme.example (or member@acme.example) with the password"
+	@echo "  quotaboard-demo. Plain HTTP on this machine only, so the session cookie is"
+	@echo "  not marked Secure here. Stop with Ctrl-C."
 	@echo
-	$(BIN) --config Leptos.toml serve
+	QUOTABOARD_SESSION_COOKIE_SECURE=false $(BIN) --config Leptos.toml serve
 
 ## dev: rebuild and restart on every change (cargo leptos watch), serving the same database
 dev: setup
 	@mkdir -p data
-	cargo leptos watch
+	QUOTABOARD_SESSION_COOKIE_SECURE=false cargo leptos watch
 
 ## test: every test: Rust (SQLite, and Postgres when TEST_DATABASE_URL is set),
 ## the WASM dependency check, then Playwright in Chromium against a fresh release build

@@ -69,6 +69,8 @@ export default defineConfig({
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
       DATABASE_URL: `sqlite://${join(process.env.QB_E2E_TMP, 'quotaboard.db')}`,
       RUST_LOG: 'warn',
+      // Plain HTTP on loopback: browsers refuse `Secure` / `__Host-` cookies there.
+      QUOTABOARD_SESSION_COOKIE_SECURE: 'false',
     },
   },
 });

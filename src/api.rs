@@ -1,3 +1,6 @@
 //! Leptos server functions by resource: stubs in the browser, bodies on the server.
 
+pub mod account;
+pub mod billing;
+pub mod settings;
 pub mod usage;

@@ -1,27 +1,37 @@
-//! The HTML shell, the root `<App/>` and its routes.
+//! The HTML shell, the root `<App/>` with its navigation bar, and the routes.
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Redirect, Route, Router, Routes, A},
+    hooks::use_location,
     path, SsrMode,
 };
 
-use crate::pages::{not_found::NotFound, usage::UsagePage};
+use crate::{
+    api::account::{get_session, SessionInfo},
+    i18n::{self, Locale},
+    pages::{
+        billing::BillingPage, keys::KeysPage, license::LicensePage, login::LoginPage,
+        not_found::NotFound, usage::UsagePage, webhooks::WebhooksPage,
+    },
+};
 
 /// The document around the app, rendered only on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     // Built from the options, so LEPTOS_SITE_PKG_DIR / LEPTOS_OUTPUT_NAME move it too.
     let stylesheet = format!("/{}/{}.css", options.site_pkg_dir, options.output_name);
+    let locale = i18n::request_locale();
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang=locale.tag()>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                <meta name="color-scheme" content="light"/>
+                <meta name="color-scheme" content="light dark"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <link rel="stylesheet" id="leptos" href=stylesheet/>
+                <script src="/vendor/echarts.min.js" defer></script>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -33,25 +43,135 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The application: navigation and one page per route.
+/// The application: navigation and one page per route. Every page but `/login` needs a
+/// signed-in user; the server sends others to `/login` before rendering.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    let locale = i18n::request_locale();
+    provide_context(locale);
+    let t = locale.strings();
+    let session = Resource::new(|| (), |()| get_session());
+    provide_context(session);
+    // Effects run only in the browser: `data-hydrated` marks the page as taken over.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
     view! {
         <Title text="quotaboard"/>
         <Router>
+            <a class="skip-link" href="#main">{t.skip_to_content}</a>
             <header class="topbar">
                 <a class="brand" href="/usage">"quotaboard"</a>
-                <nav aria-label="Main">
-                    <A href="/usage">"Usage"</A>
-                </nav>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        session.await.ok().flatten().map(|session| view! { <NavBar session/> })
+                    })}
+                </Transition>
             </header>
-            <main id="main">
+            <main id="main" tabindex="-1" data-hydrated=move || hydrated.get().then_some("")>
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=|| view! { <Redirect path="/usage"/> } ssr=SsrMode::Async/>
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/usage") view=UsagePage ssr=SsrMode::Async/>
+                    <Route path=path!("/license") view=LicensePage ssr=SsrMode::Async/>
+                    <Route path=path!("/billing") view=BillingPage ssr=SsrMode::Async/>
+                    <Route path=path!("/settings/keys") view=KeysPage ssr=SsrMode::Async/>
+                    <Route path=path!("/settings/webhooks") view=WebhooksPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
+            <footer class="footer">
+                <LanguageMenu locale/>
+            </footer>
         </Router>
+    }
+}
+
+/// The current path and query: where a form brings the user back to.
+fn here() -> impl Fn() -> String + Copy {
+    let location = use_location();
+    move || {
+        let search = location.search.get();
+        let path = location.pathname.get();
+        if search.is_empty() {
+            path
+        } else {
+            format!("{path}?{}", search.trim_start_matches('?'))
+        }
+    }
+}
+
+/// Links to every page, the organization switcher when the user belongs to several, the
+/// user's email and a sign-out button.
+#[component]
+fn NavBar(session: SessionInfo) -> impl IntoView {
+    let t = i18n::use_strings();
+    let here = here();
+    let current = session.organization.as_ref().map(|o| o.id);
+    let switcher = (session.organizations.len() > 1).then(|| {
+        let options = session
+            .organizations
+            .iter()
+            .map(|o| {
+                view! {
+                    <option value=o.id.to_string() selected=Some(o.id) == current>
+                        {o.name.clone()}
+                    </option>
+                }
+            })
+            .collect_view();
+        view! {
+            <form class="org-switcher" method="post" action="/switch-organization">
+                <label for="organization">{t.organization}</label>
+                <select id="organization" name="organization">{options}</select>
+                <input type="hidden" name="next" value=here/>
+                <button type="submit" class="button button--quiet">{t.switch}</button>
+            </form>
+        }
+    });
+    let organization = (session.organizations.len() <= 1)
+        .then(|| session.organization.as_ref().map(|o| o.name.clone()))
+        .flatten()
+        .map(|name| view! { <span class="topbar__org">{name}</span> });
+    view! {
+        <nav class="nav" aria-label=t.nav_label>
+            <A href="/usage">{t.nav_usage}</A>
+            <A href="/license">{t.nav_license}</A>
+            <A href="/billing">{t.nav_billing}</A>
+            <A href="/settings/keys">{t.nav_keys}</A>
+            <A href="/settings/webhooks">{t.nav_webhooks}</A>
+        </nav>
+        <div class="topbar__account">
+            {organization}
+            {switcher}
+            <span class="topbar__user">{session.email}</span>
+            <form method="post" action="/logout">
+                <button type="submit" class="button button--quiet">{t.sign_out}</button>
+            </form>
+        </div>
+    }
+}
+
+/// The language choice, kept in a cookie by the server.
+#[component]
+fn LanguageMenu(locale: Locale) -> impl IntoView {
+    let t = locale.strings();
+    let here = here();
+    let options = Locale::ALL
+        .into_iter()
+        .map(|option| {
+            view! {
+                <option value=option.tag() selected=option == locale lang=option.tag()>
+                    {option.name()}
+                </option>
+            }
+        })
+        .collect_view();
+    view! {
+        <form class="language" method="post" action="/language">
+            <label for="language">{t.language}</label>
+            <select id="language" name="language">{options}</select>
+            <input type="hidden" name="next" value=here/>
+            <button type="submit" class="button button--quiet">{t.apply}</button>
+        </form>
     }
 }

@@ -1,8 +1,11 @@
 //! Reusable views.
 
+pub mod copy_button;
 pub mod cost_card;
 pub mod error_template;
 pub mod format;
-pub mod metric_filter;
+pub mod history_chart;
+pub mod limit_table;
+pub mod live;
 pub mod progress_bar;
 pub mod usage_tables;

@@ -1,11 +1,15 @@
 //! quotaboard: usage metering and license-limit dashboard. Shared by the server (`ssr`) and
 //! the browser build (`hydrate`).
 
+// Leptos views are nested types; the billing table's goes deeper than the default 128.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod app;
 pub mod components;
 pub mod domain;
 pub mod error;
+pub mod i18n;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod server;

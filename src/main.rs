@@ -75,6 +75,17 @@ mod cli {
             #[arg(long, value_enum)]
             role: UserRole,
         },
+        /// Add an existing user to another organization; they switch to it in the dashboard.
+        Join {
+            #[arg(long)]
+            email: String,
+            /// Slug of the organization to join.
+            #[arg(long)]
+            org: String,
+            /// member or admin.
+            #[arg(long, value_enum)]
+            role: UserRole,
+        },
     }
 
     #[derive(Debug, Subcommand)]
@@ -259,6 +270,9 @@ mod cli {
             } => users::create(&db, &email, &password, org.as_deref(), role, now)
                 .await
                 .map(|id| println!("Created {} user {id} ({email}).", role.as_str())),
+            UsersCommand::Join { email, org, role } => users::join(&db, &email, &org, role, now)
+                .await
+                .map(|()| println!("{email} is a {} of {org}.", role.as_str())),
         };
         db.close().await;
         result
@@ -310,10 +324,6 @@ mod cli {
         );
         println!("backdating-days = {}", settings.backdating_days);
         println!("retention-months = {}", settings.retention_months);
-        println!(
-            "dashboard-organization = {:?}",
-            settings.dashboard_organization.as_deref().unwrap_or("")
-        );
         println!("mail-metric = {:?}", settings.mail_metric);
     }
 }

@@ -2,11 +2,13 @@
 
 pub mod api_keys;
 pub mod auth;
+pub mod browser;
 pub mod config;
 pub mod db;
 pub mod demo;
 pub mod ingest;
 pub mod ledger;
+pub mod live;
 pub mod purge;
 pub mod rest;
 pub mod server_fn;
@@ -16,3 +18,4 @@ pub mod state;
 pub mod statements;
 pub mod telemetry;
 pub mod users;
+pub mod webhooks;

@@ -1,20 +1,11 @@
-// /usage: server-rendered bars, hydration without errors, colours by band, the metric filter.
+// /usage: server-rendered bars, hydration without errors, colours by band, filters in the URL,
+// the 12-month chart and live updates.
 import { test, expect, type Page } from '@playwright/test';
+import { collectErrors, signIn, signInRequest, waitForLive } from './helpers';
 
-/** Every console error and uncaught page error from now on. */
-function collectErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(`console: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => errors.push(`page: ${error.message}`));
-  return errors;
-}
-
-/** The metric filter is disabled until the WASM app has hydrated the page. */
-async function waitForHydration(page: Page): Promise<void> {
-  await expect(page.getByRole('button', { name: 'API Calls' })).toBeEnabled();
-}
+test.beforeEach(async ({ page }) => {
+  await signIn(page);
+});
 
 // Demo dataset (Acme Cloud on the Pro plan): name → [aria-valuenow, band, fill colour of the band in style/main.css].
 const bars: [string, string, string, string][] = [
@@ -32,6 +23,7 @@ const bars: [string, string, string, string][] = [
 ];
 
 test('the server-rendered HTML already holds every bar', async ({ request }) => {
+  await signInRequest(request);
   const response = await request.get('/usage');
 
   expect(response.status()).toBe(200);
@@ -44,9 +36,9 @@ test('the page hydrates with no console errors and no page errors', async ({ pag
   const errors = collectErrors(page);
 
   await page.goto('/usage');
-  await waitForHydration(page);
+  await waitForLive(page);
 
-  await expect(page.getByRole('heading', { level: 1 })).toContainText('Usage for');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(/^Usage for \d{1,2} [A-Z][a-z]{2} \d{4} – \d{1,2} [A-Z][a-z]{2} \d{4}$/);
   expect(errors).toEqual([]);
 });
 
@@ -69,29 +61,36 @@ test('each bar is a named progressbar coloured by its band', async ({ page }) =>
   await expect(page.getByText('Unlimited')).toBeVisible();
 });
 
-test('the metric filter hides and shows bars without reloading the page', async ({ page }) => {
-  const errors = collectErrors(page);
+test('filters change the URL and the content, and the back button restores them', async ({ page }) => {
   await page.goto('/usage');
-  await waitForHydration(page);
-  await page.evaluate(() => ((window as unknown as { marker: string }).marker = 'same page'));
-  const toggle = page.getByRole('button', { name: 'Bandwidth' });
-  await expect(toggle).toHaveAttribute('aria-pressed', 'true');
+  await waitForLive(page);
 
-  await toggle.click();
+  const filters = page.getByRole('form', { name: 'Filters' });
+  await filters.getByRole('checkbox', { name: 'Bandwidth' }).check();
+  await filters.getByRole('checkbox', { name: 'Storage' }).check();
+  await filters.getByRole('button', { name: 'Apply' }).click();
 
-  await expect(page.getByRole('progressbar', { name: 'Bandwidth', exact: true })).toBeHidden();
-  await expect(page.getByRole('progressbar')).toHaveCount(bars.length - 1);
-  await expect(toggle).toHaveAttribute('aria-pressed', 'false');
-  await expect(page.getByText(`Showing ${bars.length - 1} of ${bars.length} metrics`)).toBeVisible();
+  await expect(page).toHaveURL(/\/usage\?metric=storage&metric=bandwidth$/);
+  await expect(page.getByRole('progressbar')).toHaveCount(2);
+  await expect(page.getByText(`Showing 2 of ${bars.length} metrics`)).toBeVisible();
 
-  await toggle.click();
+  await filters.getByLabel('From', { exact: true }).fill('2026-01-01');
+  await filters.getByLabel('To', { exact: true }).fill('2026-01-31');
+  await filters.getByRole('button', { name: 'Apply' }).click();
 
-  await expect(page.getByRole('progressbar', { name: 'Bandwidth', exact: true })).toBeVisible();
+  await expect(page).toHaveURL(/from=2026-01-01&to=2026-01-31/);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Usage for 1 Jan 2026 – 31 Jan 2026');
+
+  await page.goBack();
+  await expect(page.getByRole('heading', { level: 1 })).not.toHaveText('Usage for 1 Jan 2026 – 31 Jan 2026');
+  await expect(page.getByRole('progressbar')).toHaveCount(2);
+  await page.goBack();
+  await expect(page).toHaveURL(/\/usage$/);
   await expect(page.getByRole('progressbar')).toHaveCount(bars.length);
-  expect(await page.evaluate(() => (window as unknown as { marker: string }).marker)).toBe(
-    'same page',
-  );
-  expect(errors).toEqual([]);
+
+  // The filtered page is server-rendered too: shareable as a link.
+  const html = await (await page.request.get('/usage?metric=storage')).text();
+  expect(html.match(/role="progressbar"/g)).toHaveLength(1);
 });
 
 test('the estimated cost card adds up the plan and the overage, overage in red', async ({ page }) => {
@@ -123,4 +122,78 @@ test('messages by channel and mails by account are tables with headers', async (
   const accounts = page.getByRole('region', { name: 'Mails by account' });
   await expect(accounts.getByRole('columnheader')).toHaveText(['Account', 'Domain', 'Relay', 'Mails']);
   await expect(accounts.getByRole('row', { name: /no-reply@acme\.example/ })).toContainText('Yes');
+});
+
+/** The ECharts instance on the history chart, as the page sees it. */
+async function chartOption(page: Page): Promise<{ months: string[]; usage: number[]; cost: number[] } | null> {
+  return page.evaluate(() => {
+    const echarts = (window as unknown as { echarts?: { getInstanceByDom(e: Element): { getOption(): any } | undefined } }).echarts;
+    const element = document.getElementById('history-chart');
+    const chart = echarts && element ? echarts.getInstanceByDom(element) : undefined;
+    if (!chart) return null;
+    const option = chart.getOption();
+    return { months: option.xAxis[0].data, usage: option.series[0].data, cost: option.series[1].data };
+  });
+}
+
+/** The history table's rows: month, usage, cost (as numbers). */
+async function historyTable(page: Page): Promise<[string, number][]> {
+  const rows = page.locator('.history__table tbody tr');
+  const count = await rows.count();
+  const out: [string, number][] = [];
+  for (let i = 0; i < count; i++) {
+    const month = (await rows.nth(i).locator('th').innerText()).trim();
+    const used = Number((await rows.nth(i).locator('td').first().innerText()).replace(/,/g, ''));
+    out.push([month, used]);
+  }
+  return out;
+}
+
+test('the history chart draws 12 months and follows the metric selector, as the table does', async ({ page }) => {
+  const errors = collectErrors(page);
+  await page.goto('/usage');
+  await waitForLive(page);
+
+  await expect(page.locator('#history-chart canvas')).toHaveCount(1);
+  await expect.poll(async () => (await chartOption(page))?.months.length).toBe(12);
+  const table = await historyTable(page);
+  expect(table).toHaveLength(12);
+  let option = await chartOption(page);
+  expect(option?.months).toEqual(table.map(([month]) => month));
+  expect(option?.usage).toEqual(table.map(([, used]) => used));
+
+  await page.getByLabel('Metric', { exact: true }).selectOption({ label: 'Storage' });
+
+  await expect.poll(async () => (await chartOption(page))?.usage).toEqual((await historyTable(page)).map(([, used]) => used));
+  option = await chartOption(page);
+  expect(option?.usage).not.toEqual(table.map(([, used]) => used));
+  await expect(page.locator('.history__table thead')).toContainText('(GB)');
+  expect(errors).toEqual([]);
+});
+
+test('an event posted to /api/v1/events shows on an open page in under a second', async ({ page, playwright, baseURL }) => {
+  // Globex, so the exact Acme figures other specs check stay as they are.
+  await page.goto('/usage');
+  await page.getByLabel('Organization').selectOption({ label: 'Globex Mail' });
+  await page.getByRole('button', { name: 'Switch' }).click();
+  await expect(page.locator('.page-header__org')).toHaveText('Globex Mail');
+  await waitForLive(page);
+  const created = await page.request.post('/api/v1/api-keys', { data: { name: 'live test', role: 'admin' } });
+  expect(created.status()).toBe(201);
+  const key = (await created.json()).key as string;
+  const amount = page.locator('[data-metric="emails"] .usage-bar__amount');
+  const before = await amount.innerText();
+  const used = Number(before.split(' / ')[0].replace(/,/g, ''));
+  const api = await playwright.request.newContext({ baseURL });
+
+  const sent = Date.now();
+  const response = await api.post('/api/v1/events', {
+    headers: { 'x-api-key': key },
+    data: { events: [{ id: `live-${sent}`, metric: 'emails', quantity: 7 }] },
+  });
+  expect(response.status()).toBe(200);
+  await expect(amount).toHaveText(new RegExp(`^${(used + 7).toLocaleString('en-US')} / `), { timeout: 1000 });
+
+  expect(Date.now() - sent).toBeLessThan(1000);
+  await api.dispose();
 });

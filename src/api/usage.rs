@@ -37,6 +37,10 @@ pub struct PlanSummary {
     pub price: Decimal,
     /// ISO 4217, upper case.
     pub currency: String,
+    pub description: String,
+    /// The subscription's status (`active`, `trialing`, `past_due`); `None` on the default
+    /// license without a subscription.
+    pub status: Option<String>,
 }
 
 /// What a period costs, from its statement lines.
@@ -89,21 +93,91 @@ impl MetricUsage {
     }
 }
 
-/// The signed-in organisation's usage for the current billing period.
+/// The signed-in organisation's usage in its current billing period, or from `from` to `to`
+/// (`YYYY-MM-DD`, whole local days, both inclusive) when both are given.
 ///
-/// Errors: `NotFound` (404) when the instance has no organisation yet, `Unauthorized` (401)
-/// when the visitor must say which organisation (needs sign-in), `Unavailable` (503) when the
-/// database does not answer.
+/// Errors: `BadRequest` (400) for a malformed date, a range that runs backwards or is
+/// longer than 13 months; `Unauthorized` (401) when not signed in, `Forbidden` (403) for a
+/// platform admin, `Unavailable` (503) when the database does not answer.
 #[server]
-pub async fn get_usage_summary() -> Result<UsageSummary, AppError> {
-    use crate::server::{auth::Principal, ledger::Ledger, server_fn};
+pub async fn get_usage_summary(from: String, to: String) -> Result<UsageSummary, AppError> {
+    use crate::server::{ledger::Ledger, server_fn};
 
     server_fn::respond(
         async {
             let state = server_fn::state()?;
-            let principal = Principal::current(&state).await?;
+            let principal = server_fn::principal(&state).await?;
             let ledger = Ledger::load(&state, principal.organization_id).await?;
-            ledger.summary(&state, chrono::Utc::now()).await
+            let now = chrono::Utc::now();
+            let period = match (parse_day("from", &from)?, parse_day("to", &to)?) {
+                (Some(first), Some(last)) => {
+                    BillingPeriod::requested(first, last, ledger.anchor, ledger.time_zone)
+                        .map_err(AppError::BadRequest)?
+                }
+                _ => ledger.period_at(now),
+            };
+            ledger.summary_of(&state, period, now).await
+        }
+        .await,
+    )
+}
+
+/// A `YYYY-MM-DD` date; blank is `None`.
+pub fn parse_day(name: &str, text: &str) -> Result<Option<chrono::NaiveDate>, AppError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map(Some)
+        .map_err(|_| AppError::BadRequest(format!("{name} must be a date such as 2026-11-01")))
+}
+
+/// The last 12 months of the signed-in organisation with the metrics to chart.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UsageHistory {
+    /// `(code, display name, unit)` of every metric of the plan, in its order.
+    pub metrics: Vec<(String, String, String)>,
+    /// Oldest first, ending with the current period.
+    pub months: Vec<HistoryMonth>,
+    /// ISO 4217 of the costs.
+    pub currency: String,
+}
+
+/// Months in the history chart.
+pub const HISTORY_MONTHS: usize = 12;
+
+/// The signed-in organisation's last 12 billing periods, each metric's total and cost.
+///
+/// Errors as [`get_usage_summary`].
+#[server]
+pub async fn get_usage_history() -> Result<UsageHistory, AppError> {
+    use crate::server::{ledger::Ledger, server_fn};
+
+    server_fn::respond(
+        async {
+            let state = server_fn::state()?;
+            let principal = server_fn::principal(&state).await?;
+            let ledger = Ledger::load(&state, principal.organization_id).await?;
+            let months = ledger
+                .history(&state, chrono::Utc::now(), HISTORY_MONTHS)
+                .await?;
+            Ok(UsageHistory {
+                metrics: ledger
+                    .resources
+                    .iter()
+                    .filter(|resource| resource.in_plan())
+                    .map(|resource| {
+                        (
+                            resource.metric.code.clone(),
+                            resource.metric.name.clone(),
+                            resource.metric.unit.clone(),
+                        )
+                    })
+                    .collect(),
+                months,
+                currency: ledger.currency().to_string(),
+            })
         }
         .await,
     )
@@ -169,7 +243,6 @@ pub struct AccountUsage {
 #[server]
 pub async fn get_account_usage() -> Result<Vec<AccountUsage>, AppError> {
     use crate::server::{
-        auth::Principal,
         db::{domains, usage::Dimension},
         ledger::Ledger,
         server_fn,
@@ -178,7 +251,7 @@ pub async fn get_account_usage() -> Result<Vec<AccountUsage>, AppError> {
     server_fn::respond(
         async {
             let state = server_fn::state()?;
-            let principal = Principal::current(&state).await?;
+            let principal = server_fn::principal(&state).await?;
             let ledger = Ledger::load(&state, principal.organization_id).await?;
             let period = ledger.period_at(chrono::Utc::now());
             let by_account = ledger

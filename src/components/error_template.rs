@@ -2,12 +2,17 @@
 
 use leptos::prelude::*;
 
-use crate::error::AppError;
+use crate::{error::AppError, i18n::use_strings};
 
-/// Lists the errors in plain words. During server rendering the response takes the status of
-/// the first error (500 for errors that are not an [`AppError`]).
+/// Lists the errors in plain words, with a "Try again" button when `retry` is given and a
+/// way back to sign-in when the session ended. During server rendering the response takes
+/// the status of the first error (500 for errors that are not an [`AppError`]).
 #[component]
-pub fn ErrorTemplate(errors: ArcRwSignal<Errors>) -> impl IntoView {
+pub fn ErrorTemplate(
+    errors: ArcRwSignal<Errors>,
+    #[prop(optional, into)] retry: Option<Callback<()>>,
+) -> impl IntoView {
+    let t = use_strings();
     let errors: Vec<AppError> = errors
         .get_untracked()
         .into_iter()
@@ -22,20 +27,34 @@ pub fn ErrorTemplate(errors: ArcRwSignal<Errors>) -> impl IntoView {
     if let Some(first) = errors.first() {
         crate::server::server_fn::set_status(first);
     }
+    let signed_out = errors.contains(&AppError::Unauthorized);
     let title = match errors.first() {
-        Some(AppError::NotFound(_)) => "Nothing to show yet",
-        Some(AppError::Unauthorized | AppError::Forbidden) => "You cannot see this page",
-        _ => "This page could not be loaded",
+        Some(AppError::NotFound(_)) => t.nothing_title,
+        Some(AppError::Unauthorized) => t.session_ended,
+        Some(AppError::Forbidden) => t.forbidden_title,
+        _ => t.error_title,
     };
     view! {
         <section class="notice notice--error" role="alert">
-            <h1>{title}</h1>
+            <h2>{title}</h2>
             <ul>
                 {errors
                     .into_iter()
                     .map(|error| view! { <li>{error.to_string()}</li> })
                     .collect_view()}
             </ul>
+            {signed_out.then(|| view! { <p><a href="/login">{t.sign_in_again}</a></p> })}
+            {retry.map(|retry| view! {
+                <button type="button" class="button" on:click=move |_| retry.run(())>
+                    {t.retry}
+                </button>
+            })}
         </section>
     }
+}
+
+/// Why a form's action failed, announced to screen readers.
+#[component]
+pub fn FormError(error: AppError) -> impl IntoView {
+    view! { <p class="form-error" role="alert">{error.to_string()}</p> }
 }

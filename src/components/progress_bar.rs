@@ -6,6 +6,7 @@ use crate::{
     api::usage::MetricUsage,
     components::format,
     domain::usage_level::{Allowance, Band},
+    i18n::{fill, use_locale},
 };
 
 /// Name, used / included with unit, percentage and a bar filled to the percentage in the
@@ -15,59 +16,67 @@ use crate::{
 /// period also shows where it is projected to end: a marker on the track and a sentence.
 #[component]
 pub fn UsageBar(metric: MetricUsage) -> impl IntoView {
+    let locale = use_locale();
+    let t = locale.strings();
     let level = metric.level;
     let band = level.band.as_str();
-    let fill = level.fill_percent();
-    let used = format::amount(metric.used);
+    let width = level.fill_percent();
     let unit = metric.unit;
+    let with_unit = |quantity| format!("{} {unit}", format::amount(locale, quantity));
+    let used = with_unit(metric.used);
     let status = match (metric.allowance, level.band) {
         (Allowance::Unlimited, _) | (_, Band::Green) => None,
-        (_, Band::Yellow) => Some("Warning"),
-        (_, Band::Red) => Some("Critical"),
+        (_, Band::Yellow) => Some(t.warning),
+        (_, Band::Red) => Some(t.critical),
     };
     let (amount, percent, value_text) = match metric.allowance {
         Allowance::Unlimited => (
-            format!("{used} {unit}"),
-            "Unlimited".to_string(),
-            format!("{used} {unit} used; unlimited"),
+            used.clone(),
+            t.unlimited.to_string(),
+            fill(t.used_unlimited, &[("used", &used)]),
         ),
         Allowance::Included(included) => {
-            let included = format::amount(included);
+            let included_text = with_unit(included);
             let percent = level
                 .percentage
-                .map_or_else(|| "Over limit".to_string(), format::percent);
+                .map_or_else(|| t.over_limit.to_string(), |p| format::percent(locale, p));
             let mut value_text = match level.percentage {
-                Some(percentage) => format!(
-                    "{} used: {used} of {included} {unit}",
-                    format::percent(percentage)
+                Some(percentage) => fill(
+                    t.used_of,
+                    &[
+                        ("percent", &format::percent(locale, percentage)),
+                        ("used", &format::amount(locale, metric.used)),
+                        ("included", &included_text),
+                    ],
                 ),
-                None => format!("{used} {unit} used of none included"),
+                None => fill(t.used_of_none, &[("used", &used)]),
             };
             if let Some(status) = status {
                 value_text = format!("{value_text}; {}", status.to_lowercase());
             }
-            (format!("{used} / {included} {unit}"), percent, value_text)
+            let amount = format!("{} / {included_text}", format::amount(locale, metric.used));
+            (amount, percent, value_text)
         }
     };
     let over = level
         .is_over()
-        .then(|| format!("Over limit by {} {unit}", format::amount(level.overage)));
+        .then(|| fill(t.over_limit_by, &[("amount", &with_unit(level.overage))]));
     // Only what grows over the period is projected; a gauge stays where it is.
     let projection = (metric.projected > metric.used).then(|| {
         let marker = match metric.allowance {
             Allowance::Included(_) => Some(metric.projected_level.fill_percent()),
             Allowance::Unlimited => None,
         };
+        let estimate = format!("{} {unit}", format::estimate(locale, metric.projected));
         let text = match metric.projected_level.percentage {
-            Some(percentage) if matches!(metric.allowance, Allowance::Included(_)) => format!(
-                "Projected {} {unit} ({}) by period end",
-                format::estimate(metric.projected),
-                format::percent(percentage)
+            Some(percentage) if matches!(metric.allowance, Allowance::Included(_)) => fill(
+                t.projected_percent,
+                &[
+                    ("amount", &estimate),
+                    ("percent", &format::percent(locale, percentage)),
+                ],
             ),
-            _ => format!(
-                "Projected {} {unit} by period end",
-                format::estimate(metric.projected)
-            ),
+            _ => fill(t.projected, &[("amount", &estimate)]),
         };
         (marker, text)
     });
@@ -88,10 +97,10 @@ pub fn UsageBar(metric: MetricUsage) -> impl IntoView {
                 aria-labelledby=name_id
                 aria-valuemin="0"
                 aria-valuemax="100"
-                aria-valuenow=fill.to_string()
+                aria-valuenow=width.to_string()
                 aria-valuetext=value_text
             >
-                <div class="usage-bar__fill" style=format!("width: {fill}%")></div>
+                <div class="usage-bar__fill" style=format!("width: {width}%")></div>
                 {marker.map(|left| view! {
                     <div class="usage-bar__projection" aria-hidden="true" style=format!("left: {left}%")></div>
                 })}

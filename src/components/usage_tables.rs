@@ -5,12 +5,15 @@ use leptos::prelude::*;
 use crate::{
     api::usage::{AccountUsage, MetricUsage, CHANNEL_METRICS},
     components::format,
+    i18n::use_locale,
 };
 
 /// The channel metrics among `metrics`, in channel order: name and total with unit. Nothing
 /// when the plan has none of them.
 #[component]
 pub fn ChannelTable(metrics: Vec<MetricUsage>) -> impl IntoView {
+    let locale = use_locale();
+    let t = locale.strings();
     let rows: Vec<MetricUsage> = CHANNEL_METRICS
         .iter()
         .filter_map(|code| metrics.iter().find(|m| m.code == *code).cloned())
@@ -18,10 +21,10 @@ pub fn ChannelTable(metrics: Vec<MetricUsage>) -> impl IntoView {
     (!rows.is_empty()).then(|| {
         view! {
             <section class="usage-table" aria-labelledby="channels-title">
-                <h2 id="channels-title">"Messages by channel"</h2>
+                <h2 id="channels-title">{t.by_channel}</h2>
                 <table>
                     <thead>
-                        <tr><th scope="col">"Channel"</th><th scope="col" class="num">"Messages"</th></tr>
+                        <tr><th scope="col">{t.channel}</th><th scope="col" class="num">{t.messages}</th></tr>
                     </thead>
                     <tbody>
                         {rows
@@ -29,7 +32,7 @@ pub fn ChannelTable(metrics: Vec<MetricUsage>) -> impl IntoView {
                             .map(|metric| view! {
                                 <tr>
                                     <th scope="row">{metric.name}</th>
-                                    <td class="num">{format::amount(metric.used)}</td>
+                                    <td class="num">{format::amount(locale, metric.used)}</td>
                                 </tr>
                             })
                             .collect_view()}
@@ -43,20 +46,22 @@ pub fn ChannelTable(metrics: Vec<MetricUsage>) -> impl IntoView {
 /// Each mailbox account with its domain, whether it relays, and its mails this period.
 #[component]
 pub fn AccountTable(accounts: Vec<AccountUsage>) -> impl IntoView {
+    let locale = use_locale();
+    let t = locale.strings();
     view! {
         <section class="usage-table" aria-labelledby="accounts-title">
-            <h2 id="accounts-title">"Mails by account"</h2>
+            <h2 id="accounts-title">{t.by_account}</h2>
             {if accounts.is_empty() {
-                view! { <p class="empty">"No mailbox accounts yet."</p> }.into_any()
+                view! { <p class="empty">{t.no_accounts}</p> }.into_any()
             } else {
                 view! {
                     <table>
                         <thead>
                             <tr>
-                                <th scope="col">"Account"</th>
-                                <th scope="col">"Domain"</th>
-                                <th scope="col">"Relay"</th>
-                                <th scope="col" class="num">"Mails"</th>
+                                <th scope="col">{t.account}</th>
+                                <th scope="col">{t.domain}</th>
+                                <th scope="col">{t.relay}</th>
+                                <th scope="col" class="num">{t.mails}</th>
                             </tr>
                         </thead>
                         <tbody>
@@ -66,8 +71,8 @@ pub fn AccountTable(accounts: Vec<AccountUsage>) -> impl IntoView {
                                     <tr>
                                         <th scope="row">{account.account}</th>
                                         <td>{account.domain}</td>
-                                        <td>{if account.relay { "Yes" } else { "No" }}</td>
-                                        <td class="num">{format::amount(account.mails)}</td>
+                                        <td>{if account.relay { t.yes } else { t.no }}</td>
+                                        <td class="num">{format::amount(locale, account.mails)}</td>
                                     </tr>
                                 })
                                 .collect_view()}

@@ -3,16 +3,19 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use crate::i18n::use_strings;
+
 /// "Page not found", with a way back.
 #[component]
 pub fn NotFound() -> impl IntoView {
     #[cfg(feature = "ssr")]
     crate::server::server_fn::set_status(&crate::error::AppError::NotFound("Page".into()));
+    let t = use_strings();
     view! {
-        <Title text="Page not found · quotaboard"/>
+        <Title text=format!("{} · quotaboard", t.not_found_title)/>
         <section class="notice" role="alert">
-            <h1>"Page not found"</h1>
-            <p>"There is nothing at this address. " <a href="/usage">"Go to your usage"</a> "."</p>
+            <h1>{t.not_found_title}</h1>
+            <p>{t.not_found_text} " " <a href="/usage">{t.go_to_usage}</a> "."</p>
         </section>
     }
 }

@@ -1,78 +1,210 @@
-//! `/usage`: the current period's usage, one bar per metric, with a metric filter.
+//! `/usage`: the period's usage, one bar per metric, the estimated cost, usage by channel and
+//! account, and the last 12 months. The date range and metric filter live in the URL query
+//! (`?from=YYYY-MM-DD&to=YYYY-MM-DD&metric=a&metric=b`); the page stays current by itself.
 
-use std::collections::HashSet;
+use std::sync::Arc;
 
-use leptos::prelude::*;
+use leptos::{prelude::*, web_sys::FormData};
 use leptos_meta::Title;
+use leptos_router::{components::Form, hooks::use_query_map};
 
 use crate::{
-    api::usage::{get_account_usage, get_usage_summary, UsageSummary},
+    api::usage::{get_account_usage, get_usage_history, get_usage_summary, UsageSummary},
     components::{
         cost_card::CostCard,
         error_template::ErrorTemplate,
-        metric_filter::MetricFilter,
+        format,
+        history_chart::HistoryChart,
+        live::LiveStatus,
         progress_bar::UsageBar,
         usage_tables::{AccountTable, ChannelTable},
     },
+    domain::quantity::Quantity,
+    i18n::{fill, use_locale},
 };
 
-/// Loads the summary on the server; the page is complete in the server-rendered HTML.
+/// The query as the page reads it: the range (blank for the current period) and the
+/// metrics to show (none: all).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct UsageQuery {
+    from: String,
+    to: String,
+    metrics: Vec<String>,
+}
+
+/// Loads everything on the server; the page is complete in the server-rendered HTML.
 #[component]
 pub fn UsagePage() -> impl IntoView {
-    let summary = Resource::new(|| (), |()| get_usage_summary());
+    let t = use_locale().strings();
+    let query = use_query_map();
+    let filter = Memo::new(move |_| {
+        query.with(|q| UsageQuery {
+            from: q.get("from").unwrap_or_default(),
+            to: q.get("to").unwrap_or_default(),
+            metrics: q.get_all("metric").unwrap_or_default(),
+        })
+    });
+    let summary = Resource::new(
+        move || {
+            let filter = filter.get();
+            (filter.from, filter.to)
+        },
+        |(from, to)| get_usage_summary(from, to),
+    );
     let accounts = Resource::new(|| (), |()| get_account_usage());
+    let history = Resource::new(|| (), |()| get_usage_history());
+    let refresh = move |()| {
+        summary.refetch();
+        accounts.refetch();
+        history.refetch();
+    };
     view! {
-        <Title text="Usage · quotaboard"/>
-        <Suspense fallback=|| view! { <p class="loading">"Loading usage…"</p> }>
-            <ErrorBoundary fallback=|errors| view! { <ErrorTemplate errors/> }>
+        <Title text=format!("{} · quotaboard", t.usage_title)/>
+        <LiveStatus on_change=refresh/>
+        <Transition fallback=|| view! { <UsageSkeleton/> }>
+            <ErrorBoundary fallback=move |errors| view! {
+                <ErrorTemplate errors retry=move |()| summary.refetch()/>
+            }>
+                {move || {
+                    // Tracked: a new metric filter re-renders without refetching.
+                    let filter = filter.get();
+                    Suspend::new(async move {
+                        let summary = summary.await?;
+                        let accounts = accounts.await?;
+                        Ok::<_, crate::error::AppError>(view! {
+                            <UsageOverview summary filter/>
+                            <AccountTable accounts/>
+                        })
+                    })
+                }}
+            </ErrorBoundary>
+        </Transition>
+        <Transition fallback=|| view! { <div class="skeleton skeleton--chart" aria-busy="true"></div> }>
+            <ErrorBoundary fallback=move |errors| view! {
+                <ErrorTemplate errors retry=move |()| history.refetch()/>
+            }>
                 {move || Suspend::new(async move {
-                    summary.await.map(|summary| view! { <UsageOverview summary/> })
-                })}
-                {move || Suspend::new(async move {
-                    accounts.await.map(|accounts| view! { <AccountTable accounts/> })
+                    history.await.map(|history| view! { <HistoryChart history/> })
                 })}
             </ErrorBoundary>
-        </Suspense>
+        </Transition>
     }
 }
 
+/// Grey blocks in the shape of the page while it loads.
 #[component]
-fn UsageOverview(summary: UsageSummary) -> impl IntoView {
-    let hidden = RwSignal::new(HashSet::<String>::new());
-    let choices = summary
+fn UsageSkeleton() -> impl IntoView {
+    let t = use_locale().strings();
+    view! {
+        <div class="skeleton-group" aria-busy="true" aria-label=t.loading>
+            <div class="skeleton skeleton--title"></div>
+            <div class="skeleton skeleton--card"></div>
+            <div class="skeleton skeleton--bar"></div>
+            <div class="skeleton skeleton--bar"></div>
+            <div class="skeleton skeleton--bar"></div>
+        </div>
+    }
+}
+
+/// Keeps the URL to what the user chose: the unnamed submit button, blank dates, and dates
+/// still showing the current period (`shown`) are left out, so a metric filter does not
+/// pin the period and the link keeps following the current one.
+fn drop_unchanged_fields(shown: Option<(String, String)>) -> Arc<dyn Fn(&FormData)> {
+    Arc::new(move |data: &FormData| {
+        data.delete("");
+        let value = |name: &str| data.get(name).as_string().unwrap_or_default();
+        let unchanged = shown
+            .as_ref()
+            .is_some_and(|(from, to)| value("from") == *from && value("to") == *to);
+        if unchanged || (value("from").is_empty() && value("to").is_empty()) {
+            data.delete("from");
+            data.delete("to");
+        }
+    })
+}
+
+#[component]
+fn UsageOverview(summary: UsageSummary, filter: UsageQuery) -> impl IntoView {
+    let locale = use_locale();
+    let t = locale.strings();
+    let total = summary.metrics.len();
+    let wanted = |code: &str| filter.metrics.is_empty() || filter.metrics.iter().any(|m| m == code);
+    let nothing_used = summary.metrics.iter().all(|m| m.used == Quantity::ZERO);
+    let checkboxes = summary
         .metrics
         .iter()
-        .map(|metric| (metric.code.clone(), metric.name.clone()))
-        .collect::<Vec<_>>();
-    let total = summary.metrics.len();
-    let channels = summary.metrics.clone();
-    let shown = move || total - hidden.with(HashSet::len);
-    let bars = summary
-        .metrics
-        .into_iter()
         .map(|metric| {
-            let code = metric.code.clone();
-            let is_hidden = move || hidden.with(|hidden| hidden.contains(&code));
+            let id = format!("filter-{}", metric.code);
             view! {
-                <li hidden=is_hidden>
-                    <UsageBar metric/>
-                </li>
+                <label class="chip" for=id.clone()>
+                    <input
+                        type="checkbox"
+                        id=id.clone()
+                        name="metric"
+                        value=metric.code.clone()
+                        checked=!filter.metrics.is_empty() && wanted(&metric.code)
+                    />
+                    {metric.name.clone()}
+                </label>
             }
         })
         .collect_view();
+    let shown: Vec<_> = summary
+        .metrics
+        .iter()
+        .filter(|metric| wanted(&metric.code))
+        .cloned()
+        .collect();
+    let count = fill(
+        t.showing_metrics,
+        &[
+            ("shown", &shown.len().to_string()),
+            ("total", &total.to_string()),
+        ],
+    );
+    let bars = shown
+        .into_iter()
+        .map(|metric| view! { <li><UsageBar metric/></li> })
+        .collect_view();
+    let first_day = summary.period.first_day.to_string();
+    let last_day = summary.period.last_day.to_string();
+    let shown_period = (filter.from.is_empty() && filter.to.is_empty())
+        .then(|| (first_day.clone(), last_day.clone()));
     view! {
         <section class="usage" aria-labelledby="usage-title">
             <header class="page-header">
                 <p class="page-header__org">{summary.organization}</p>
-                <h1 id="usage-title">"Usage for " {summary.period.label()}</h1>
+                <h1 id="usage-title">
+                    {fill(t.usage_for, &[("period", &format::period(locale, &summary.period))])}
+                </h1>
             </header>
+            <Form
+                method="GET"
+                action="/usage"
+                on_form_data=drop_unchanged_fields(shown_period)
+                attr:class="filters"
+                attr:aria-label=t.filters
+            >
+                <div class="filters__dates">
+                    <label for="from">{t.from}</label>
+                    <input type="date" id="from" name="from" value=first_day/>
+                    <label for="to">{t.to}</label>
+                    <input type="date" id="to" name="to" value=last_day/>
+                </div>
+                <fieldset class="filters__metrics">
+                    <legend>{t.metrics}</legend>
+                    {checkboxes}
+                </fieldset>
+                <div class="filters__actions">
+                    <button type="submit" class="button">{t.apply}</button>
+                    <a class="button button--quiet" href="/usage">{t.reset}</a>
+                </div>
+            </Form>
             <CostCard plan=summary.plan cost=summary.estimated_cost/>
-            <MetricFilter choices hidden/>
-            <p class="usage__count" aria-live="polite">
-                {move || format!("Showing {} of {total} metrics", shown())}
-            </p>
+            {nothing_used.then(|| view! { <p class="empty">{t.no_usage}</p> })}
+            <p class="usage__count">{count}</p>
             <ul class="usage-bars">{bars}</ul>
-            <ChannelTable metrics=channels/>
+            <ChannelTable metrics=summary.metrics/>
         </section>
     }
 }

@@ -12,6 +12,20 @@ const PREFIX_BYTES: usize = 6;
 /// Bytes of randomness in the secret (64 hex characters, 256 bits).
 const SECRET_BYTES: usize = 32;
 
+/// Longest key name.
+pub const MAX_NAME_CHARS: usize = 100;
+
+/// A key's name, trimmed: 1 to [`MAX_NAME_CHARS`] characters, else `BadRequest`.
+pub fn parse_name(raw: &str) -> Result<&str, AppError> {
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+        return Err(AppError::BadRequest(format!(
+            "name must be 1 to {MAX_NAME_CHARS} characters"
+        )));
+    }
+    Ok(name)
+}
+
 /// A freshly made key: `plaintext` goes to the caller once, the rest to storage.
 pub struct NewApiKey {
     pub plaintext: String,

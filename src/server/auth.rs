@@ -1,23 +1,18 @@
 //! Who is asking: the principal every query is scoped by.
 //!
-//! REST clients present an API key (`Authorization: Bearer KEY` or `x-api-key: KEY`).
-//! Browser sign-in does not exist yet, so an instance serves one organization's dashboard:
-//! the one named by the `dashboard-organization` setting, or else the only one stored. With
-//! none there is nothing to show (404); with several and no setting, a visitor must say
-//! which, which needs sign-in (401).
+//! REST clients present an API key (`Authorization: Bearer KEY` or `x-api-key: KEY`) or a
+//! session cookie; the dashboard's pages and server functions take the session cookie only.
 
 use std::str::FromStr;
 
-use axum::{extract::FromRequestParts, http::request::Parts};
+use axum::{
+    extract::FromRequestParts,
+    http::{request::Parts, HeaderMap},
+};
 
 use crate::error::AppError;
 
-use super::{
-    api_keys,
-    db::{self, organizations},
-    sessions,
-    state::AppState,
-};
+use super::{api_keys, db, sessions, state::AppState};
 
 /// What a key (and later a user) may do inside its organization.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
@@ -89,17 +84,10 @@ impl FromRequestParts<AppState> for ApiPrincipal {
         if let Some(key) = presented_key(parts) {
             return key_principal(state, key).await;
         }
-        let token = sessions::token_from(&parts.headers, &state.settings.session)
-            .ok_or(AppError::Unauthorized)?;
-        let now = db::unix_seconds(chrono::Utc::now());
-        let user = sessions::authenticate(state, token, now)
-            .await?
-            .ok_or(AppError::Unauthorized)?;
-        let organization_id = user.organization_id.ok_or(AppError::Forbidden)?;
-        let role = Role::from_str(&user.role).map_err(|_| AppError::Forbidden)?;
+        let user = Principal::from_session(state, &parts.headers).await?;
         Ok(ApiPrincipal {
-            organization_id,
-            role,
+            organization_id: user.organization_id,
+            role: user.role,
             credential: Credential::Session(user.user_id),
         })
     }
@@ -142,34 +130,51 @@ fn presented_key(parts: &Parts) -> Option<&str> {
         .or_else(|| header("x-api-key").map(str::trim))
 }
 
-/// The organization a request acts for, taken from the request's credentials, never from a
-/// request parameter alone.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A signed-in dashboard user and the organization their session acts for: whom server
+/// functions and pages answer, taken from the session cookie, never from a parameter.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Principal {
     pub organization_id: i64,
+    pub user_id: i64,
+    pub role: Role,
 }
 
 impl Principal {
-    /// Resolves the principal of the current request.
+    /// The principal of the session cookie on `headers`.
     ///
-    /// Errors: `NotFound` when no organization exists (or the configured one does not),
-    /// `Unauthorized` when there are several and none is configured.
-    pub async fn current(state: &AppState) -> Result<Principal, AppError> {
-        if let Some(slug) = &state.settings.dashboard_organization {
-            let organization = organizations::find_by_slug(state.db.pool(), slug).await?;
-            if let Some(organization) = organization {
-                return Ok(Principal {
-                    organization_id: organization.id,
-                });
-            }
-        }
-        let ids = organizations::first_ids(state.db.pool(), 2).await?;
-        match ids.as_slice() {
-            [] => Err(AppError::NotFound("Organization".into())),
-            [organization_id] => Ok(Principal {
-                organization_id: *organization_id,
-            }),
-            _ => Err(AppError::Unauthorized),
+    /// Errors: `Unauthorized` without a live session; `Forbidden` for a platform admin's
+    /// session, which acts for no organization.
+    pub async fn from_session(state: &AppState, headers: &HeaderMap) -> Result<Self, AppError> {
+        let user = session_user(state, headers)
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        let organization_id = user.organization_id.ok_or(AppError::Forbidden)?;
+        let role = Role::from_str(&user.role).map_err(|_| AppError::Forbidden)?;
+        Ok(Principal {
+            organization_id,
+            user_id: user.user_id,
+            role,
+        })
+    }
+
+    /// `Forbidden` unless the user's role in the organization is at least `role`.
+    pub fn require(&self, role: Role) -> Result<(), AppError> {
+        if self.role >= role {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
         }
     }
+}
+
+/// The user of the live session the cookie on `headers` names, if any.
+pub async fn session_user(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<sessions::SessionUser>, AppError> {
+    let Some(token) = sessions::token_from(headers, &state.settings.session) else {
+        return Ok(None);
+    };
+    let now = db::unix_seconds(chrono::Utc::now());
+    sessions::authenticate(state, token, now).await
 }

@@ -55,9 +55,6 @@ pub struct Settings {
     pub backdating_days: u32,
     /// `quotaboard purge` removes raw events older than this many months (at least 13).
     pub retention_months: u32,
-    /// Until sign-in exists, the organization (slug) whose dashboard visitors see when the
-    /// instance holds several; `None`: only a single-organization instance shows one.
-    pub dashboard_organization: Option<String>,
     /// The metric whose per-account totals are a domain's mails (seed 000's `totalMails`).
     pub mail_metric: String,
 }
@@ -72,7 +69,6 @@ impl fmt::Debug for Settings {
             .field("session", &self.session)
             .field("backdating_days", &self.backdating_days)
             .field("retention_months", &self.retention_months)
-            .field("dashboard_organization", &self.dashboard_organization)
             .field("mail_metric", &self.mail_metric)
             .finish()
     }
@@ -103,7 +99,6 @@ struct RawSettings {
     session_absolute_timeout_hours: u32,
     backdating_days: u32,
     retention_months: u32,
-    dashboard_organization: String,
     mail_metric: String,
 }
 
@@ -254,7 +249,6 @@ fn parse_settings(
         .and_then(|b| b.set_default("session-absolute-timeout-hours", 12))
         .and_then(|b| b.set_default("backdating-days", 35))
         .and_then(|b| b.set_default("retention-months", 13))
-        .and_then(|b| b.set_default("dashboard-organization", ""))
         .and_then(|b| b.set_default("mail-metric", "emails"))
         .map_err(invalid)?
         .add_source(File::from_str(&table_text, FileFormat::Toml))
@@ -311,8 +305,6 @@ impl RawSettings {
                 self.retention_months
             ));
         }
-        let dashboard_organization =
-            Some(self.dashboard_organization.trim().to_string()).filter(|slug| !slug.is_empty());
         let mail_metric = self.mail_metric.trim().to_string();
         if mail_metric.is_empty() {
             return Err("mail-metric must name a metric, such as \"emails\"".into());
@@ -321,7 +313,6 @@ impl RawSettings {
             mail_metric,
             backdating_days: self.backdating_days,
             retention_months: self.retention_months,
-            dashboard_organization,
             database_url: resolve_database_url(&self.database_url, base)?,
             thresholds,
             default_currency: currency,

@@ -8,6 +8,7 @@ pub mod api_keys;
 pub mod domains;
 pub mod events;
 pub mod licenses;
+pub mod memberships;
 pub mod organizations;
 pub mod sessions;
 pub mod statements;

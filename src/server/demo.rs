@@ -18,10 +18,13 @@ use crate::domain::{
 use super::db::{
     self, domains,
     licenses::{self, NewLicense, NewResource},
+    memberships,
     organizations::{self, NewOrganization},
     usage::{self, Dimension, DistinctValue, NewMetric, RollupKey},
+    users::NewUser,
     Database,
 };
+use super::users::hash_password;
 
 /// What [`load`] did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -376,11 +379,84 @@ pub async fn load(database: &Database, now: DateTime<Utc>) -> Result<DemoOutcome
         insert_organization(&mut tx, organization, license_id, &metrics, now).await?;
         loaded.push(organization.slug.to_string());
     }
+    for user in &USERS {
+        if db::users::id_of(&mut *tx, user.email).await?.is_some() {
+            continue;
+        }
+        wrote = true;
+        insert_user(&mut tx, user, created).await?;
+    }
     if loaded.is_empty() && !wrote {
         return Ok(DemoOutcome::AlreadyLoaded);
     }
     tx.commit().await?;
     Ok(DemoOutcome::Loaded(loaded))
+}
+
+/// The password of every demo user (README lists them). Demo data only: a real instance
+/// creates users with `quotaboard users create`.
+pub const DEMO_PASSWORD: &str = "quotaboard-demo";
+
+struct DemoUser {
+    email: &'static str,
+    /// `platform-admin`, or the role in the first membership (the organization a sign-in
+    /// starts in).
+    role: &'static str,
+    /// `(organization slug, role)`.
+    memberships: &'static [(&'static str, &'static str)],
+}
+
+/// An admin of Acme and of Globex (so the switcher shows), a member of
+/// Acme, and the operator.
+const USERS: [DemoUser; 3] = [
+    DemoUser {
+        email: "admin@acme.example",
+        role: "admin",
+        memberships: &[("acme", "admin"), ("globex", "admin")],
+    },
+    DemoUser {
+        email: "member@acme.example",
+        role: "member",
+        memberships: &[("acme", "member")],
+    },
+    DemoUser {
+        email: "operator@quotaboard.example",
+        role: "platform-admin",
+        memberships: &[],
+    },
+];
+
+async fn insert_user(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    user: &DemoUser,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let password_hash = hash_password(DEMO_PASSWORD).map_err(sqlx::Error::Protocol)?;
+    let mut organization_ids = Vec::new();
+    for (slug, role) in user.memberships {
+        if let Some(organization) = organizations::find_by_slug(&mut **tx, slug).await? {
+            organization_ids.push((organization.id, *role));
+        }
+    }
+    let home = organization_ids.first().map(|(id, _)| *id);
+    if user.role != "platform-admin" && home.is_none() {
+        return Ok(());
+    }
+    let id = db::users::insert(
+        &mut **tx,
+        &NewUser {
+            organization_id: home,
+            email: user.email,
+            password_hash: &password_hash,
+            role: user.role,
+        },
+        now,
+    )
+    .await?;
+    for (organization_id, role) in organization_ids {
+        memberships::insert(&mut **tx, id, organization_id, role, now).await?;
+    }
+    Ok(())
 }
 
 type Metrics = HashMap<&'static str, (i64, &'static str)>;

@@ -225,6 +225,9 @@ pub async fn ingest(
     let deltas: Vec<(RollupKey, PeriodDelta)> = deltas.0.into_iter().collect();
     db::usage::apply_deltas(&mut tx, organization.id, &deltas, received_at).await?;
     tx.commit().await?;
+    if report.accepted > 0 {
+        state.live.usage_changed(organization.id);
+    }
     Ok(report)
 }
 

@@ -284,6 +284,8 @@ impl Ledger {
                 name: plan.name.clone(),
                 price: stored_price(&plan.price, plan.license_id),
                 currency: plan.currency.clone(),
+                description: plan.description.clone(),
+                status: plan.status.clone(),
             }),
             period,
             thresholds,

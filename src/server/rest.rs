@@ -6,6 +6,7 @@ pub mod domain_usage;
 pub mod domains;
 pub mod entitlements;
 pub mod events;
+pub mod exports;
 pub mod health;
 pub mod licenses;
 pub mod openapi;
@@ -14,6 +15,7 @@ pub mod sessions;
 pub mod shape;
 pub mod statements;
 pub mod subscription;
+pub mod usage_stream;
 pub mod user;
 pub mod webhooks;
 
@@ -47,6 +49,8 @@ pub fn router() -> Router<AppState> {
         .merge(domains::router())
         .merge(licenses::router())
         .merge(webhooks::router())
+        .merge(exports::router())
+        .merge(usage_stream::router())
         .merge(openapi::router())
         // Unknown paths under the API's prefixes answer JSON, not the dashboard's 404 page.
         .route("/api/v1/{*path}", any(unknown_route))

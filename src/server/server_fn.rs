@@ -5,7 +5,7 @@ use leptos_axum::ResponseOptions;
 
 use crate::error::AppError;
 
-use super::state::AppState;
+use super::{auth::Principal, state::AppState};
 
 /// The state the router provides to every server function as context.
 pub fn state() -> Result<AppState, AppError> {
@@ -13,6 +13,17 @@ pub fn state() -> Result<AppState, AppError> {
         tracing::error!("AppState missing from the server-function context");
         AppError::Internal
     })
+}
+
+/// The signed-in user of the current request (a page render or a server-function call).
+///
+/// Errors: `Unauthorized` without a live session cookie, `Forbidden` for a platform admin.
+pub async fn principal(state: &AppState) -> Result<Principal, AppError> {
+    let parts = use_context::<axum::http::request::Parts>().ok_or_else(|| {
+        tracing::error!("request parts missing from the server-function context");
+        AppError::Internal
+    })?;
+    Principal::from_session(state, &parts.headers).await
 }
 
 /// Passes `result` through; on error, sets the response status to the error's status so

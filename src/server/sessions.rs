@@ -11,7 +11,10 @@ use crate::error::AppError;
 
 use super::{
     config::SessionSettings,
-    db::sessions::{self, NewSession},
+    db::{
+        memberships,
+        sessions::{self, NewSession},
+    },
     state::AppState,
     users::{hash_password, parse_email, verify_password},
 };
@@ -138,6 +141,36 @@ pub async fn authenticate(
         role: session.role,
         organization_id: session.organization_id,
     }))
+}
+
+/// Moves the live session `token` names to another organization its user belongs to.
+///
+/// Errors: `Unauthorized` without a live session; `NotFound` for an organization the user
+/// does not belong to (whether or not it exists).
+pub async fn switch_organization(
+    state: &AppState,
+    token: &str,
+    organization_id: i64,
+    now: i64,
+) -> Result<(), AppError> {
+    let user = authenticate(state, token, now)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    let pool = state.db.pool();
+    let belongs = memberships::of_user(pool, user.user_id)
+        .await?
+        .iter()
+        .any(|membership| membership.organization_id == organization_id);
+    if !belongs {
+        return Err(AppError::NotFound("Organization".into()));
+    }
+    sessions::switch_organization(pool, &hash(token), organization_id).await?;
+    tracing::info!(
+        user = user.user_id,
+        organization_id,
+        "switched organization"
+    );
+    Ok(())
 }
 
 /// Ends the session `token` names; false when it was not live.

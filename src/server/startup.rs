@@ -2,14 +2,21 @@
 
 use std::sync::Arc;
 
-use axum::Router;
+use axum::{middleware, Router};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
 use crate::app::{shell, App};
 
-use super::{config::Config, db::Database, rest, state::AppState};
+use super::{
+    browser::{self, PageGuard},
+    config::Config,
+    db::Database,
+    live::LiveUpdates,
+    rest,
+    state::AppState,
+};
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -35,17 +42,33 @@ pub fn build_state(config: &Config, db: Database) -> AppState {
         leptos_options: config.leptos.clone(),
         db,
         settings: Arc::new(config.settings.clone()),
+        live: LiveUpdates::default(),
     }
 }
 
 /// Every route: REST, server functions, server-rendered pages and static files.
 pub fn app(state: AppState) -> Router {
     let routes = generate_route_list(App);
+    let guard = PageGuard {
+        state: state.clone(),
+        pages: Arc::new(
+            routes
+                .iter()
+                .map(|route| route.path().to_string())
+                .filter(|path| path != "/login")
+                .collect(),
+        ),
+    };
     let options = state.leptos_options.clone();
     Router::new()
         .merge(rest::router())
+        .merge(browser::router())
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn_with_state(
+            guard,
+            browser::require_sign_in,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -53,8 +76,12 @@ pub fn app(state: AppState) -> Router {
 /// Serves until SIGINT or SIGTERM, lets in-flight requests finish, then closes the pool.
 pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
     let db = state.db.clone();
+    let live = state.live.clone();
     axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            live.close();
+        })
         .await?;
     db.close().await;
     Ok(())

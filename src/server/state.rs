@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
-use super::{config::Settings, db::Database};
+use super::{config::Settings, db::Database, live::LiveUpdates};
 
 /// Cheap to clone; provided to server functions as Leptos context and to axum handlers as state.
 #[derive(Clone)]
@@ -13,6 +13,7 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Database,
     pub settings: Arc<Settings>,
+    pub live: LiveUpdates,
 }
 
 impl FromRef<AppState> for LeptosOptions {

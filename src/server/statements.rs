@@ -2,7 +2,7 @@
 //! rated live while usage can still land in it, and frozen (issued) once it cannot: when
 //! the period ended longer ago than the backdating window.
 
-use std::{collections::HashMap, str::FromStr};
+use std::{cmp::Ordering, collections::HashMap, str::FromStr};
 
 use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
@@ -35,6 +35,11 @@ pub const PERIODS_LISTED: usize = 13;
 pub struct LimitStatus(u8);
 
 impl LimitStatus {
+    /// 0 to 3.
+    pub fn level(self) -> u8 {
+        self.0.min(3)
+    }
+
     pub fn as_str(self) -> &'static str {
         ["0", "1", "2", "3"][usize::from(self.0.min(3))]
     }
@@ -325,4 +330,134 @@ fn stored(text: &str) -> Result<Decimal, AppError> {
         tracing::error!(value = text, %error, "unreadable decimal in a statement");
         AppError::Internal
     })
+}
+
+/// Keeps the statements with a line item whose name or description holds `search` (any
+/// case; blank keeps all), ordered by `order`, then newest first.
+pub fn select(listed: &mut Vec<Statement>, search: Option<&str>, order: &[SortKey]) {
+    if let Some(search) = search.map(str::trim).filter(|s| !s.is_empty()) {
+        let needle = search.to_lowercase();
+        listed.retain(|statement| {
+            statement.lines.iter().any(|line| {
+                line.name.to_lowercase().contains(&needle)
+                    || line.description.to_lowercase().contains(&needle)
+            })
+        });
+    }
+    listed.sort_by(|a, b| {
+        order
+            .iter()
+            .map(|key| key.compare(a, b))
+            .find(|o| o.is_ne())
+            .unwrap_or_else(|| b.period.start.cmp(&a.period.start))
+    });
+}
+
+/// A field statements can be sorted on, and the direction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SortKey {
+    field: SortField,
+    descending: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortField {
+    Price,
+    Discount,
+    Amount,
+    CurrencyCode,
+    LimitStatus,
+    UsagePercent,
+    StartDate,
+    EndDate,
+    CreateTime,
+    UpdateTime,
+}
+
+const SORT_FIELDS: [(&str, SortField); 10] = [
+    ("price", SortField::Price),
+    ("discount", SortField::Discount),
+    ("amount", SortField::Amount),
+    ("currency_code", SortField::CurrencyCode),
+    ("limit_status", SortField::LimitStatus),
+    ("usage_percent", SortField::UsagePercent),
+    ("start_date", SortField::StartDate),
+    ("end_date", SortField::EndDate),
+    ("create_time", SortField::CreateTime),
+    ("update_time", SortField::UpdateTime),
+];
+
+impl SortKey {
+    /// `price,-amount`: each a sortable field, `-` first for descending.
+    pub fn parse_list(text: &str) -> Result<Vec<SortKey>, AppError> {
+        text.split(',')
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+            .map(|part| {
+                let (descending, name) = match part.strip_prefix('-') {
+                    Some(name) => (true, name),
+                    None => (false, part.strip_prefix('+').unwrap_or(part)),
+                };
+                let field = SORT_FIELDS
+                    .iter()
+                    .find(|(known, _)| *known == name)
+                    .map(|(_, field)| *field)
+                    .ok_or_else(|| {
+                        let known: Vec<&str> = SORT_FIELDS.iter().map(|(name, _)| *name).collect();
+                        AppError::BadRequest(format!(
+                            "cannot sort on {name:?}; sortable fields are {}",
+                            known.join(", ")
+                        ))
+                    })?;
+                Ok(SortKey { field, descending })
+            })
+            .collect()
+    }
+
+    fn compare(self, a: &Statement, b: &Statement) -> Ordering {
+        let ordering = match self.field {
+            SortField::Price => a.price.cmp(&b.price),
+            SortField::Discount => a.discount.cmp(&b.discount),
+            SortField::Amount => a.amount.cmp(&b.amount),
+            SortField::CurrencyCode => a.currency.cmp(&b.currency),
+            SortField::LimitStatus => a.limit_status.cmp(&b.limit_status),
+            SortField::UsagePercent => a.usage_percent.cmp(&b.usage_percent),
+            SortField::StartDate => a.period.start.cmp(&b.period.start),
+            SortField::EndDate => a.period.end.cmp(&b.period.end),
+            SortField::CreateTime => a.created_at.cmp(&b.created_at),
+            SortField::UpdateTime => a.updated_at.cmp(&b.updated_at),
+        };
+        if self.descending {
+            ordering.reverse()
+        } else {
+            ordering
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sort_takes_the_documents_fields_with_a_minus_for_descending() {
+        assert_eq!(
+            SortKey::parse_list("price,-usage_percent").expect("valid"),
+            vec![
+                SortKey {
+                    field: SortField::Price,
+                    descending: false
+                },
+                SortKey {
+                    field: SortField::UsagePercent,
+                    descending: true
+                },
+            ]
+        );
+        let error = SortKey::parse_list("-colour").expect_err("unknown");
+        assert!(
+            matches!(&error, AppError::BadRequest(m) if m.contains("sortable fields are price")),
+            "{error:?}"
+        );
+    }
 }

@@ -6,7 +6,7 @@ use argon2::{
     Argon2,
 };
 
-use super::db::{self, organizations, users::NewUser, Database};
+use super::db::{self, memberships, organizations, users::NewUser, Database};
 
 /// Shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 8;
@@ -109,14 +109,50 @@ pub async fn create(
         password_hash: &password_hash,
         role: role.as_str(),
     };
-    db::users::insert(database.pool(), &user, now)
+    let mut transaction = database.pool().begin().await.map_err(|e| e.to_string())?;
+    let id = db::users::insert(&mut *transaction, &user, now)
         .await
         .map_err(|error| match &error {
             sqlx::Error::Database(e) if e.is_unique_violation() => {
                 format!("a user with email {email:?} exists already")
             }
             _ => error.to_string(),
-        })
+        })?;
+    if let Some(organization_id) = organization_id {
+        memberships::insert(&mut *transaction, id, organization_id, role.as_str(), now)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    transaction.commit().await.map_err(|e| e.to_string())?;
+    Ok(id)
+}
+
+/// Adds the user with `email` to the organization `slug` as `role` (member or admin), so
+/// they can switch to it from the dashboard. A membership they have already is kept as is.
+pub async fn join(
+    database: &Database,
+    email: &str,
+    organization: &str,
+    role: UserRole,
+    now: i64,
+) -> Result<(), String> {
+    if role == UserRole::PlatformAdmin {
+        return Err("a platform admin belongs to no organization".into());
+    }
+    let email = parse_email(email)?;
+    let pool = database.pool();
+    let organization_id = organizations::find_by_slug(pool, organization)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no organization {organization:?}"))?
+        .id;
+    let user_id = db::users::id_of(pool, &email)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no user {email:?}"))?;
+    memberships::insert(pool, user_id, organization_id, role.as_str(), now)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -11,9 +11,13 @@ use quotaboard::{
         db::{licenses, organizations, usage, Database},
         demo, startup,
         state::AppState,
+        users::{self, UserRole},
     },
 };
 use tokio::net::TcpListener;
+
+/// The password of users tests create.
+pub const TEST_PASSWORD: &str = "correct horse battery";
 
 /// Which engine a test runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,6 +77,79 @@ impl TestApp {
             .await
             .expect("key");
         (organization.id, key)
+    }
+
+    /// Signs `email` in with `password` through `POST /api/v1/sessions`; the `Cookie`
+    /// header value that carries the session.
+    pub async fn session_cookie(&self, email: &str, password: &str) -> String {
+        let response = self
+            .client
+            .post(self.url("/api/v1/sessions"))
+            .json(&serde_json::json!({"email": email, "password": password}))
+            .send()
+            .await
+            .expect("sign-in request");
+        assert_eq!(response.status(), 201, "signing in {email}");
+        let set_cookie = response
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .expect("Set-Cookie")
+            .to_string();
+        set_cookie
+            .split(';')
+            .next()
+            .expect("name=value")
+            .to_string()
+    }
+
+    /// Creates a user of organization `slug` with `role` and signs them in; the `Cookie`
+    /// header value of their session.
+    pub async fn signed_in(&self, slug: &str, role: UserRole) -> String {
+        let email = format!("{}.{slug}@test.example", role.as_str());
+        users::create(&self.db, &email, TEST_PASSWORD, Some(slug), role, 0)
+            .await
+            .expect("user");
+        self.session_cookie(&email, TEST_PASSWORD).await
+    }
+
+    /// `GET path` with the session `cookie`, without following redirects.
+    pub async fn get_with_cookie(&self, path: &str, cookie: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .expect("GET request")
+    }
+
+    /// `POST path` with a form-encoded `body` and these headers, as a browser's form does.
+    pub async fn post_form(
+        &self,
+        path: &str,
+        body: &str,
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .post(self.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.to_string());
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.expect("form post")
+    }
+
+    /// Calls the server function at `path` with a form-encoded `body`, as the browser does.
+    pub async fn call_server_fn(
+        &self,
+        path: &str,
+        body: &str,
+        cookie: Option<&str>,
+    ) -> reqwest::Response {
+        let headers: Vec<(&str, &str)> = cookie.map(|c| ("cookie", c)).into_iter().collect();
+        self.post_form(path, body, &headers).await
     }
 
     /// Stores an organization named `slug` in UTC and USD; returns its id.

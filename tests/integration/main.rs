@@ -2,6 +2,7 @@
 //! `TEST_DATABASE_URL` is set. One binary, so the build is linked once.
 
 mod cli;
+mod dashboard;
 mod entitlements;
 mod events;
 mod health;

@@ -18,7 +18,7 @@ async fn document(app: &TestApp) -> Value {
 }
 
 /// Every route the API serves, as `METHOD /path` with the document's parameter names.
-const ROUTES: [&str; 25] = [
+const ROUTES: [&str; 28] = [
     "GET /api/billing/usage",
     "GET /organizations/{organizationId}/usage",
     "GET /api/v1/billing/subscription",
@@ -43,6 +43,9 @@ const ROUTES: [&str; 25] = [
     "POST /api/v1/webhooks",
     "PUT /api/v1/webhooks/{id}",
     "GET /api/v1/webhooks",
+    "GET /api/v1/exports/usage.csv",
+    "GET /api/v1/exports/line-items.csv",
+    "GET /api/v1/usage/stream",
     "GET /healthz",
 ];
 

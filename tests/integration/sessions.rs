@@ -6,9 +6,9 @@ use quotaboard::server::{
 };
 use serde_json::{json, Value};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, TEST_PASSWORD};
 
-const PASSWORD: &str = "correct horse battery";
+const PASSWORD: &str = TEST_PASSWORD;
 
 async fn user(app: &TestApp, email: &str, organization: Option<&str>, role: UserRole) -> i64 {
     users::create(&app.db, email, PASSWORD, organization, role, 0)
@@ -27,29 +27,11 @@ async fn sign_in(app: &TestApp, body: Value) -> reqwest::Response {
 
 /// Signs in; the `Cookie` header value to send back.
 async fn session_cookie(app: &TestApp, email: &str) -> String {
-    let response = sign_in(app, json!({"email": email, "password": PASSWORD})).await;
-    assert_eq!(response.status(), 201);
-    let set_cookie = response
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .expect("Set-Cookie")
-        .to_string();
-    set_cookie
-        .split(';')
-        .next()
-        .expect("name=value")
-        .to_string()
+    app.session_cookie(email, PASSWORD).await
 }
 
 async fn get_with_cookie(app: &TestApp, path: &str, cookie: &str) -> (u16, Value) {
-    let response = app
-        .client
-        .get(app.url(path))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .expect("request");
+    let response = app.get_with_cookie(path, cookie).await;
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or_default())
 }

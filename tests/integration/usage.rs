@@ -8,21 +8,23 @@ use quotaboard::{
         aggregation::PeriodDelta, period::BillingPeriod, quantity::Quantity, usage_level::Band,
     },
     error::AppError,
-    server::{db, demo},
+    server::{db, demo, users::UserRole},
 };
 use rust_decimal::Decimal;
 use scraper::{Html, Selector};
 
 use crate::helpers::{spawn_app_with, Backend, TestApp};
 
-async fn call_get_usage_summary(app: &TestApp) -> reqwest::Response {
-    app.client
-        .post(app.url(GetUsageSummary::PATH))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("")
-        .send()
+async fn call_get_usage_summary(app: &TestApp, cookie: &str) -> reqwest::Response {
+    app.call_server_fn(GetUsageSummary::PATH, "from=&to=", Some(cookie))
         .await
-        .expect("request")
+}
+
+/// The demo loaded, and the session of its Acme admin.
+async fn demo_admin(app: &TestApp) -> String {
+    demo::load(&app.db, Utc::now()).await.expect("demo data");
+    app.session_cookie("admin@acme.example", demo::DEMO_PASSWORD)
+        .await
 }
 
 fn dec(text: &str) -> Decimal {
@@ -34,9 +36,9 @@ fn units(count: i64) -> Quantity {
 }
 
 async fn usage_summary_rates_every_metric_of_the_plan(app: TestApp) {
-    demo::load(&app.db, Utc::now()).await.expect("demo data");
+    let cookie = demo_admin(&app).await;
 
-    let response = call_get_usage_summary(&app).await;
+    let response = call_get_usage_summary(&app, &cookie).await;
 
     assert_eq!(response.status(), 200);
     let summary: UsageSummary = response.json().await.expect("summary");
@@ -99,8 +101,9 @@ async fn usage_summary_counts_only_the_current_period(app: TestApp) {
         .await
         .expect("usage");
     }
+    let cookie = app.signed_in("solo", UserRole::Member).await;
 
-    let summary: UsageSummary = call_get_usage_summary(&app)
+    let summary: UsageSummary = call_get_usage_summary(&app, &cookie)
         .await
         .json()
         .await
@@ -113,39 +116,76 @@ async fn usage_summary_counts_only_the_current_period(app: TestApp) {
 }
 
 async fn usage_summary_is_503_when_the_database_is_gone(app: TestApp) {
-    demo::load(&app.db, Utc::now()).await.expect("demo data");
+    let cookie = demo_admin(&app).await;
     app.db.close().await;
 
-    let response = call_get_usage_summary(&app).await;
+    let response = call_get_usage_summary(&app, &cookie).await;
 
     assert_eq!(response.status(), 503);
     let error: AppError = response.json().await.expect("error body");
     assert_eq!(error, AppError::Unavailable);
 }
 
-async fn usage_summary_is_404_when_no_organization_exists(app: TestApp) {
-    let response = call_get_usage_summary(&app).await;
+async fn usage_summary_is_401_without_a_session_and_403_for_the_operator(app: TestApp) {
+    demo::load(&app.db, Utc::now()).await.expect("demo data");
+    let operator = app
+        .session_cookie("operator@quotaboard.example", demo::DEMO_PASSWORD)
+        .await;
 
-    assert_eq!(response.status(), 404);
-    let error: AppError = response.json().await.expect("error body");
-    assert_eq!(error, AppError::NotFound("Organization".into()));
+    let signed_out = app
+        .call_server_fn(GetUsageSummary::PATH, "from=&to=", None)
+        .await;
+    let forged = call_get_usage_summary(&app, "__Host-qb_session=qbs_forged").await;
+    let platform = call_get_usage_summary(&app, &operator).await;
+
+    for response in [signed_out, forged] {
+        assert_eq!(response.status(), 401);
+        let error: AppError = response.json().await.expect("error body");
+        assert_eq!(error, AppError::Unauthorized);
+    }
+    assert_eq!(platform.status(), 403);
 }
 
-async fn usage_summary_is_401_when_the_visitor_must_choose_among_organizations(app: TestApp) {
-    app.organization("one").await;
-    app.organization("two").await;
+async fn usage_summary_takes_a_date_range_and_refuses_a_backward_one(app: TestApp) {
+    let cookie = demo_admin(&app).await;
 
-    let response = call_get_usage_summary(&app).await;
+    let ranged = app
+        .call_server_fn(
+            GetUsageSummary::PATH,
+            "from=2026-01-01&to=2026-01-31",
+            Some(&cookie),
+        )
+        .await;
+    let backward = app
+        .call_server_fn(
+            GetUsageSummary::PATH,
+            "from=2026-02-01&to=2026-01-01",
+            Some(&cookie),
+        )
+        .await;
+    let malformed = app
+        .call_server_fn(
+            GetUsageSummary::PATH,
+            "from=yesterday&to=2026-01-01",
+            Some(&cookie),
+        )
+        .await;
 
-    assert_eq!(response.status(), 401);
-    let error: AppError = response.json().await.expect("error body");
-    assert_eq!(error, AppError::Unauthorized);
+    assert_eq!(ranged.status(), 200);
+    let summary: UsageSummary = ranged.json().await.expect("summary");
+    assert_eq!(summary.period.first_day.to_string(), "2026-01-01");
+    assert_eq!(summary.period.last_day.to_string(), "2026-01-31");
+    for response in [backward, malformed] {
+        assert_eq!(response.status(), 400);
+        let error: AppError = response.json().await.expect("error body");
+        assert!(matches!(error, AppError::BadRequest(_)), "{error:?}");
+    }
 }
 
 async fn usage_page_has_every_bar_in_the_server_rendered_html(app: TestApp) {
-    demo::load(&app.db, Utc::now()).await.expect("demo data");
+    let cookie = demo_admin(&app).await;
 
-    let response = app.get("/usage").await;
+    let response = app.get_with_cookie("/usage", &cookie).await;
 
     assert_eq!(response.status(), 200);
     let html = Html::parse_document(&response.text().await.expect("body"));
@@ -203,9 +243,10 @@ async fn usage_page_has_every_bar_in_the_server_rendered_html(app: TestApp) {
 }
 
 async fn usage_page_shows_the_estimated_cost_and_where_growing_metrics_will_end(app: TestApp) {
-    demo::load(&app.db, Utc::now()).await.expect("demo data");
+    let cookie = demo_admin(&app).await;
 
-    let html = Html::parse_document(&app.get("/usage").await.text().await.expect("body"));
+    let response = app.get_with_cookie("/usage", &cookie).await;
+    let html = Html::parse_document(&response.text().await.expect("body"));
 
     let select = |css: &str| Selector::parse(css).expect("selector");
     let text_of = |css: &str| -> Vec<String> {
@@ -254,9 +295,10 @@ async fn usage_page_shows_the_estimated_cost_and_where_growing_metrics_will_end(
 }
 
 async fn usage_page_tables_messages_by_channel_and_mails_by_account(app: TestApp) {
-    demo::load(&app.db, Utc::now()).await.expect("demo data");
+    let cookie = demo_admin(&app).await;
 
-    let html = Html::parse_document(&app.get("/usage").await.text().await.expect("body"));
+    let response = app.get_with_cookie("/usage", &cookie).await;
+    let html = Html::parse_document(&response.text().await.expect("body"));
 
     let rows = |table: &str| -> Vec<Vec<String>> {
         let row = Selector::parse(&format!("[aria-labelledby={table}] tbody tr")).expect("rows");
@@ -300,24 +342,31 @@ async fn usage_page_tables_messages_by_channel_and_mails_by_account(app: TestApp
     );
 }
 
-async fn usage_page_explains_an_empty_instance_with_status_404(app: TestApp) {
-    let response = app.get("/usage").await;
+async fn usage_page_sends_a_signed_out_visitor_to_sign_in_and_back(app: TestApp) {
+    let cookie = demo_admin(&app).await;
 
-    assert_eq!(response.status(), 404);
-    let body = response.text().await.expect("body");
-    assert!(body.contains("Organization not found"), "{body}");
+    let signed_out = app.get("/usage?metric=storage").await;
+    let login_while_signed_in = app.get_with_cookie("/login?next=%2Fbilling", &cookie).await;
+
+    assert_eq!(signed_out.status(), 303);
+    assert_eq!(
+        signed_out.headers()["location"],
+        "/login?next=%2Fusage%3Fmetric%3Dstorage"
+    );
+    assert_eq!(login_while_signed_in.status(), 303);
+    assert_eq!(login_while_signed_in.headers()["location"], "/billing");
 }
 
 crate::on_both_backends!(
     usage_summary_rates_every_metric_of_the_plan,
     usage_summary_counts_only_the_current_period,
     usage_summary_is_503_when_the_database_is_gone,
-    usage_summary_is_404_when_no_organization_exists,
-    usage_summary_is_401_when_the_visitor_must_choose_among_organizations,
+    usage_summary_is_401_without_a_session_and_403_for_the_operator,
+    usage_summary_takes_a_date_range_and_refuses_a_backward_one,
     usage_page_has_every_bar_in_the_server_rendered_html,
     usage_page_shows_the_estimated_cost_and_where_growing_metrics_will_end,
     usage_page_tables_messages_by_channel_and_mails_by_account,
-    usage_page_explains_an_empty_instance_with_status_404,
+    usage_page_sends_a_signed_out_visitor_to_sign_in_and_back,
 );
 
 #[tokio::test]
@@ -331,9 +380,9 @@ async fn configured_thresholds_decide_the_bands() {
     )
     .await
     .expect("sqlite app");
-    demo::load(&app.db, Utc::now()).await.expect("demo data");
+    let cookie = demo_admin(&app).await;
 
-    let summary: UsageSummary = call_get_usage_summary(&app)
+    let summary: UsageSummary = call_get_usage_summary(&app, &cookie)
         .await
         .json()
         .await
@@ -361,16 +410,21 @@ async fn configured_thresholds_decide_the_bands() {
 }
 
 mod routing {
+    use quotaboard::server::users::UserRole;
+
     use crate::helpers::{spawn_app, Backend};
 
     #[tokio::test]
     async fn root_redirects_to_the_usage_page() {
         let app = spawn_app(Backend::Sqlite).await.expect("sqlite app");
+        app.organization("solo").await;
+        let cookie = app.signed_in("solo", UserRole::Member).await;
 
         let response = app
             .client
             .get(app.url("/"))
             .header("accept", "text/html,application/xhtml+xml")
+            .header("cookie", cookie)
             .send()
             .await
             .expect("request");

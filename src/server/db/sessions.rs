@@ -43,16 +43,21 @@ pub struct SessionRow {
     pub revoked_at: Option<i64>,
 }
 
-/// The session whose secret hashes to `token_hash`, live or not.
+/// The session whose secret hashes to `token_hash`, live or not, with the user's role in
+/// the organization it acts for; none once the user no longer belongs to that organization.
 pub async fn find<'e, E: Executor<'e, Database = Any>>(
     executor: E,
     token_hash: &str,
 ) -> Result<Option<SessionRow>, sqlx::Error> {
     sqlx::query_as(
-        "select s.user_id, u.email, u.role, s.organization_id, s.last_seen_at, s.expires_at,
-                s.revoked_at
-         from sessions s join users u on u.id = s.user_id
-         where s.token_hash = $1",
+        "select s.user_id, u.email,
+                case when s.organization_id is null then u.role else m.role end as role,
+                s.organization_id, s.last_seen_at, s.expires_at, s.revoked_at
+         from sessions s
+         join users u on u.id = s.user_id
+         left join memberships m
+             on m.user_id = s.user_id and m.organization_id = s.organization_id
+         where s.token_hash = $1 and (s.organization_id is null or m.role is not null)",
     )
     .bind(token_hash)
     .fetch_optional(executor)
@@ -87,6 +92,20 @@ pub async fn revoke<'e, E: Executor<'e, Database = Any>>(
     .execute(executor)
     .await?;
     Ok(result.rows_affected() == 1)
+}
+
+/// Moves a session to another organization; the caller has checked the membership.
+pub async fn switch_organization<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    token_hash: &str,
+    organization_id: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update sessions set organization_id = $2 where token_hash = $1")
+        .bind(token_hash)
+        .bind(organization_id)
+        .execute(executor)
+        .await?;
+    Ok(())
 }
 
 /// A user as sign-in needs them.

@@ -52,3 +52,14 @@ pub async fn email_of<'e, E: Executor<'e, Database = Any>>(
         .fetch_optional(executor)
         .await
 }
+
+/// The id of the user with this email, if any.
+pub async fn id_of<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    email: &str,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("select id from users where email = $1")
+        .bind(email)
+        .fetch_optional(executor)
+        .await
+}

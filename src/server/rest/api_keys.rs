@@ -34,9 +34,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/api-keys/{id}", delete(revoke_key))
 }
 
-/// Longest key name.
-const MAX_NAME_CHARS: usize = 100;
-
 /// A key to create.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -67,12 +64,7 @@ pub(crate) async fn create_key(
 ) -> Result<(StatusCode, Json<ApiKeyBody>), AppError> {
     principal.require(Role::Admin)?;
     let request = shape::body(request)?;
-    let name = request.name.trim();
-    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
-        return Err(AppError::BadRequest(format!(
-            "name must be 1 to {MAX_NAME_CHARS} characters"
-        )));
-    }
+    let name = api_keys::parse_name(&request.name)?;
     let role = match request.role.as_deref() {
         None => Role::Member,
         Some(role) => Role::from_str(role).map_err(AppError::BadRequest)?,

@@ -19,8 +19,8 @@ use utoipa::{
 };
 
 use super::{
-    api_keys, billing_usage, domain_usage, domains, entitlements, events, health, licenses,
-    organization_usage, sessions, statements, subscription, user, webhooks,
+    api_keys, billing_usage, domain_usage, domains, entitlements, events, exports, health,
+    licenses, organization_usage, sessions, statements, subscription, usage_stream, user, webhooks,
 };
 use crate::server::state::AppState;
 
@@ -65,6 +65,9 @@ pub fn router() -> Router<AppState> {
         webhooks::create_webhook,
         webhooks::update_webhook,
         webhooks::search_webhooks,
+        exports::usage_csv,
+        exports::line_items_csv,
+        usage_stream::usage_stream,
         health::health,
     ),
     modifiers(&Security),

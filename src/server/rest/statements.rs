@@ -1,8 +1,6 @@
 //! Seed 004, `GET /v2/ocamba/usage`: the organization's statements (billing periods with
 //! their line items), searchable, sortable and paged.
 
-use std::cmp::Ordering;
-
 use axum::{
     extract::{rejection::QueryRejection, Query, State},
     routing::get,
@@ -74,7 +72,7 @@ pub(crate) async fn list_statements(
     query: Result<Query<StatementQuery>, QueryRejection>,
 ) -> Result<Json<Page<StatementBody>>, AppError> {
     let Query(query) = query.map_err(|rejection| AppError::BadRequest(rejection.body_text()))?;
-    let order = SortKey::parse_list(query.sort.as_deref().unwrap_or("-start_date"))?;
+    let order = statements::SortKey::parse_list(query.sort.as_deref().unwrap_or("-start_date"))?;
     let limit = bounded(
         "limit",
         query.limit.as_deref(),
@@ -84,27 +82,7 @@ pub(crate) async fn list_statements(
     let offset = bounded("offset", query.offset.as_deref(), 0, 0..=usize::MAX)?;
     let ledger = Ledger::load(&state, principal.organization_id).await?;
     let mut listed = statements::list(&state, &ledger, Utc::now()).await?;
-    if let Some(search) = query
-        .search
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        let needle = search.to_lowercase();
-        listed.retain(|statement| {
-            statement.lines.iter().any(|line| {
-                line.name.to_lowercase().contains(&needle)
-                    || line.description.to_lowercase().contains(&needle)
-            })
-        });
-    }
-    listed.sort_by(|a, b| {
-        order
-            .iter()
-            .map(|key| key.compare(a, b))
-            .find(|o| o.is_ne())
-            .unwrap_or_else(|| b.period.start.cmp(&a.period.start))
-    });
+    statements::select(&mut listed, query.search.as_deref(), &order);
     let total = listed.len();
     let items = listed
         .iter()
@@ -202,114 +180,5 @@ fn statement_body(ledger: &Ledger, statement: &Statement) -> StatementBody {
         usage_percent: decimal(statement.usage_percent),
         start_time: timestamp_seconds(statement.period.start),
         end_time: timestamp_seconds(statement.last_day_start(ledger)),
-    }
-}
-
-/// A field statements can be sorted on, and the direction.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct SortKey {
-    field: SortField,
-    descending: bool,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum SortField {
-    Price,
-    Discount,
-    Amount,
-    CurrencyCode,
-    LimitStatus,
-    UsagePercent,
-    StartDate,
-    EndDate,
-    CreateTime,
-    UpdateTime,
-}
-
-const SORT_FIELDS: [(&str, SortField); 10] = [
-    ("price", SortField::Price),
-    ("discount", SortField::Discount),
-    ("amount", SortField::Amount),
-    ("currency_code", SortField::CurrencyCode),
-    ("limit_status", SortField::LimitStatus),
-    ("usage_percent", SortField::UsagePercent),
-    ("start_date", SortField::StartDate),
-    ("end_date", SortField::EndDate),
-    ("create_time", SortField::CreateTime),
-    ("update_time", SortField::UpdateTime),
-];
-
-impl SortKey {
-    /// `price,-amount`: each a sortable field, `-` first for descending.
-    fn parse_list(text: &str) -> Result<Vec<SortKey>, AppError> {
-        text.split(',')
-            .map(str::trim)
-            .filter(|part| !part.is_empty())
-            .map(|part| {
-                let (descending, name) = match part.strip_prefix('-') {
-                    Some(name) => (true, name),
-                    None => (false, part.strip_prefix('+').unwrap_or(part)),
-                };
-                let field = SORT_FIELDS
-                    .iter()
-                    .find(|(known, _)| *known == name)
-                    .map(|(_, field)| *field)
-                    .ok_or_else(|| {
-                        let known: Vec<&str> = SORT_FIELDS.iter().map(|(name, _)| *name).collect();
-                        AppError::BadRequest(format!(
-                            "cannot sort on {name:?}; sortable fields are {}",
-                            known.join(", ")
-                        ))
-                    })?;
-                Ok(SortKey { field, descending })
-            })
-            .collect()
-    }
-
-    fn compare(self, a: &Statement, b: &Statement) -> Ordering {
-        let ordering = match self.field {
-            SortField::Price => a.price.cmp(&b.price),
-            SortField::Discount => a.discount.cmp(&b.discount),
-            SortField::Amount => a.amount.cmp(&b.amount),
-            SortField::CurrencyCode => a.currency.cmp(&b.currency),
-            SortField::LimitStatus => a.limit_status.cmp(&b.limit_status),
-            SortField::UsagePercent => a.usage_percent.cmp(&b.usage_percent),
-            SortField::StartDate => a.period.start.cmp(&b.period.start),
-            SortField::EndDate => a.period.end.cmp(&b.period.end),
-            SortField::CreateTime => a.created_at.cmp(&b.created_at),
-            SortField::UpdateTime => a.updated_at.cmp(&b.updated_at),
-        };
-        if self.descending {
-            ordering.reverse()
-        } else {
-            ordering
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sort_takes_the_documents_fields_with_a_minus_for_descending() {
-        assert_eq!(
-            SortKey::parse_list("price,-usage_percent").expect("valid"),
-            vec![
-                SortKey {
-                    field: SortField::Price,
-                    descending: false
-                },
-                SortKey {
-                    field: SortField::UsagePercent,
-                    descending: true
-                },
-            ]
-        );
-        let error = SortKey::parse_list("-colour").expect_err("unknown");
-        assert!(
-            matches!(&error, AppError::BadRequest(m) if m.contains("sortable fields are price")),
-            "{error:?}"
-        );
     }
 }

@@ -10,7 +10,6 @@ use axum::{
     routing::{get, put},
     Json, Router,
 };
-use chrono::Utc;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -20,12 +19,10 @@ use crate::{
     error::AppError,
     server::{
         auth::{ApiPrincipal, Role},
-        db::{
-            self,
-            webhooks::{self, WebhookFields, WebhookRow},
-        },
+        db::{self, webhooks::WebhookRow},
         rest::shape::{self, decimal, id, parse_id, timestamp_millis, ErrorBody, ListQuery, Page},
         state::AppState,
+        webhooks::{self, Change, Draft},
     },
 };
 
@@ -38,11 +35,6 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/webhooks/{id}", put(update_webhook))
 }
-
-/// Most thresholds a webhook may have, and the highest (a percentage of an allowance).
-const MAX_THRESHOLDS: usize = 10;
-const MAX_THRESHOLD_PERCENT: u32 = 1000;
-const MAX_DESCRIPTION_CHARS: usize = 500;
 
 /// A webhook to create.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -90,42 +82,12 @@ pub(crate) async fn create_webhook(
 ) -> Result<(StatusCode, Json<WebhookBody>), AppError> {
     principal.require(Role::Admin)?;
     let request = shape::body(request)?;
-    let url = parse_url(&request.url)?;
-    let description = parse_description(request.description.as_deref().unwrap_or_default())?;
-    let thresholds = match request.thresholds {
-        Some(thresholds) => parse_thresholds(thresholds)?,
-        None => vec![
-            state.settings.thresholds.warning(),
-            state.settings.thresholds.critical(),
-            Decimal::ONE_HUNDRED,
-        ],
+    let draft = Draft {
+        url: request.url,
+        description: request.description.unwrap_or_default(),
+        thresholds: request.thresholds,
     };
-    let thresholds_json = thresholds_text(&thresholds);
-    let secret = new_secret()?;
-    let now = db::unix_seconds(Utc::now());
-    let fields = WebhookFields {
-        url: &url,
-        description: &description,
-        thresholds: &thresholds_json,
-        active: true,
-    };
-    let webhook_id = webhooks::insert(
-        state.db.pool(),
-        principal.organization_id,
-        &fields,
-        &secret,
-        now,
-    )
-    .await?;
-    let row = WebhookRow {
-        id: webhook_id,
-        url,
-        description,
-        thresholds: thresholds_json,
-        active: 1,
-        created_at: now,
-        updated_at: now,
-    };
+    let (row, secret) = webhooks::create(&state, principal.organization_id, draft).await?;
     let body = WebhookBody {
         secret: Some(secret),
         ..webhook_body(&row)
@@ -158,42 +120,14 @@ pub(crate) async fn update_webhook(
     principal.require(Role::Admin)?;
     let webhook_id = parse_id("id", &webhook_id)?;
     let change = shape::body(request)?;
-    let pool = state.db.pool();
-    let current = webhooks::find(pool, principal.organization_id, webhook_id)
-        .await?
-        .ok_or_else(|| AppError::NotFound("Webhook".into()))?;
-    let url = match change.url.as_deref() {
-        Some(url) => parse_url(url)?,
-        None => current.url.clone(),
+    let change = Change {
+        url: change.url,
+        description: change.description,
+        thresholds: change.thresholds,
+        active: change.active,
     };
-    let description = match change.description.as_deref() {
-        Some(description) => parse_description(description)?,
-        None => current.description.clone(),
-    };
-    let thresholds = match change.thresholds {
-        Some(thresholds) => thresholds_text(&parse_thresholds(thresholds)?),
-        None => current.thresholds.clone(),
-    };
-    let active = change.active.unwrap_or(current.active != 0);
-    let now = db::unix_seconds(Utc::now());
-    let fields = WebhookFields {
-        url: &url,
-        description: &description,
-        thresholds: &thresholds,
-        active,
-    };
-    if !webhooks::update(pool, principal.organization_id, webhook_id, &fields, now).await? {
-        return Err(AppError::NotFound("Webhook".into()));
-    }
-    Ok(Json(webhook_body(&WebhookRow {
-        id: webhook_id,
-        url,
-        description,
-        thresholds,
-        active: i64::from(active),
-        created_at: current.created_at,
-        updated_at: now,
-    })))
+    let row = webhooks::update(&state, principal.organization_id, webhook_id, change).await?;
+    Ok(Json(webhook_body(&row)))
 }
 
 /// 200 `{total, items}`: the organization's webhooks whose URL or description holds
@@ -215,7 +149,7 @@ pub(crate) async fn search_webhooks(
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<Page<WebhookBody>>, AppError> {
     let query = shape::query(query)?;
-    let items: Vec<WebhookBody> = webhooks::list(state.db.pool(), principal.organization_id)
+    let items: Vec<WebhookBody> = db::webhooks::list(state.db.pool(), principal.organization_id)
         .await?
         .iter()
         .filter(|hook| query.matches([hook.url.as_str(), hook.description.as_str()]))
@@ -244,10 +178,7 @@ pub struct WebhookBody {
 }
 
 fn webhook_body(hook: &WebhookRow) -> WebhookBody {
-    let thresholds: Vec<Decimal> = serde_json::from_str(&hook.thresholds).unwrap_or_else(|e| {
-        tracing::error!(webhook = hook.id, %e, "unreadable thresholds");
-        Vec::new()
-    });
+    let thresholds = webhooks::thresholds_of(hook);
     WebhookBody {
         id: id(hook.id),
         url: hook.url.clone(),
@@ -257,109 +188,5 @@ fn webhook_body(hook: &WebhookRow) -> WebhookBody {
         created_at: timestamp_millis(hook.created_at),
         updated_at: timestamp_millis(hook.updated_at),
         secret: None,
-    }
-}
-
-/// An absolute `http` or `https` URL with a host, at most 2 048 characters.
-fn parse_url(text: &str) -> Result<String, AppError> {
-    let text = text.trim();
-    let url = url::Url::parse(text)
-        .ok()
-        .filter(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some())
-        .filter(|_| text.len() <= 2048)
-        .ok_or_else(|| {
-            AppError::BadRequest(format!(
-                "url must be an absolute http or https URL of at most 2048 characters (got {text:?})"
-            ))
-        })?;
-    Ok(url.to_string())
-}
-
-fn parse_description(text: &str) -> Result<String, AppError> {
-    let text = text.trim();
-    if text.chars().count() > MAX_DESCRIPTION_CHARS {
-        return Err(AppError::BadRequest(format!(
-            "description must be at most {MAX_DESCRIPTION_CHARS} characters"
-        )));
-    }
-    Ok(text.to_string())
-}
-
-/// 1 to 10 percentages, each above 0 and at most 1000, kept ascending without repeats.
-fn parse_thresholds(mut thresholds: Vec<Decimal>) -> Result<Vec<Decimal>, AppError> {
-    let bad = || {
-        AppError::BadRequest(format!(
-            "thresholds must be 1 to {MAX_THRESHOLDS} percentages above 0 and at most \
-             {MAX_THRESHOLD_PERCENT}, such as [75, 90, 100]"
-        ))
-    };
-    if thresholds.is_empty()
-        || thresholds.len() > MAX_THRESHOLDS
-        || thresholds
-            .iter()
-            .any(|t| *t <= Decimal::ZERO || *t > Decimal::from(MAX_THRESHOLD_PERCENT))
-    {
-        return Err(bad());
-    }
-    thresholds.iter_mut().for_each(|t| *t = t.normalize());
-    thresholds.sort();
-    thresholds.dedup();
-    Ok(thresholds)
-}
-
-fn thresholds_text(thresholds: &[Decimal]) -> String {
-    serde_json::to_string(thresholds).unwrap_or_else(|_| "[]".into())
-}
-
-/// `whsec_` and 256 random bits in hex.
-fn new_secret() -> Result<String, AppError> {
-    let mut bytes = [0_u8; 32];
-    getrandom::fill(&mut bytes).map_err(|error| {
-        tracing::error!(%error, "no randomness for a webhook secret");
-        AppError::Internal
-    })?;
-    Ok(format!("whsec_{}", hex::encode(bytes)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn dec(text: &str) -> Decimal {
-        text.parse().expect("decimal")
-    }
-
-    #[test]
-    fn thresholds_are_sorted_percentages_without_repeats() {
-        assert_eq!(
-            parse_thresholds(vec![dec("100"), dec("75"), dec("90.0"), dec("75")]),
-            Ok(vec![dec("75"), dec("90"), dec("100")])
-        );
-        for bad in [
-            vec![],
-            vec![dec("0")],
-            vec![dec("1001")],
-            vec![dec("-5")],
-            vec![dec("1"); 11],
-        ] {
-            assert!(parse_thresholds(bad.clone()).is_err(), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn webhook_urls_are_absolute_http_or_https() {
-        assert_eq!(
-            parse_url(" https://hooks.example.com/quota ").as_deref(),
-            Ok("https://hooks.example.com/quota")
-        );
-        for bad in [
-            "ftp://x.example",
-            "/relative",
-            "https://",
-            "not a url",
-            "mailto:a@b.c",
-        ] {
-            assert!(parse_url(bad).is_err(), "{bad}");
-        }
     }
 }

@@ -1,0 +1,51 @@
+// Shared steps of the end-to-end specs: signing in, waiting for hydration, collecting errors.
+import { expect, type Page, type APIRequestContext } from '@playwright/test';
+
+/** The demo users' password (src/server/demo.rs, README). */
+export const PASSWORD = 'quotaboard-demo';
+export const ADMIN = 'admin@acme.example';
+export const MEMBER = 'member@acme.example';
+
+/** Every console error and uncaught page error from now on. */
+export function collectErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(`console: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => errors.push(`page: ${error.message}`));
+  return errors;
+}
+
+/** Signs the page's browser context in through the sign-in form's endpoint. */
+export async function signIn(page: Page, email = ADMIN): Promise<void> {
+  await signInRequest(page.request, email);
+}
+
+/** Signs a request context in; its cookies then carry the session. */
+export async function signInRequest(request: APIRequestContext, email = ADMIN): Promise<void> {
+  const response = await request.post('/login', {
+    form: { email, password: PASSWORD, next: '/usage' },
+    maxRedirects: 0,
+  });
+  expect(response.status()).toBe(303);
+  expect(response.headers()['location']).toBe('/usage');
+}
+
+/** `<main data-hydrated>` appears once the WASM app has taken over the page. */
+export async function waitForHydration(page: Page): Promise<void> {
+  await expect(page.locator('main[data-hydrated]')).toHaveCount(1);
+}
+
+/** The live indicator turns "Live" once the WASM app has hydrated and the stream is open. */
+export async function waitForLive(page: Page): Promise<void> {
+  await expect(page.locator('.live')).toHaveAttribute('data-state', 'live');
+}
+
+/** Pages a signed-in user can open: path, navigation link, main heading. */
+export const PAGES: [string, string, RegExp][] = [
+  ['/usage', 'Usage', /^Usage for /],
+  ['/license', 'License', /^License$/],
+  ['/billing', 'Billing', /^Billing$/],
+  ['/settings/keys', 'API keys', /^API keys$/],
+  ['/settings/webhooks', 'Webhooks', /^Webhooks$/],
+];

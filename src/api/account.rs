@@ -1,0 +1,117 @@
+//! The signed-in user: who they are, which organization their session acts for, and which
+//! others they can switch to.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// An organization a user belongs to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrganizationChoice {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    /// The user's role in it: `member` or `admin`.
+    pub role: String,
+}
+
+/// The signed-in user as the navigation bar shows them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub email: String,
+    /// `member` or `admin` in the current organization; `platform-admin` for the operator.
+    pub role: String,
+    /// The organization the session acts for; `None` for a platform admin.
+    pub organization: Option<OrganizationChoice>,
+    /// Every organization the user belongs to, by name.
+    pub organizations: Vec<OrganizationChoice>,
+}
+
+impl SessionInfo {
+    /// True when the user administers the current organization.
+    pub fn is_admin(&self) -> bool {
+        self.role == "admin"
+    }
+}
+
+/// Where the dashboard starts.
+pub const HOME: &str = "/usage";
+
+/// Where to go after signing in: `next` when it is a path on this site, else [`HOME`].
+/// Anything that could leave the site (`//host`, `/\host`, a scheme) is refused.
+pub fn safe_next(next: &str) -> &str {
+    let on_this_site = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && !next.chars().any(char::is_control)
+        && next != "/login"
+        && !next.starts_with("/login?");
+    if on_this_site {
+        next
+    } else {
+        HOME
+    }
+}
+
+/// The signed-in user, or `None` when the request has no live session.
+#[server]
+pub async fn get_session() -> Result<Option<SessionInfo>, AppError> {
+    use crate::server::{auth, db::memberships, server_fn};
+
+    server_fn::respond(
+        async {
+            let state = server_fn::state()?;
+            let Some(parts) = use_context::<axum::http::request::Parts>() else {
+                return Ok(None);
+            };
+            let Some(user) = auth::session_user(&state, &parts.headers).await? else {
+                return Ok(None);
+            };
+            let organizations: Vec<OrganizationChoice> =
+                memberships::of_user(state.db.pool(), user.user_id)
+                    .await?
+                    .into_iter()
+                    .map(|m| OrganizationChoice {
+                        id: m.organization_id,
+                        slug: m.slug,
+                        name: m.name,
+                        role: m.role,
+                    })
+                    .collect();
+            let organization = user
+                .organization_id
+                .and_then(|id| organizations.iter().find(|o| o.id == id).cloned());
+            Ok(Some(SessionInfo {
+                email: user.email,
+                role: user.role,
+                organization,
+                organizations,
+            }))
+        }
+        .await,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_paths_on_this_site_are_followed_after_sign_in() {
+        for (next, expected) in [
+            ("/billing?sort=amount", "/billing?sort=amount"),
+            ("/settings/keys", "/settings/keys"),
+            ("", HOME),
+            ("https://evil.example/", HOME),
+            ("//evil.example/", HOME),
+            ("/\\evil.example", HOME),
+            ("/usage\r\nSet-Cookie: x", HOME),
+            ("/login", HOME),
+            ("/login?next=/login", HOME),
+            ("usage", HOME),
+        ] {
+            assert_eq!(safe_next(next), expected, "{next:?}");
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! `<LimitTable/>`: each resource's limit, usage and a banded bar, as a table.
+
+use leptos::prelude::*;
+
+use crate::{
+    api::usage::MetricUsage,
+    components::format,
+    domain::usage_level::{Allowance, Band},
+    i18n::use_locale,
+};
+
+/// One row per metric: name, limit ("Unlimited" when not limited, "hard limit" when usage
+/// past it is refused), used, and a bar filled to the percentage with its band in words.
+#[component]
+pub fn LimitTable(metrics: Vec<MetricUsage>) -> impl IntoView {
+    let locale = use_locale();
+    let t = locale.strings();
+    let rows = metrics
+        .into_iter()
+        .map(|metric| {
+            let with_unit = |q| format!("{} {}", format::amount(locale, q), metric.unit);
+            let limit = match metric.allowance {
+                Allowance::Unlimited => t.unlimited.to_string(),
+                Allowance::Included(included) if metric.limited => {
+                    format!("{} ({})", with_unit(included), t.hard_limit)
+                }
+                Allowance::Included(included) => with_unit(included),
+            };
+            let level = metric.level;
+            let band = level.band.as_str();
+            let percent = match (metric.allowance, level.percentage) {
+                (Allowance::Unlimited, _) => t.unlimited.to_string(),
+                (_, Some(p)) => format::percent(locale, p),
+                (_, None) => t.over_limit.to_string(),
+            };
+            let band_text = match (metric.allowance, level.band) {
+                (Allowance::Unlimited, _) | (_, Band::Green) => None,
+                _ if level.is_over() => Some(t.over_limit),
+                (_, Band::Yellow) => Some(t.warning),
+                (_, Band::Red) => Some(t.critical),
+            };
+            let width = level.fill_percent();
+            view! {
+                <tr data-metric=metric.code.clone() data-band=band>
+                    <th scope="row">{metric.name.clone()}</th>
+                    <td>{limit}</td>
+                    <td class="num">{with_unit(metric.used)}</td>
+                    <td class=format!("limit-cell band-{band}")>
+                        <div
+                            class="meter"
+                            role="progressbar"
+                            aria-label=metric.name
+                            aria-valuemin="0"
+                            aria-valuemax="100"
+                            aria-valuenow=width.to_string()
+                            aria-valuetext=percent.clone()
+                        >
+                            <div class="meter__fill" style=format!("width: {width}%")></div>
+                        </div>
+                        <span class="limit-cell__text">
+                            {percent}
+                            {band_text.map(|text| view! { <span class="usage-bar__status">{text}</span> })}
+                        </span>
+                    </td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="usage-table" aria-labelledby="limits-title">
+            <h2 id="limits-title">{t.resource_limits}</h2>
+            <table>
+                <thead>
+                    <tr>
+                        <th scope="col">{t.resource}</th>
+                        <th scope="col">{t.limit}</th>
+                        <th scope="col" class="num">{t.used}</th>
+                        <th scope="col">{t.usage_title}</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </section>
+    }
+}

@@ -1,0 +1,359 @@
+//! The dashboard's languages: English and Brazilian Portuguese, chosen per request from the
+//! `qb_lang` cookie (the user's choice) or else `Accept-Language`.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Name of the cookie that keeps a user's language choice.
+pub const LANGUAGE_COOKIE: &str = "qb_lang";
+
+/// A language the dashboard speaks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Locale {
+    #[default]
+    En,
+    PtBr,
+}
+
+impl Locale {
+    /// Every locale, in the order a language menu lists them.
+    pub const ALL: [Locale; 2] = [Locale::En, Locale::PtBr];
+
+    /// The BCP 47 tag, as in `<html lang>`: `en`, `pt-BR`.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Locale::En => "en",
+            Locale::PtBr => "pt-BR",
+        }
+    }
+
+    /// The language's own name, as a language menu shows it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Locale::En => "English",
+            Locale::PtBr => "Português (Brasil)",
+        }
+    }
+
+    /// The locale a language tag asks for: any `pt` is Brazilian Portuguese, any `en` English.
+    pub fn from_tag(tag: &str) -> Option<Locale> {
+        let language = tag.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+        match language.as_str() {
+            "pt" => Some(Locale::PtBr),
+            "en" => Some(Locale::En),
+            _ => None,
+        }
+    }
+
+    /// The best locale for an `Accept-Language` header: the supported language with the
+    /// highest weight (the earliest among equals); English when none is supported.
+    pub fn negotiate(accept_language: &str) -> Locale {
+        let mut best: Option<(u16, Locale)> = None;
+        for entry in accept_language.split(',') {
+            let mut parts = entry.split(';');
+            let Some(locale) = parts.next().and_then(Locale::from_tag) else {
+                continue;
+            };
+            let weight = parts
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .map_or(1000, |q| {
+                    q.trim()
+                        .parse::<f32>()
+                        .map_or(0, |q| (q.clamp(0.0, 1.0) * 1000.0) as u16)
+                });
+            if weight > 0 && best.is_none_or(|(top, _)| weight > top) {
+                best = Some((weight, locale));
+            }
+        }
+        best.map_or(Locale::En, |(_, locale)| locale)
+    }
+
+    /// The words of this locale.
+    pub fn strings(self) -> &'static Strings {
+        match self {
+            Locale::En => &EN,
+            Locale::PtBr => &PT_BR,
+        }
+    }
+
+    /// Separator of thousands and of decimals.
+    pub fn separators(self) -> (char, char) {
+        match self {
+            Locale::En => (',', '.'),
+            Locale::PtBr => ('.', ','),
+        }
+    }
+
+    /// Abbreviated month names, January first.
+    pub fn months(self) -> [&'static str; 12] {
+        match self {
+            Locale::En => [
+                "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+            ],
+            Locale::PtBr => [
+                "jan", "fev", "mar", "abr", "mai", "jun", "jul", "ago", "set", "out", "nov", "dez",
+            ],
+        }
+    }
+}
+
+/// The locale of the page being rendered: provided by `<App/>`, English when missing.
+pub fn use_locale() -> Locale {
+    use_context::<Locale>().unwrap_or_default()
+}
+
+/// The words of the page being rendered.
+pub fn use_strings() -> &'static Strings {
+    use_locale().strings()
+}
+
+/// The locale of the current request (on the server) or of the loaded page (in the browser,
+/// read back from `<html lang>`, which the server wrote).
+pub fn request_locale() -> Locale {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<axum::http::request::Parts>()
+            .map(|parts| locale_of_headers(&parts.headers))
+            .unwrap_or_default()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        #[cfg(feature = "hydrate")]
+        {
+            document()
+                .document_element()
+                .and_then(|html| html.get_attribute("lang"))
+                .and_then(|tag| Locale::from_tag(&tag))
+                .unwrap_or_default()
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            Locale::En
+        }
+    }
+}
+
+/// The `qb_lang` cookie's locale, else the `Accept-Language` one.
+#[cfg(feature = "ssr")]
+pub fn locale_of_headers(headers: &axum::http::HeaderMap) -> Locale {
+    let chosen = headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == LANGUAGE_COOKIE)
+        .and_then(|(_, value)| Locale::from_tag(value));
+    chosen.unwrap_or_else(|| {
+        headers
+            .get(axum::http::header::ACCEPT_LANGUAGE)
+            .and_then(|value| value.to_str().ok())
+            .map_or(Locale::En, Locale::negotiate)
+    })
+}
+
+/// `template` with each `{name}` replaced by its value.
+pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    values
+        .iter()
+        .fold(template.to_string(), |text, (name, value)| {
+            text.replace(&format!("{{{name}}}"), value)
+        })
+}
+
+macro_rules! strings {
+    ($($key:ident: $en:expr, $pt:expr;)*) => {
+        /// Every word the dashboard shows, in one language. `{name}` marks a value that
+        /// [`fill`] puts in.
+        #[derive(Debug)]
+        pub struct Strings {
+            $(pub $key: &'static str,)*
+        }
+
+        static EN: Strings = Strings { $($key: $en,)* };
+        static PT_BR: Strings = Strings { $($key: $pt,)* };
+    };
+}
+
+strings! {
+    // Navigation and account
+    nav_label: "Main", "Principal";
+    nav_usage: "Usage", "Uso";
+    nav_license: "License", "Licença";
+    nav_billing: "Billing", "Faturamento";
+    nav_keys: "API keys", "Chaves de API";
+    nav_webhooks: "Webhooks", "Webhooks";
+    skip_to_content: "Skip to content", "Pular para o conteúdo";
+    organization: "Organization", "Organização";
+    switch: "Switch", "Trocar";
+    sign_out: "Sign out", "Sair";
+    language: "Language", "Idioma";
+    apply: "Apply", "Aplicar";
+    // Sign-in
+    sign_in_title: "Sign in to quotaboard", "Entrar no quotaboard";
+    sign_in: "Sign in", "Entrar";
+    email: "Email", "E-mail";
+    password: "Password", "Senha";
+    bad_credentials: "Email or password is incorrect.", "E-mail ou senha incorretos.";
+    sign_in_unavailable: "Signing in is not possible right now; try again shortly.", "Não é possível entrar agora; tente novamente em instantes.";
+    session_ended: "Your session has ended.", "Sua sessão terminou.";
+    sign_in_again: "Sign in again", "Entrar novamente";
+    // Errors and states
+    error_title: "This page could not be loaded", "Não foi possível carregar esta página";
+    forbidden_title: "You cannot see this page", "Você não pode ver esta página";
+    nothing_title: "Nothing to show yet", "Nada para mostrar ainda";
+    retry: "Try again", "Tentar novamente";
+    not_found_title: "Page not found", "Página não encontrada";
+    not_found_text: "There is nothing at this address.", "Não há nada neste endereço.";
+    go_to_usage: "Go to your usage", "Ir para o seu uso";
+    loading: "Loading…", "Carregando…";
+    // Usage
+    usage_title: "Usage", "Uso";
+    usage_for: "Usage for {period}", "Uso de {period}";
+    no_usage: "No usage yet this period.", "Nenhum uso neste período ainda.";
+    from: "From", "De";
+    to: "To", "Até";
+    metrics: "Metrics", "Métricas";
+    filters: "Filters", "Filtros";
+    all_metrics: "All metrics", "Todas as métricas";
+    reset: "Reset", "Limpar";
+    showing_metrics: "Showing {shown} of {total} metrics", "Mostrando {shown} de {total} métricas";
+    unlimited: "Unlimited", "Ilimitado";
+    warning: "Warning", "Atenção";
+    critical: "Critical", "Crítico";
+    over_limit: "Over limit", "Acima do limite";
+    over_limit_by: "Over limit by {amount}", "Acima do limite em {amount}";
+    used_of: "{percent} used: {used} of {included}", "{percent} usado: {used} de {included}";
+    used_unlimited: "{used} used; unlimited", "{used} usados; ilimitado";
+    used_of_none: "{used} used of none included", "{used} usados de nenhum incluído";
+    projected_percent: "Projected {amount} ({percent}) by period end", "Projeção de {amount} ({percent}) até o fim do período";
+    projected: "Projected {amount} by period end", "Projeção de {amount} até o fim do período";
+    live: "Live", "Ao vivo";
+    live_connecting: "Connecting…", "Conectando…";
+    live_reconnecting: "Reconnecting…", "Reconectando…";
+    live_polling: "Refreshing every {seconds} s", "Atualizando a cada {seconds} s";
+    updated_at: "Updated {time}", "Atualizado às {time}";
+    // Cost
+    estimated_cost: "Estimated cost", "Custo estimado";
+    plan: "Plan", "Plano";
+    plan_named: "{name} plan", "Plano {name}";
+    overage: "Overage", "Excedente";
+    discount: "Discount", "Desconto";
+    tax: "Tax", "Imposto";
+    total: "Total", "Total";
+    // Tables
+    by_channel: "Messages by channel", "Mensagens por canal";
+    channel: "Channel", "Canal";
+    messages: "Messages", "Mensagens";
+    by_account: "Mails by account", "E-mails por conta";
+    account: "Account", "Conta";
+    domain: "Domain", "Domínio";
+    relay: "Relay", "Relay";
+    mails: "Mails", "E-mails";
+    no_accounts: "No mailbox accounts yet.", "Nenhuma conta de e-mail ainda.";
+    yes: "Yes", "Sim";
+    no: "No", "Não";
+    // History
+    history_title: "Last 12 months", "Últimos 12 meses";
+    history_metric: "Metric", "Métrica";
+    month: "Month", "Mês";
+    cost: "Cost", "Custo";
+    // License
+    license_title: "License", "Licença";
+    no_plan: "No plan: this organization has no license yet.", "Sem plano: esta organização ainda não tem licença.";
+    price: "Price", "Preço";
+    per_period: "per period", "por período";
+    status: "Status", "Situação";
+    status_active: "Active", "Ativa";
+    description: "Description", "Descrição";
+    resource_limits: "Resource limits", "Limites de recursos";
+    resource: "Resource", "Recurso";
+    limit: "Limit", "Limite";
+    used: "Used", "Usado";
+    hard_limit: "hard limit", "limite rígido";
+    // Billing
+    billing_title: "Billing", "Faturamento";
+    statements: "Statements", "Faturas";
+    search: "Search", "Buscar";
+    search_statements: "Search statements", "Buscar faturas";
+    no_statements: "No statements match.", "Nenhuma fatura encontrada.";
+    period: "Period", "Período";
+    issued: "Issued", "Emitida";
+    amount: "Amount", "Valor";
+    sort_by: "Sort by {column}", "Ordenar por {column}";
+    line_items: "Line items", "Itens";
+    quantity: "Quantity", "Quantidade";
+    unit_price: "Unit price", "Preço unitário";
+    item: "Item", "Item";
+    download_usage_csv: "Download usage (CSV)", "Baixar uso (CSV)";
+    download_lines_csv: "Download line items (CSV)", "Baixar itens (CSV)";
+    statement_open: "Open", "Aberta";
+    statement_final: "Final", "Fechada";
+    // API keys
+    keys_title: "API keys", "Chaves de API";
+    keys_intro: "Keys let scripts read usage and send events. A key is shown once, when it is created.", "Chaves permitem que scripts leiam o uso e enviem eventos. Uma chave é mostrada uma vez, ao ser criada.";
+    name: "Name", "Nome";
+    role: "Role", "Papel";
+    role_member: "Member: reads usage", "Membro: lê o uso";
+    role_admin: "Admin: also sends events", "Admin: também envia eventos";
+    create_key: "Create key", "Criar chave";
+    new_key_once: "Copy this key now: it will not be shown again.", "Copie esta chave agora: ela não será mostrada novamente.";
+    copy: "Copy", "Copiar";
+    copied: "Copied", "Copiada";
+    prefix: "Prefix", "Prefixo";
+    created: "Created", "Criada";
+    revoke: "Revoke", "Revogar";
+    revoked: "Revoked", "Revogada";
+    active: "Active", "Ativa";
+    no_keys: "No API keys yet.", "Nenhuma chave de API ainda.";
+    admins_only: "Only admins of this organization can change this.", "Apenas administradores desta organização podem alterar isto.";
+    // Webhooks
+    webhooks_title: "Webhooks", "Webhooks";
+    webhooks_intro: "quotaboard posts to these URLs when a metric crosses a threshold.", "O quotaboard envia para estas URLs quando uma métrica ultrapassa um limiar.";
+    url: "URL", "URL";
+    thresholds: "Thresholds (%)", "Limiares (%)";
+    enabled: "Enabled", "Ativo";
+    disabled: "Disabled", "Desativado";
+    create_webhook: "Add webhook", "Adicionar webhook";
+    save: "Save", "Salvar";
+    edit: "Edit", "Editar";
+    cancel: "Cancel", "Cancelar";
+    delete: "Delete", "Excluir";
+    secret_once: "Signing secret (shown once):", "Segredo de assinatura (mostrado uma vez):";
+    no_webhooks: "No webhooks yet.", "Nenhum webhook ainda.";
+    deliveries: "Deliveries", "Entregas";
+    no_deliveries: "None yet", "Nenhuma ainda";
+    saved: "Saved.", "Salvo.";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_picks_the_heaviest_supported_language() {
+        for (header, expected) in [
+            ("pt-BR,pt;q=0.9,en;q=0.8", Locale::PtBr),
+            ("en-US,en;q=0.9,pt-BR;q=0.8", Locale::En),
+            ("fr-FR, pt;q=0.5, en;q=0.4", Locale::PtBr),
+            ("de, fr", Locale::En),
+            ("en;q=0.2, pt-PT;q=0.3", Locale::PtBr),
+            ("pt;q=0, en;q=0.1", Locale::En),
+            ("", Locale::En),
+            ("*", Locale::En),
+        ] {
+            assert_eq!(Locale::negotiate(header), expected, "{header}");
+        }
+    }
+
+    #[test]
+    fn tags_round_trip_and_values_fill_their_places() {
+        for locale in Locale::ALL {
+            assert_eq!(Locale::from_tag(locale.tag()), Some(locale));
+        }
+        assert_eq!(
+            fill(PT_BR.usage_for, &[("period", "1 nov 2026")]),
+            "Uso de 1 nov 2026"
+        );
+    }
+}

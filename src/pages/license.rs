@@ -1,0 +1,74 @@
+//! `/license`: the plan the organization is on and its resource limits, with usage.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::{
+    api::usage::{get_usage_summary, UsageSummary},
+    components::{error_template::ErrorTemplate, format, limit_table::LimitTable},
+    i18n::use_locale,
+};
+
+/// The plan (name, price, status, description) and one row per resource: its limit or
+/// "Unlimited", the usage this period and a banded bar.
+#[component]
+pub fn LicensePage() -> impl IntoView {
+    let t = use_locale().strings();
+    let summary = Resource::new(|| (), |()| get_usage_summary(String::new(), String::new()));
+    view! {
+        <Title text=format!("{} · quotaboard", t.license_title)/>
+        <h1 class="page-title">{t.license_title}</h1>
+        <Transition fallback=|| view! { <div class="skeleton skeleton--card" aria-busy="true"></div> }>
+            <ErrorBoundary fallback=move |errors| view! {
+                <ErrorTemplate errors retry=move |()| summary.refetch()/>
+            }>
+                {move || Suspend::new(async move {
+                    summary.await.map(|summary| view! { <LicenseOverview summary/> })
+                })}
+            </ErrorBoundary>
+        </Transition>
+    }
+}
+
+#[component]
+fn LicenseOverview(summary: UsageSummary) -> impl IntoView {
+    let locale = use_locale();
+    let t = locale.strings();
+    let plan = match summary.plan {
+        None => view! { <p class="empty">{t.no_plan}</p> }.into_any(),
+        Some(plan) => {
+            let status = match plan.status.as_deref() {
+                None | Some("active") => t.status_active.to_string(),
+                Some(other) => other.replace('_', " "),
+            };
+            view! {
+                <section class="card plan" aria-labelledby="plan-name">
+                    <h2 id="plan-name">{plan.name}</h2>
+                    <dl class="plan__facts">
+                        <div>
+                            <dt>{t.price}</dt>
+                            <dd>{format::money(locale, plan.price, &plan.currency)} " " {t.per_period}</dd>
+                        </div>
+                        <div>
+                            <dt>{t.status}</dt>
+                            <dd><span class="badge">{status}</span></dd>
+                        </div>
+                        <div>
+                            <dt>{t.period}</dt>
+                            <dd>{format::period(locale, &summary.period)}</dd>
+                        </div>
+                    </dl>
+                    {(!plan.description.is_empty()).then(|| view! {
+                        <p class="plan__description">{plan.description}</p>
+                    })}
+                </section>
+            }
+            .into_any()
+        }
+    };
+    view! {
+        <p class="page-subtitle">{summary.organization}</p>
+        {plan}
+        <LimitTable metrics=summary.metrics/>
+    }
+}

@@ -1,0 +1,276 @@
+//! What browsers do outside server functions: the sign-in, sign-out, organization and
+//! language forms (plain posts answered with a redirect, so they work before and without
+//! WASM), and the guard that sends signed-out visitors of a page to `/login`.
+
+use std::{collections::HashSet, sync::Arc};
+
+use axum::{
+    extract::{rejection::FormRejection, Request, State},
+    http::{header, HeaderMap, HeaderValue, Method, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Response},
+    routing::post,
+    Form, Router,
+};
+use chrono::Utc;
+use serde::Deserialize;
+
+use crate::{
+    api::account::{safe_next, HOME},
+    error::AppError,
+    i18n::{Locale, LANGUAGE_COOKIE},
+};
+
+use super::{auth, db, sessions, state::AppState};
+
+/// The form routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/login", post(sign_in))
+        .route("/logout", post(sign_out))
+        .route("/switch-organization", post(switch_organization))
+        .route("/language", post(choose_language))
+}
+
+/// 303 to `location`, with extra headers.
+fn see_other(location: &str, cookie: Option<HeaderValue>) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    if let Some(cookie) = cookie {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+/// A form post from another site (a login CSRF, a forced sign-out) is refused: browsers
+/// mark such posts with `Sec-Fetch-Site: cross-site`, and an `Origin` naming another host.
+fn is_cross_site(headers: &HeaderMap) -> bool {
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
+    if text("sec-fetch-site") == Some("cross-site") {
+        return true;
+    }
+    match (text("origin"), text("host")) {
+        (Some(origin), Some(host)) => {
+            let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+            origin != "null" && origin_host != host
+        }
+        (Some(origin), None) => origin != "null",
+        _ => false,
+    }
+}
+
+fn percent_encode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// `/login?next=…`, optionally with an error to show.
+fn login_path(next: &str, error: Option<&str>) -> String {
+    let mut path = format!("/login?next={}", percent_encode(safe_next(next)));
+    if let Some(error) = error {
+        path.push_str("&error=");
+        path.push_str(error);
+    }
+    path
+}
+
+#[derive(Deserialize)]
+struct SignInForm {
+    email: String,
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// `POST /login`: 303 to `next` with a new session cookie; 303 back to `/login` with
+/// `error=credentials` for a wrong email or password, `error=unavailable` when the database
+/// does not answer; 403 for a post from another site.
+async fn sign_in(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<SignInForm>, FormRejection>,
+) -> Response {
+    if is_cross_site(&headers) {
+        return AppError::Forbidden.into_response();
+    }
+    let Ok(Form(form)) = form else {
+        return see_other(&login_path(HOME, Some("credentials")), None);
+    };
+    let now = db::unix_seconds(Utc::now());
+    match sessions::sign_in(&state, &form.email, &form.password, now).await {
+        Ok(signed_in) => {
+            let cookie = sessions::set_cookie(&state.settings.session, &signed_in.token);
+            see_other(safe_next(&form.next), Some(cookie))
+        }
+        Err(AppError::Unauthorized) => {
+            see_other(&login_path(&form.next, Some("credentials")), None)
+        }
+        Err(_) => see_other(&login_path(&form.next, Some("unavailable")), None),
+    }
+}
+
+/// `POST /logout`: ends the session (if any), clears its cookie, 303 to `/login`.
+async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if is_cross_site(&headers) {
+        return AppError::Forbidden.into_response();
+    }
+    let settings = &state.settings.session;
+    if let Some(token) = sessions::token_from(&headers, settings) {
+        let now = db::unix_seconds(Utc::now());
+        if let Err(error) = sessions::sign_out(&state, token, now).await {
+            return error.into_response();
+        }
+    }
+    see_other("/login", Some(sessions::clear_cookie(settings)))
+}
+
+#[derive(Deserialize)]
+struct SwitchForm {
+    organization: i64,
+    #[serde(default)]
+    next: String,
+}
+
+/// `POST /switch-organization`: the session acts for another organization the user belongs
+/// to, then 303 back to `next`. 400 for a malformed form, 401 without a session, 404 for an
+/// organization the user does not belong to.
+async fn switch_organization(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<SwitchForm>, FormRejection>,
+) -> Response {
+    if is_cross_site(&headers) {
+        return AppError::Forbidden.into_response();
+    }
+    let Ok(Form(form)) = form else {
+        return AppError::BadRequest("Choose an organization".into()).into_response();
+    };
+    let Some(token) = sessions::token_from(&headers, &state.settings.session) else {
+        return see_other(&login_path(&form.next, None), None);
+    };
+    let now = db::unix_seconds(Utc::now());
+    match sessions::switch_organization(&state, token, form.organization, now).await {
+        Ok(()) => see_other(safe_next(&form.next), None),
+        Err(AppError::Unauthorized) => see_other(&login_path(&form.next, None), None),
+        Err(error) => error.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct LanguageForm {
+    language: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// `POST /language`: keeps the chosen language in the `qb_lang` cookie for a year, 303 back
+/// to `next`. 400 for a language the dashboard does not speak.
+async fn choose_language(
+    headers: HeaderMap,
+    form: Result<Form<LanguageForm>, FormRejection>,
+) -> Response {
+    if is_cross_site(&headers) {
+        return AppError::Forbidden.into_response();
+    }
+    let Some((locale, next)) = form
+        .ok()
+        .and_then(|Form(form)| Locale::from_tag(&form.language).map(|l| (l, form.next)))
+    else {
+        return AppError::BadRequest("Choose English or Português (Brasil)".into()).into_response();
+    };
+    let cookie = format!(
+        "{LANGUAGE_COOKIE}={}; Path=/; SameSite=Lax; Max-Age=31536000",
+        locale.tag()
+    );
+    see_other(safe_next(&next), HeaderValue::from_str(&cookie).ok())
+}
+
+/// The dashboard's page paths, which need a signed-in user; `/login` is not among them.
+#[derive(Clone)]
+pub struct PageGuard {
+    pub state: AppState,
+    pub pages: Arc<HashSet<String>>,
+}
+
+/// A `GET` of a page without a live session is sent to `/login?next=<the page>`; `/login`
+/// with a live session goes on to `next`. Everything else passes untouched.
+pub async fn require_sign_in(
+    State(guard): State<PageGuard>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if request.method() != Method::GET && request.method() != Method::HEAD {
+        return next.run(request).await;
+    }
+    let path = request.uri().path();
+    let is_login = path == "/login";
+    if !is_login && !guard.pages.contains(path) {
+        return next.run(request).await;
+    }
+    let signed_in = match auth::session_user(&guard.state, request.headers()).await {
+        Ok(user) => user.is_some(),
+        Err(error) => return error.into_response(),
+    };
+    let target = request
+        .uri()
+        .path_and_query()
+        .map_or(path, |value| value.as_str());
+    match (is_login, signed_in) {
+        (false, false) => see_other(&login_path(target, None), None),
+        (true, true) => {
+            let next = request
+                .uri()
+                .query()
+                .and_then(|query| {
+                    url::form_urlencoded::parse(query.as_bytes())
+                        .find(|(key, _)| key == "next")
+                        .map(|(_, value)| value.into_owned())
+                })
+                .unwrap_or_default();
+            see_other(safe_next(&next), None)
+        }
+        _ => next.run(request).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for (name, value) in pairs {
+            headers.insert(*name, HeaderValue::from_static(value));
+        }
+        headers
+    }
+
+    #[test]
+    fn posts_from_other_sites_are_told_apart_from_our_own() {
+        assert!(is_cross_site(&headers(&[("sec-fetch-site", "cross-site")])));
+        assert!(is_cross_site(&headers(&[
+            ("origin", "https://evil.example"),
+            ("host", "quota.example"),
+        ])));
+        assert!(!is_cross_site(&headers(&[
+            ("origin", "http://127.0.0.1:3000"),
+            ("host", "127.0.0.1:3000"),
+            ("sec-fetch-site", "same-origin"),
+        ])));
+        assert!(!is_cross_site(&headers(&[])));
+    }
+
+    #[test]
+    fn the_login_path_keeps_where_to_go_next_encoded() {
+        assert_eq!(
+            login_path("/billing?q=a b&sort=amount", Some("credentials")),
+            "/login?next=%2Fbilling%3Fq%3Da+b%26sort%3Damount&error=credentials"
+        );
+        assert_eq!(login_path("//evil", None), "/login?next=%2Fusage");
+    }
+}

@@ -1,0 +1,58 @@
+//! `GET /api/v1/usage/stream`: server-sent events telling an open dashboard that its
+//! organization's usage changed, so it refetches within a second of an ingest.
+
+use std::convert::Infallible;
+
+use axum::{
+    extract::State,
+    response::sse::{Event, KeepAlive, Sse},
+    routing::get,
+    Router,
+};
+use futures::{stream, Stream, StreamExt};
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::server::{auth::ApiPrincipal, rest::shape::ErrorBody, state::AppState};
+
+/// The stream route.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/usage/stream", get(usage_stream))
+}
+
+/// 200 `text/event-stream`: first `event: ready`, then `event: usage` with
+/// `{"organizationId": "…"}` each time events of the caller's organization are stored (and
+/// when the listener fell behind), with a keep-alive comment every 15 s. 401 without a key
+/// or session.
+#[utoipa::path(
+    get, path = "/api/v1/usage/stream", tag = "usage",
+    responses(
+        (status = 200, description = "Server-sent events: ready, then usage on every change", body = String, content_type = "text/event-stream"),
+        (status = 401, description = "No valid key or session", body = ErrorBody),
+    ),
+    security(("api_key" = []), ("bearer" = []), ("session" = []))
+)]
+pub(crate) async fn usage_stream(
+    State(state): State<AppState>,
+    principal: ApiPrincipal,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let organization_id = principal.organization_id;
+    let changed = move || {
+        Ok(Event::default()
+            .event("usage")
+            .data(format!("{{\"organizationId\":\"{organization_id}\"}}")))
+    };
+    let ready = stream::once(async { Ok(Event::default().event("ready").data("{}")) });
+    let updates = stream::unfold(state.live.subscribe(), move |mut receiver| async move {
+        loop {
+            match receiver.recv().await {
+                Ok(id) if id == organization_id => return Some((changed(), receiver)),
+                Ok(_) => continue,
+                // Missed announcements: one refetch covers them all.
+                Err(RecvError::Lagged(_)) => return Some((changed(), receiver)),
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    });
+    let events = ready.chain(updates).take_until(state.live.closed());
+    Sse::new(events).keep_alive(KeepAlive::new().interval(std::time::Duration::from_secs(15)))
+}

@@ -1,0 +1,237 @@
+//! Webhooks usage alerts are posted to: the rules for their fields, and creating and
+//! changing them, shared by the REST API and the dashboard.
+
+use chrono::Utc;
+use rust_decimal::Decimal;
+
+use crate::error::AppError;
+
+use super::{
+    db::{
+        self,
+        webhooks::{self, WebhookFields, WebhookRow},
+    },
+    state::AppState,
+};
+
+/// Most thresholds a webhook may have, and the highest (a percentage of an allowance).
+pub const MAX_THRESHOLDS: usize = 10;
+pub const MAX_THRESHOLD_PERCENT: u32 = 1000;
+pub const MAX_DESCRIPTION_CHARS: usize = 500;
+
+/// A webhook to create, as the caller typed it.
+#[derive(Clone, Debug, Default)]
+pub struct Draft {
+    pub url: String,
+    pub description: String,
+    /// `None`: the instance's warning and critical thresholds, and 100.
+    pub thresholds: Option<Vec<Decimal>>,
+}
+
+/// The fields of a webhook to change; `None` keeps the stored value.
+#[derive(Clone, Debug, Default)]
+pub struct Change {
+    pub url: Option<String>,
+    pub description: Option<String>,
+    pub thresholds: Option<Vec<Decimal>>,
+    pub active: Option<bool>,
+}
+
+/// Stores a new active webhook for the organization; returns it and its signing secret,
+/// which is shown this once. `BadRequest` for a bad URL, description or thresholds.
+pub async fn create(
+    state: &AppState,
+    organization_id: i64,
+    draft: Draft,
+) -> Result<(WebhookRow, String), AppError> {
+    let url = parse_url(&draft.url)?;
+    let description = parse_description(&draft.description)?;
+    let thresholds = match draft.thresholds {
+        Some(thresholds) => parse_thresholds(thresholds)?,
+        None => vec![
+            state.settings.thresholds.warning(),
+            state.settings.thresholds.critical(),
+            Decimal::ONE_HUNDRED,
+        ],
+    };
+    let thresholds = thresholds_text(&thresholds);
+    let secret = new_secret()?;
+    let now = db::unix_seconds(Utc::now());
+    let fields = WebhookFields {
+        url: &url,
+        description: &description,
+        thresholds: &thresholds,
+        active: true,
+    };
+    let id = webhooks::insert(state.db.pool(), organization_id, &fields, &secret, now).await?;
+    tracing::info!(webhook = id, "webhook created");
+    let row = WebhookRow {
+        id,
+        url,
+        description,
+        thresholds,
+        active: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    Ok((row, secret))
+}
+
+/// Changes the fields `change` gives of the organization's webhook `id`; returns it after
+/// the change. `BadRequest` as for [`create`]; `NotFound` for a webhook the organization
+/// does not have.
+pub async fn update(
+    state: &AppState,
+    organization_id: i64,
+    id: i64,
+    change: Change,
+) -> Result<WebhookRow, AppError> {
+    let pool = state.db.pool();
+    let current = webhooks::find(pool, organization_id, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("Webhook".into()))?;
+    let url = match change.url.as_deref() {
+        Some(url) => parse_url(url)?,
+        None => current.url.clone(),
+    };
+    let description = match change.description.as_deref() {
+        Some(description) => parse_description(description)?,
+        None => current.description.clone(),
+    };
+    let thresholds = match change.thresholds {
+        Some(thresholds) => thresholds_text(&parse_thresholds(thresholds)?),
+        None => current.thresholds.clone(),
+    };
+    let active = change.active.unwrap_or(current.active != 0);
+    let now = db::unix_seconds(Utc::now());
+    let fields = WebhookFields {
+        url: &url,
+        description: &description,
+        thresholds: &thresholds,
+        active,
+    };
+    if !webhooks::update(pool, organization_id, id, &fields, now).await? {
+        return Err(AppError::NotFound("Webhook".into()));
+    }
+    Ok(WebhookRow {
+        id,
+        url,
+        description,
+        thresholds,
+        active: i64::from(active),
+        created_at: current.created_at,
+        updated_at: now,
+    })
+}
+
+/// A webhook's stored thresholds, ascending.
+pub fn thresholds_of(hook: &WebhookRow) -> Vec<Decimal> {
+    serde_json::from_str(&hook.thresholds).unwrap_or_else(|e| {
+        tracing::error!(webhook = hook.id, %e, "unreadable thresholds");
+        Vec::new()
+    })
+}
+
+/// An absolute `http` or `https` URL with a host, at most 2 048 characters.
+pub fn parse_url(text: &str) -> Result<String, AppError> {
+    let text = text.trim();
+    let url = url::Url::parse(text)
+        .ok()
+        .filter(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some())
+        .filter(|_| text.len() <= 2048)
+        .ok_or_else(|| {
+            AppError::BadRequest(format!(
+                "url must be an absolute http or https URL of at most 2048 characters (got {text:?})"
+            ))
+        })?;
+    Ok(url.to_string())
+}
+
+pub fn parse_description(text: &str) -> Result<String, AppError> {
+    let text = text.trim();
+    if text.chars().count() > MAX_DESCRIPTION_CHARS {
+        return Err(AppError::BadRequest(format!(
+            "description must be at most {MAX_DESCRIPTION_CHARS} characters"
+        )));
+    }
+    Ok(text.to_string())
+}
+
+/// 1 to 10 percentages, each above 0 and at most 1000, kept ascending without repeats.
+pub fn parse_thresholds(mut thresholds: Vec<Decimal>) -> Result<Vec<Decimal>, AppError> {
+    let bad = || {
+        AppError::BadRequest(format!(
+            "thresholds must be 1 to {MAX_THRESHOLDS} percentages above 0 and at most \
+             {MAX_THRESHOLD_PERCENT}, such as [75, 90, 100]"
+        ))
+    };
+    if thresholds.is_empty()
+        || thresholds.len() > MAX_THRESHOLDS
+        || thresholds
+            .iter()
+            .any(|t| *t <= Decimal::ZERO || *t > Decimal::from(MAX_THRESHOLD_PERCENT))
+    {
+        return Err(bad());
+    }
+    thresholds.iter_mut().for_each(|t| *t = t.normalize());
+    thresholds.sort();
+    thresholds.dedup();
+    Ok(thresholds)
+}
+
+pub fn thresholds_text(thresholds: &[Decimal]) -> String {
+    serde_json::to_string(thresholds).unwrap_or_else(|_| "[]".into())
+}
+
+/// `whsec_` and 256 random bits in hex.
+fn new_secret() -> Result<String, AppError> {
+    let mut bytes = [0_u8; 32];
+    getrandom::fill(&mut bytes).map_err(|error| {
+        tracing::error!(%error, "no randomness for a webhook secret");
+        AppError::Internal
+    })?;
+    Ok(format!("whsec_{}", hex::encode(bytes)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dec(text: &str) -> Decimal {
+        text.parse().expect("decimal")
+    }
+
+    #[test]
+    fn thresholds_are_sorted_percentages_without_repeats() {
+        assert_eq!(
+            parse_thresholds(vec![dec("100"), dec("75"), dec("90.0"), dec("75")]),
+            Ok(vec![dec("75"), dec("90"), dec("100")])
+        );
+        for bad in [
+            vec![],
+            vec![dec("0")],
+            vec![dec("1001")],
+            vec![dec("-5")],
+            vec![dec("1"); 11],
+        ] {
+            assert!(parse_thresholds(bad.clone()).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn webhook_urls_are_absolute_http_or_https() {
+        assert_eq!(
+            parse_url(" https://hooks.example.com/quota ").as_deref(),
+            Ok("https://hooks.example.com/quota")
+        );
+        for bad in [
+            "ftp://x.example",
+            "/relative",
+            "https://",
+            "not a url",
+            "mailto:a@b.c",
+        ] {
+            assert!(parse_url(bad).is_err(), "{bad}");
+        }
+    }
+}
