@@ -4,6 +4,8 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::error::AppError;
+
 /// Name of the cookie that keeps a user's language choice.
 pub const LANGUAGE_COOKIE: &str = "qb_lang";
 
@@ -152,6 +154,44 @@ pub fn locale_of_headers(headers: &axum::http::HeaderMap) -> Locale {
     })
 }
 
+/// What `error` means, in the words of `locale`. Validation messages (400, 409, 413) are
+/// the server's own explanation and stay as it wrote them.
+pub fn error_text(locale: Locale, error: &AppError) -> String {
+    let t = locale.strings();
+    match error {
+        AppError::BadRequest(message)
+        | AppError::Conflict(message)
+        | AppError::PayloadTooLarge(message) => message.clone(),
+        AppError::Unauthorized => t.error_unauthorized.to_string(),
+        AppError::Forbidden => t.error_forbidden.to_string(),
+        AppError::NotFound(_) => t.error_not_found.to_string(),
+        AppError::MethodNotAllowed(_) | AppError::Internal => t.error_internal.to_string(),
+        AppError::Unavailable => t.error_unavailable.to_string(),
+        AppError::Transport(_) => t.error_transport.to_string(),
+    }
+}
+
+/// A member's role (`member`, `admin`) as the page shows it.
+pub fn role_name(locale: Locale, role: &str) -> &'static str {
+    let t = locale.strings();
+    match role {
+        "admin" => t.role_admin_name,
+        "platform-admin" => t.role_operator_name,
+        _ => t.role_member_name,
+    }
+}
+
+/// A subscription's status (`active`, `trialing`, `past_due`, `canceled`) in words.
+pub fn subscription_status(locale: Locale, status: Option<&str>) -> &'static str {
+    let t = locale.strings();
+    match status {
+        Some("trialing") => t.status_trialing,
+        Some("past_due") => t.status_past_due,
+        Some("canceled") => t.status_canceled,
+        _ => t.status_active,
+    }
+}
+
 /// `template` with each `{name}` replaced by its value.
 pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
     values
@@ -203,6 +243,12 @@ strings! {
     forbidden_title: "You cannot see this page", "Você não pode ver esta página";
     nothing_title: "Nothing to show yet", "Nada para mostrar ainda";
     retry: "Try again", "Tentar novamente";
+    error_unauthorized: "Sign in to see this.", "Entre para ver isto.";
+    error_forbidden: "Your role does not allow this.", "Seu papel não permite isto.";
+    error_not_found: "It does not exist, or not in this organization.", "Não existe, ou não nesta organização.";
+    error_internal: "Something went wrong on our side; it has been logged.", "Algo deu errado do nosso lado; foi registrado.";
+    error_unavailable: "The service is unavailable for a moment; try again shortly.", "O serviço está indisponível no momento; tente novamente em instantes.";
+    error_transport: "Could not reach the server; check the connection.", "Não foi possível contatar o servidor; verifique a conexão.";
     not_found_title: "Page not found", "Página não encontrada";
     not_found_text: "There is nothing at this address.", "Não há nada neste endereço.";
     go_to_usage: "Go to your usage", "Ir para o seu uso";
@@ -265,6 +311,9 @@ strings! {
     per_period: "per period", "por período";
     status: "Status", "Situação";
     status_active: "Active", "Ativa";
+    status_trialing: "Trial", "Em avaliação";
+    status_past_due: "Past due", "Em atraso";
+    status_canceled: "Canceled", "Cancelada";
     description: "Description", "Descrição";
     resource_limits: "Resource limits", "Limites de recursos";
     resource: "Resource", "Recurso";
@@ -296,6 +345,9 @@ strings! {
     role: "Role", "Papel";
     role_member: "Member: reads usage", "Membro: lê o uso";
     role_admin: "Admin: also sends events", "Admin: também envia eventos";
+    role_member_name: "Member", "Membro";
+    role_admin_name: "Admin", "Administrador";
+    role_operator_name: "Operator", "Operador";
     create_key: "Create key", "Criar chave";
     new_key_once: "Copy this key now: it will not be shown again.", "Copie esta chave agora: ela não será mostrada novamente.";
     copy: "Copy", "Copiar";
@@ -321,8 +373,6 @@ strings! {
     delete: "Delete", "Excluir";
     secret_once: "Signing secret (shown once):", "Segredo de assinatura (mostrado uma vez):";
     no_webhooks: "No webhooks yet.", "Nenhum webhook ainda.";
-    deliveries: "Deliveries", "Entregas";
-    no_deliveries: "None yet", "Nenhuma ainda";
     saved: "Saved.", "Salvo.";
 }
 
@@ -344,6 +394,27 @@ mod tests {
         ] {
             assert_eq!(Locale::negotiate(header), expected, "{header}");
         }
+    }
+
+    #[test]
+    fn errors_roles_and_statuses_read_in_the_locale() {
+        assert_eq!(
+            error_text(Locale::PtBr, &AppError::Forbidden),
+            "Seu papel não permite isto."
+        );
+        assert_eq!(
+            error_text(
+                Locale::PtBr,
+                &AppError::BadRequest("name must be 1 to 100".into())
+            ),
+            "name must be 1 to 100"
+        );
+        assert_eq!(role_name(Locale::PtBr, "admin"), "Administrador");
+        assert_eq!(
+            subscription_status(Locale::En, Some("past_due")),
+            "Past due"
+        );
+        assert_eq!(subscription_status(Locale::PtBr, None), "Ativa");
     }
 
     #[test]

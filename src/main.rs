@@ -272,7 +272,7 @@ mod cli {
                 .map(|id| println!("Created {} user {id} ({email}).", role.as_str())),
             UsersCommand::Join { email, org, role } => users::join(&db, &email, &org, role, now)
                 .await
-                .map(|()| println!("{email} is a {} of {org}.", role.as_str())),
+                .map(|()| println!("{email} belongs to {org} with the role {}.", role.as_str())),
         };
         db.close().await;
         result

@@ -2,7 +2,10 @@
 
 use leptos::prelude::*;
 
-use crate::{error::AppError, i18n::use_strings};
+use crate::{
+    error::AppError,
+    i18n::{error_text, use_locale},
+};
 
 /// Lists the errors in plain words, with a "Try again" button when `retry` is given and a
 /// way back to sign-in when the session ended. During server rendering the response takes
@@ -12,7 +15,8 @@ pub fn ErrorTemplate(
     errors: ArcRwSignal<Errors>,
     #[prop(optional, into)] retry: Option<Callback<()>>,
 ) -> impl IntoView {
-    let t = use_strings();
+    let locale = use_locale();
+    let t = locale.strings();
     let errors: Vec<AppError> = errors
         .get_untracked()
         .into_iter()
@@ -40,7 +44,7 @@ pub fn ErrorTemplate(
             <ul>
                 {errors
                     .into_iter()
-                    .map(|error| view! { <li>{error.to_string()}</li> })
+                    .map(|error| view! { <li>{error_text(locale, &error)}</li> })
                     .collect_view()}
             </ul>
             {signed_out.then(|| view! { <p><a href="/login">{t.sign_in_again}</a></p> })}
@@ -56,5 +60,6 @@ pub fn ErrorTemplate(
 /// Why a form's action failed, announced to screen readers.
 #[component]
 pub fn FormError(error: AppError) -> impl IntoView {
-    view! { <p class="form-error" role="alert">{error.to_string()}</p> }
+    let text = error_text(use_locale(), &error);
+    view! { <p class="form-error" role="alert">{text}</p> }
 }

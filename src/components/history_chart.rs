@@ -122,7 +122,7 @@ fn draw(
         Chart, Echarts, WasmRenderer,
     };
     use rust_decimal::prelude::ToPrimitive;
-    use wasm_bindgen::JsValue;
+    use wasm_bindgen::{JsCast, JsValue};
 
     let loaded = web_sys::window()
         .and_then(|window| js_sys::Reflect::get(&window, &JsValue::from_str("echarts")).ok())
@@ -195,5 +195,18 @@ fn draw(
             }
         });
     });
-    on_cleanup(move || resize.remove());
+    on_cleanup(move || {
+        resize.remove();
+        // ECharts keeps every instance in a registry until it is disposed of.
+        instance.with_value(|current| {
+            if let Some(echarts) = current {
+                let dispose = js_sys::Reflect::get(echarts, &JsValue::from_str("dispose"))
+                    .ok()
+                    .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+                if let Some(dispose) = dispose {
+                    let _ = dispose.call0(echarts);
+                }
+            }
+        });
+    });
 }

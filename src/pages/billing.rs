@@ -28,8 +28,8 @@ pub fn BillingPage() -> impl IntoView {
         <div class="toolbar">
             <Form method="GET" action="/billing">
                 <label for="statement-search">{t.search_statements}</label>
-                <input id="statement-search" type="search" name="q" prop:value=search/>
-                <input type="hidden" name="sort" prop:value=sort/>
+                <input id="statement-search" type="search" name="q" value=search prop:value=search/>
+                <input type="hidden" name="sort" value=sort prop:value=sort/>
                 <button type="submit" class="button">{t.search}</button>
             </Form>
             <div class="downloads">

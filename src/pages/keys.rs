@@ -11,7 +11,7 @@ use crate::{
         error_template::{ErrorTemplate, FormError},
         format,
     },
-    i18n::use_locale,
+    i18n::{role_name, use_locale},
     pages::{admin_only, is_admin, SessionResource},
 };
 
@@ -95,7 +95,7 @@ fn KeyTable(
                 <tr data-key=prefix>
                     <th scope="row">{key.name}</th>
                     <td><code>{key.prefix}</code></td>
-                    <td>{key.role}</td>
+                    <td>{role_name(locale, &key.role)}</td>
                     <td>{created}</td>
                     <td>
                         <span class="badge" class:badge--muted=!live>

@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use crate::{
     api::usage::{get_usage_summary, UsageSummary},
     components::{error_template::ErrorTemplate, format, limit_table::LimitTable},
-    i18n::use_locale,
+    i18n::{subscription_status, use_locale},
 };
 
 /// The plan (name, price, status, description) and one row per resource: its limit or
@@ -37,10 +37,7 @@ fn LicenseOverview(summary: UsageSummary) -> impl IntoView {
     let plan = match summary.plan {
         None => view! { <p class="empty">{t.no_plan}</p> }.into_any(),
         Some(plan) => {
-            let status = match plan.status.as_deref() {
-                None | Some("active") => t.status_active.to_string(),
-                Some(other) => other.replace('_', " "),
-            };
+            let status = subscription_status(locale, plan.status.as_deref());
             view! {
                 <section class="card plan" aria-labelledby="plan-name">
                     <h2 id="plan-name">{plan.name}</h2>

@@ -141,7 +141,6 @@ fn WebhookList(
                     {(!hook.description.is_empty()).then(|| view! { <p>{hook.description.clone()}</p> })}
                     <dl class="webhook__facts">
                         <div><dt>{t.thresholds}</dt><dd>{shown}</dd></div>
-                        <div><dt>{t.deliveries}</dt><dd>{t.no_deliveries}</dd></div>
                     </dl>
                     {admin.then(|| view! {
                         <Show

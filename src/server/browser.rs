@@ -32,37 +32,54 @@ pub fn router() -> Router<AppState> {
         .route("/language", post(choose_language))
 }
 
-/// 303 to `location`, with extra headers.
+/// 303 to `location` (to [`HOME`] when it is not a valid header value), with a cookie.
 fn see_other(location: &str, cookie: Option<HeaderValue>) -> Response {
     let mut response = StatusCode::SEE_OTHER.into_response();
-    if let Ok(value) = HeaderValue::from_str(location) {
-        response.headers_mut().insert(header::LOCATION, value);
-    }
+    let location =
+        HeaderValue::from_str(location).unwrap_or_else(|_| HeaderValue::from_static(HOME));
+    response.headers_mut().insert(header::LOCATION, location);
     if let Some(cookie) = cookie {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     response
 }
 
-/// A form post from another site (a login CSRF, a forced sign-out) is refused: browsers
-/// mark such posts with `Sec-Fetch-Site: cross-site`, and an `Origin` naming another host.
+/// True for a request a page of another site made the browser send: `Sec-Fetch-Site`
+/// says `cross-site` or `same-site` (a sibling subdomain), or `Origin` names another host
+/// or is `null` (a sandboxed frame, a redirect from elsewhere). Scripts and curl send
+/// neither header and are not affected.
 fn is_cross_site(headers: &HeaderMap) -> bool {
     let text = |name| {
         headers
             .get(name)
             .and_then(|v: &HeaderValue| v.to_str().ok())
     };
-    if text("sec-fetch-site") == Some("cross-site") {
+    if matches!(text("sec-fetch-site"), Some("cross-site" | "same-site")) {
         return true;
     }
     match (text("origin"), text("host")) {
         (Some(origin), Some(host)) => {
             let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
-            origin != "null" && origin_host != host
+            origin == "null" || origin_host != host
         }
-        (Some(origin), None) => origin != "null",
+        (Some(_), None) => true,
         _ => false,
     }
+}
+
+/// Refuses (403) every request that could change something (not `GET`, `HEAD` or
+/// `OPTIONS`) when another site's page made the browser send it: the sign-in forms, the
+/// server functions and the REST API alike, so a cookie never acts for another site.
+pub async fn refuse_cross_site(request: Request, next: Next) -> Response {
+    let safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    if !safe && is_cross_site(request.headers()) {
+        tracing::warn!(path = request.uri().path(), "cross-site request refused");
+        return AppError::Forbidden.into_response();
+    }
+    next.run(request).await
 }
 
 fn percent_encode(text: &str) -> String {
@@ -89,15 +106,12 @@ struct SignInForm {
 
 /// `POST /login`: 303 to `next` with a new session cookie; 303 back to `/login` with
 /// `error=credentials` for a wrong email or password, `error=unavailable` when the database
-/// does not answer; 403 for a post from another site.
+/// does not answer. (Posts from other sites never get here: [`refuse_cross_site`].)
+#[tracing::instrument(skip_all)]
 async fn sign_in(
     State(state): State<AppState>,
-    headers: HeaderMap,
     form: Result<Form<SignInForm>, FormRejection>,
 ) -> Response {
-    if is_cross_site(&headers) {
-        return AppError::Forbidden.into_response();
-    }
     let Ok(Form(form)) = form else {
         return see_other(&login_path(HOME, Some("credentials")), None);
     };
@@ -115,10 +129,8 @@ async fn sign_in(
 }
 
 /// `POST /logout`: ends the session (if any), clears its cookie, 303 to `/login`.
+#[tracing::instrument(skip_all)]
 async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if is_cross_site(&headers) {
-        return AppError::Forbidden.into_response();
-    }
     let settings = &state.settings.session;
     if let Some(token) = sessions::token_from(&headers, settings) {
         let now = db::unix_seconds(Utc::now());
@@ -139,14 +151,12 @@ struct SwitchForm {
 /// `POST /switch-organization`: the session acts for another organization the user belongs
 /// to, then 303 back to `next`. 400 for a malformed form, 401 without a session, 404 for an
 /// organization the user does not belong to.
+#[tracing::instrument(skip_all)]
 async fn switch_organization(
     State(state): State<AppState>,
     headers: HeaderMap,
     form: Result<Form<SwitchForm>, FormRejection>,
 ) -> Response {
-    if is_cross_site(&headers) {
-        return AppError::Forbidden.into_response();
-    }
     let Ok(Form(form)) = form else {
         return AppError::BadRequest("Choose an organization".into()).into_response();
     };
@@ -170,13 +180,8 @@ struct LanguageForm {
 
 /// `POST /language`: keeps the chosen language in the `qb_lang` cookie for a year, 303 back
 /// to `next`. 400 for a language the dashboard does not speak.
-async fn choose_language(
-    headers: HeaderMap,
-    form: Result<Form<LanguageForm>, FormRejection>,
-) -> Response {
-    if is_cross_site(&headers) {
-        return AppError::Forbidden.into_response();
-    }
+#[tracing::instrument(skip_all)]
+async fn choose_language(form: Result<Form<LanguageForm>, FormRejection>) -> Response {
     let Some((locale, next)) = form
         .ok()
         .and_then(|Form(form)| Locale::from_tag(&form.language).map(|l| (l, form.next)))
@@ -262,6 +267,11 @@ mod tests {
             ("host", "127.0.0.1:3000"),
             ("sec-fetch-site", "same-origin"),
         ])));
+        assert!(is_cross_site(&headers(&[
+            ("origin", "null"),
+            ("host", "q.example")
+        ])));
+        assert!(is_cross_site(&headers(&[("sec-fetch-site", "same-site")])));
         assert!(!is_cross_site(&headers(&[])));
     }
 

@@ -67,7 +67,8 @@ fn decoy_hash() -> &'static str {
 }
 
 /// Signs a user in with email and password: a fresh session each time (never one the
-/// browser brought along). `Unauthorized` for an unknown email or a wrong password alike.
+/// browser brought along). `Unauthorized` for an unknown email or a wrong password alike,
+/// and for a user who belongs to no organization any more.
 pub async fn sign_in(
     state: &AppState,
     email: &str,
@@ -87,6 +88,23 @@ pub async fn sign_in(
         tracing::info!("sign-in refused");
         return Err(AppError::Unauthorized);
     };
+    // The session starts in the user's home organization while they still belong to it,
+    // else in the first they belong to, with the role of that membership. A platform admin
+    // acts for none; a user left with no organization cannot sign in.
+    let (organization_id, role) = if user.organization_id.is_none() {
+        (None, user.role.clone())
+    } else {
+        let belongs = memberships::of_user(pool, user.id).await?;
+        let chosen = belongs
+            .iter()
+            .find(|m| Some(m.organization_id) == user.organization_id)
+            .or_else(|| belongs.first())
+            .ok_or_else(|| {
+                tracing::info!(user = user.id, "sign-in refused: no organization left");
+                AppError::Unauthorized
+            })?;
+        (Some(chosen.organization_id), chosen.role.clone())
+    };
     let mut secret = [0_u8; 32];
     getrandom::fill(&mut secret).map_err(|error| {
         tracing::error!(%error, "no randomness for a session");
@@ -99,7 +117,7 @@ pub async fn sign_in(
         &NewSession {
             token_hash: &hash(&token),
             user_id: user.id,
-            organization_id: user.organization_id,
+            organization_id,
             expires_at: now + lifetime,
         },
         now,
@@ -109,8 +127,8 @@ pub async fn sign_in(
     Ok(SignedIn {
         token,
         user_id: user.id,
-        organization_id: user.organization_id,
-        role: user.role,
+        organization_id,
+        role,
     })
 }
 

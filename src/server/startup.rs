@@ -69,6 +69,7 @@ pub fn app(state: AppState) -> Router {
             guard,
             browser::require_sign_in,
         ))
+        .layer(middleware::from_fn(browser::refuse_cross_site))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -128,7 +128,7 @@ pub async fn create(
 }
 
 /// Adds the user with `email` to the organization `slug` as `role` (member or admin), so
-/// they can switch to it from the dashboard. A membership they have already is kept as is.
+/// they can switch to it from the dashboard; for a membership they have, sets its role.
 pub async fn join(
     database: &Database,
     email: &str,

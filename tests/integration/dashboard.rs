@@ -170,6 +170,28 @@ async fn a_user_switches_only_to_organizations_they_belong_to(app: TestApp) {
     );
 }
 
+async fn a_user_who_left_their_first_organization_signs_in_to_another(app: TestApp) {
+    demo::load(&app.db, Utc::now()).await.expect("demo data");
+    sqlx::query(
+        "delete from memberships where organization_id = (select id from organizations
+         where slug = 'acme') and user_id = (select id from users
+         where email = 'admin@acme.example')",
+    )
+    .execute(app.db.pool())
+    .await
+    .expect("leave Acme");
+
+    let cookie = app
+        .session_cookie("admin@acme.example", demo::DEMO_PASSWORD)
+        .await;
+
+    let response = app
+        .call_server_fn(GetUsageSummary::PATH, "from=&to=", Some(&cookie))
+        .await;
+    let summary: UsageSummary = response.json().await.expect("summary");
+    assert_eq!(summary.organization, "Globex Mail");
+}
+
 async fn pages_speak_the_language_of_the_browser_or_of_the_choice(app: TestApp) {
     let cookie = demo_session(&app, "admin@acme.example").await;
     let page = |accept: &'static str, extra_cookie: &'static str| {
@@ -272,7 +294,20 @@ async fn only_admins_create_and_revoke_keys_from_the_dashboard(app: TestApp) {
         .call_server_fn(CreateApiKey::PATH, "name=ci&role=member", Some(&admin))
         .await;
 
+    let cross_site = app
+        .post_form(
+            CreateApiKey::PATH,
+            "name=theirs&role=admin",
+            &[("cookie", &admin), ("sec-fetch-site", "cross-site")],
+        )
+        .await;
+
     assert_eq!(refused.status(), 403);
+    assert_eq!(
+        cross_site.status(),
+        403,
+        "another site's page cannot use the cookie"
+    );
     assert_eq!(blank.status(), 400);
     assert_eq!(created.status(), 200);
     let created: CreatedKey = created.json().await.expect("created key");
@@ -431,6 +466,7 @@ crate::on_both_backends!(
     the_sign_in_form_redirects_back_and_refuses_bad_credentials_and_other_sites,
     signing_out_ends_the_session_for_every_page,
     a_user_switches_only_to_organizations_they_belong_to,
+    a_user_who_left_their_first_organization_signs_in_to_another,
     pages_speak_the_language_of_the_browser_or_of_the_choice,
     the_license_page_lists_the_plan_and_every_limit,
     statements_are_searched_and_sorted_like_the_rest_endpoint,

@@ -2,7 +2,7 @@
 
 use sqlx::{Any, Executor, FromRow};
 
-/// Adds `user_id` to an organization with `role`; an existing membership keeps its role.
+/// Adds `user_id` to an organization with `role`, or gives an existing membership `role`.
 pub async fn insert<'e, E: Executor<'e, Database = Any>>(
     executor: E,
     user_id: i64,
@@ -13,7 +13,7 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(
     sqlx::query(
         "insert into memberships (user_id, organization_id, role, created_at)
          values ($1, $2, $3, $4)
-         on conflict (user_id, organization_id) do nothing",
+         on conflict (user_id, organization_id) do update set role = excluded.role",
     )
     .bind(user_id)
     .bind(organization_id)

@@ -10,9 +10,12 @@ use axum::{
     Router,
 };
 use futures::{stream, Stream, StreamExt};
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 use crate::server::{auth::ApiPrincipal, rest::shape::ErrorBody, state::AppState};
+
+/// How long a change waits for others to join it before the page is told.
+const COALESCE: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// The stream route.
 pub fn router() -> Router<AppState> {
@@ -20,9 +23,9 @@ pub fn router() -> Router<AppState> {
 }
 
 /// 200 `text/event-stream`: first `event: ready`, then `event: usage` with
-/// `{"organizationId": "…"}` each time events of the caller's organization are stored (and
-/// when the listener fell behind), with a keep-alive comment every 15 s. 401 without a key
-/// or session.
+/// `{"organizationId": "…"}` within 200 ms of events of the caller's organization being
+/// stored (one for a burst), with a keep-alive comment every 15 s. 401 without a key or
+/// session.
 #[utoipa::path(
     get, path = "/api/v1/usage/stream", tag = "usage",
     responses(
@@ -45,13 +48,20 @@ pub(crate) async fn usage_stream(
     let updates = stream::unfold(state.live.subscribe(), move |mut receiver| async move {
         loop {
             match receiver.recv().await {
-                Ok(id) if id == organization_id => return Some((changed(), receiver)),
+                Ok(id) if id == organization_id => break,
                 Ok(_) => continue,
                 // Missed announcements: one refetch covers them all.
-                Err(RecvError::Lagged(_)) => return Some((changed(), receiver)),
+                Err(RecvError::Lagged(_)) => break,
                 Err(RecvError::Closed) => return None,
             }
         }
+        // A burst of batches becomes one refetch per page, at most every COALESCE.
+        tokio::time::sleep(COALESCE).await;
+        while !matches!(
+            receiver.try_recv(),
+            Err(TryRecvError::Empty | TryRecvError::Closed)
+        ) {}
+        Some((changed(), receiver))
     });
     let events = ready.chain(updates).take_until(state.live.closed());
     Sse::new(events).keep_alive(KeepAlive::new().interval(std::time::Duration::from_secs(15)))
