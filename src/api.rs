@@ -1,6 +1,7 @@
 //! Leptos server functions by resource: stubs in the browser, bodies on the server.
 
 pub mod account;
+pub mod admin;
 pub mod billing;
 pub mod settings;
 pub mod usage;

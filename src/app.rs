@@ -12,8 +12,8 @@ use crate::{
     api::account::{get_session, SessionInfo},
     i18n::{self, Locale},
     pages::{
-        billing::BillingPage, keys::KeysPage, license::LicensePage, login::LoginPage,
-        not_found::NotFound, usage::UsagePage, webhooks::WebhooksPage,
+        admin::AdminPage, billing::BillingPage, keys::KeysPage, license::LicensePage,
+        login::LoginPage, not_found::NotFound, usage::UsagePage, webhooks::WebhooksPage,
     },
 };
 
@@ -77,6 +77,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/billing") view=BillingPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/keys") view=KeysPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/webhooks") view=WebhooksPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <footer class="footer">
@@ -132,14 +133,20 @@ fn NavBar(session: SessionInfo) -> impl IntoView {
         .then(|| session.organization.as_ref().map(|o| o.name.clone()))
         .flatten()
         .map(|name| view! { <span class="topbar__org">{name}</span> });
-    view! {
-        <nav class="nav" aria-label=t.nav_label>
+    let links = if session.role == "platform-admin" {
+        view! { <A href="/admin">{t.nav_admin}</A> }.into_any()
+    } else {
+        view! {
             <A href="/usage">{t.nav_usage}</A>
             <A href="/license">{t.nav_license}</A>
             <A href="/billing">{t.nav_billing}</A>
             <A href="/settings/keys">{t.nav_keys}</A>
             <A href="/settings/webhooks">{t.nav_webhooks}</A>
-        </nav>
+        }
+        .into_any()
+    };
+    view! {
+        <nav class="nav" aria-label=t.nav_label>{links}</nav>
         <div class="topbar__account">
             {organization}
             {switcher}

@@ -8,4 +8,5 @@ pub mod history_chart;
 pub mod limit_table;
 pub mod live;
 pub mod progress_bar;
+pub mod sort_header;
 pub mod usage_tables;

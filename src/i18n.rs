@@ -223,6 +223,7 @@ strings! {
     nav_billing: "Billing", "Faturamento";
     nav_keys: "API keys", "Chaves de API";
     nav_webhooks: "Webhooks", "Webhooks";
+    nav_admin: "Organizations", "Organizações";
     skip_to_content: "Skip to content", "Pular para o conteúdo";
     organization: "Organization", "Organização";
     switch: "Switch", "Trocar";
@@ -338,6 +339,11 @@ strings! {
     download_lines_csv: "Download line items (CSV)", "Baixar itens (CSV)";
     statement_open: "Open", "Aberta";
     statement_final: "Final", "Fechada";
+    // Operator
+    admin_title: "Organizations", "Organizações";
+    at_risk: "At risk", "Em risco";
+    at_risk_filter: "Only at risk (≥ {percent} % of a limit)", "Só em risco (≥ {percent} % de um limite)";
+    no_organizations: "No organization matches.", "Nenhuma organização encontrada.";
     // API keys
     keys_title: "API keys", "Chaves de API";
     keys_intro: "Keys let scripts read usage and send events. A key is shown once, when it is created.", "Chaves permitem que scripts leiam o uso e enviem eventos. Uma chave é mostrada uma vez, ao ser criada.";

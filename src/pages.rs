@@ -1,5 +1,6 @@
 //! One module per route.
 
+pub mod admin;
 pub mod billing;
 pub mod keys;
 pub mod license;
@@ -40,5 +41,28 @@ where
                 }
             }
         </Transition>
+    }
+}
+
+/// `text` as a URL query value: unreserved characters kept, the rest percent-encoded.
+pub fn query_encode(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(byte).to_string()
+            }
+            _ => format!("%{byte:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::query_encode;
+
+    #[test]
+    fn search_text_is_encoded_for_the_sort_links() {
+        assert_eq!(query_encode("api calls&x=1"), "api%20calls%26x%3D1");
+        assert_eq!(query_encode("São"), "S%C3%A3o");
     }
 }

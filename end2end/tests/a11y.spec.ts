@@ -2,14 +2,15 @@
 // and dark mode, screenshots at 1280 and 375 px; Brazilian Portuguese on /usage.
 import { test, expect } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
-import { PAGES, collectErrors, signIn, waitForHydration } from './helpers';
+import { OPERATOR, PAGES, collectErrors, signIn, waitForHydration } from './helpers';
 
 for (const colorScheme of ['light', 'dark'] as const) {
-  for (const [path] of [...PAGES, ['/login']]) {
+  for (const [path] of [...PAGES, ['/login'], ['/admin']]) {
     test(`${path} in ${colorScheme} mode has no serious accessibility violations`, async ({ page }, testInfo) => {
       const errors = collectErrors(page);
       await page.emulateMedia({ colorScheme });
-      if (path !== '/login') await signIn(page);
+      if (path === '/admin') await signIn(page, OPERATOR);
+      else if (path !== '/login') await signIn(page);
       await page.goto(path);
       await waitForHydration(page);
 

@@ -1,6 +1,6 @@
 // Signing in and out: redirects for signed-out visitors, the form, every page, the switcher.
 import { test, expect } from '@playwright/test';
-import { ADMIN, MEMBER, PAGES, PASSWORD, collectErrors, signIn } from './helpers';
+import { ADMIN, MEMBER, OPERATOR, PAGES, PASSWORD, collectErrors, signIn } from './helpers';
 
 test('a signed-out visit to any page is sent to /login and back after signing in', async ({ page }) => {
   const errors = collectErrors(page);
@@ -69,4 +69,37 @@ test('an unknown page answers 404 with a way back', async ({ page }) => {
 
   expect(response?.status()).toBe(404);
   await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible();
+});
+
+test('the operator lands on the organization list and filters those at risk', async ({ page }) => {
+  const errors = collectErrors(page);
+  await page.goto('/login');
+  await page.getByLabel('Email').fill(OPERATOR);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+
+  await expect(page).toHaveURL(/\/admin$/);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Organizations');
+  const rows = page.locator('tbody tr[data-organization]');
+  await expect(rows).toHaveCount(3);
+  await expect(page.locator('tr[data-organization="acme"]')).toContainText('At risk');
+
+  await page.getByLabel(/Only at risk/).check();
+  await page.locator('.toolbar').getByRole('button', { name: 'Apply' }).click();
+
+  await expect(page).toHaveURL(/risk=1/);
+  const risky = await rows.count();
+  expect(risky).toBeGreaterThan(0);
+  expect(risky).toBeLessThanOrEqual(3);
+  await expect(page.locator('tbody tr[data-organization] .badge--risk')).toHaveCount(risky);
+  expect(errors).toEqual([]);
+});
+
+test('an organization admin opening /admin gets a 403 page', async ({ page }) => {
+  await signIn(page, ADMIN);
+
+  const response = await page.goto('/admin');
+
+  expect(response?.status()).toBe(403);
+  await expect(page.getByRole('alert')).toContainText('You cannot see this page');
 });

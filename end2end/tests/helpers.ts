@@ -5,6 +5,7 @@ import { expect, type Page, type APIRequestContext } from '@playwright/test';
 export const PASSWORD = 'quotaboard-demo';
 export const ADMIN = 'admin@acme.example';
 export const MEMBER = 'member@acme.example';
+export const OPERATOR = 'operator@quotaboard.example';
 
 /** Every console error and uncaught page error from now on. */
 export function collectErrors(page: Page): string[] {
@@ -28,7 +29,8 @@ export async function signInRequest(request: APIRequestContext, email = ADMIN): 
     maxRedirects: 0,
   });
   expect(response.status()).toBe(303);
-  expect(response.headers()['location']).toBe('/usage');
+  // The operator has no usage of their own and starts at the organization list.
+  expect(response.headers()['location']).toBe(email === OPERATOR ? '/admin' : '/usage');
 }
 
 /** `<main data-hydrated>` appears once the WASM app has taken over the page. */

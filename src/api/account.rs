@@ -38,6 +38,9 @@ impl SessionInfo {
 /// Where the dashboard starts.
 pub const HOME: &str = "/usage";
 
+/// Where a platform admin starts.
+pub const ADMIN_HOME: &str = "/admin";
+
 /// Where to go after signing in: `next` when it is a path on this site, else [`HOME`].
 /// Anything that could leave the site (`//host`, `/\host`, a scheme) is refused.
 pub fn safe_next(next: &str) -> &str {

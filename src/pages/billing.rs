@@ -7,8 +7,8 @@ use leptos_router::{components::Form, hooks::use_query_map};
 
 use crate::{
     api::billing::{list_statements, StatementView, SORTABLE},
-    components::{error_template::ErrorTemplate, format},
-    i18n::{fill, use_locale},
+    components::{error_template::ErrorTemplate, format, sort_header::SortHeader},
+    i18n::use_locale,
 };
 
 /// Statements newest first (or as sorted), each with its line items.
@@ -55,27 +55,6 @@ pub fn BillingPage() -> impl IntoView {
     }
 }
 
-/// `field` ascending, or descending when it is already sorted ascending on it.
-fn next_sort(current: &str, field: &str) -> String {
-    if current == field {
-        format!("-{field}")
-    } else {
-        field.to_string()
-    }
-}
-
-/// `text` as a URL query value: unreserved characters kept, the rest percent-encoded.
-fn query_encode(text: &str) -> String {
-    text.bytes()
-        .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                char::from(byte).to_string()
-            }
-            _ => format!("%{byte:02X}"),
-        })
-        .collect()
-}
-
 #[component]
 fn StatementTable(statements: Vec<StatementView>, search: String, sort: String) -> impl IntoView {
     let locale = use_locale();
@@ -84,27 +63,16 @@ fn StatementTable(statements: Vec<StatementView>, search: String, sort: String) 
         return view! { <p class="empty">{t.no_statements}</p> }.into_any();
     }
     let labels = [t.period, t.amount, t.usage_title, t.limit];
+    let rest = if search.is_empty() {
+        String::new()
+    } else {
+        format!("&q={}", crate::pages::query_encode(&search))
+    };
     let headers = SORTABLE
         .iter()
         .zip(labels)
         .map(|(field, label)| {
-            let aria_sort = if sort == *field {
-                "ascending"
-            } else if sort.strip_prefix('-') == Some(field) {
-                "descending"
-            } else {
-                "none"
-            };
-            let mut href = format!("?sort={}", next_sort(&sort, field));
-            if !search.is_empty() {
-                href.push_str("&q=");
-                href.push_str(&query_encode(&search));
-            }
-            view! {
-                <th scope="col" aria-sort=aria_sort>
-                    <a href=href title=fill(t.sort_by, &[("column", label)])>{label}</a>
-                </th>
-            }
+            view! { <SortHeader field label sort=sort.clone() default="-start_date" rest=rest.clone()/> }
         })
         .collect_view();
     let rows = statements
@@ -189,23 +157,4 @@ fn StatementRows(statement: StatementView) -> impl IntoView {
     }
     // Erased: the statement row's type is otherwise deeper than the compiler will follow.
     .into_any()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{next_sort, query_encode};
-
-    #[test]
-    fn search_text_is_encoded_for_the_sort_links() {
-        assert_eq!(query_encode("api calls&x=1"), "api%20calls%26x%3D1");
-        assert_eq!(query_encode("São"), "S%C3%A3o");
-    }
-
-    #[test]
-    fn clicking_a_sorted_column_reverses_it() {
-        assert_eq!(next_sort("", "amount"), "amount");
-        assert_eq!(next_sort("amount", "amount"), "-amount");
-        assert_eq!(next_sort("-amount", "amount"), "amount");
-        assert_eq!(next_sort("amount", "start_date"), "start_date");
-    }
 }

@@ -16,7 +16,7 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use crate::{
-    api::account::{safe_next, HOME},
+    api::account::{safe_next, ADMIN_HOME, HOME},
     error::AppError,
     i18n::{Locale, LANGUAGE_COOKIE},
 };
@@ -119,7 +119,12 @@ async fn sign_in(
     match sessions::sign_in(&state, &form.email, &form.password, now).await {
         Ok(signed_in) => {
             let cookie = sessions::set_cookie(&state.settings.session, &signed_in.token);
-            see_other(safe_next(&form.next), Some(cookie))
+            // The operator has no usage of their own: their home is the organization list.
+            let next = match safe_next(&form.next) {
+                HOME if signed_in.organization_id.is_none() => ADMIN_HOME,
+                next => next,
+            };
+            see_other(next, Some(cookie))
         }
         Err(AppError::Unauthorized) => {
             see_other(&login_path(&form.next, Some("credentials")), None)

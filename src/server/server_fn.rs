@@ -5,7 +5,11 @@ use leptos_axum::ResponseOptions;
 
 use crate::error::AppError;
 
-use super::{auth::Principal, state::AppState};
+use super::{
+    auth::{session_user, Principal},
+    sessions::SessionUser,
+    state::AppState,
+};
 
 /// The state the router provides to every server function as context.
 pub fn state() -> Result<AppState, AppError> {
@@ -15,15 +19,33 @@ pub fn state() -> Result<AppState, AppError> {
     })
 }
 
+/// The request being answered (a page render or a server-function call).
+fn request_parts() -> Result<axum::http::request::Parts, AppError> {
+    use_context::<axum::http::request::Parts>().ok_or_else(|| {
+        tracing::error!("request parts missing from the server-function context");
+        AppError::Internal
+    })
+}
+
 /// The signed-in user of the current request (a page render or a server-function call).
 ///
 /// Errors: `Unauthorized` without a live session cookie, `Forbidden` for a platform admin.
 pub async fn principal(state: &AppState) -> Result<Principal, AppError> {
-    let parts = use_context::<axum::http::request::Parts>().ok_or_else(|| {
-        tracing::error!("request parts missing from the server-function context");
-        AppError::Internal
-    })?;
-    Principal::from_session(state, &parts.headers).await
+    Principal::from_session(state, &request_parts()?.headers).await
+}
+
+/// The signed-in platform admin of the current request.
+///
+/// Errors: `Unauthorized` without a live session, `Forbidden` for anyone else.
+pub async fn platform_admin(state: &AppState) -> Result<SessionUser, AppError> {
+    let user = session_user(state, &request_parts()?.headers)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    if user.role == "platform-admin" {
+        Ok(user)
+    } else {
+        Err(AppError::Forbidden)
+    }
 }
 
 /// Passes `result` through; on error, sets the response status to the error's status so

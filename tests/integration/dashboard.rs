@@ -8,6 +8,7 @@ use chrono::Utc;
 use leptos::server_fn::ServerFn;
 use quotaboard::{
     api::{
+        admin::{ListOrganizations, OrganizationOverview},
         billing::{ListStatements, StatementView},
         settings::{CreateApiKey, CreatedKey, RevokeApiKey},
         usage::{GetUsageSummary, UsageSummary},
@@ -338,6 +339,67 @@ async fn only_admins_create_and_revoke_keys_from_the_dashboard(app: TestApp) {
     );
 }
 
+async fn only_the_operator_lists_every_organization(app: TestApp) {
+    let operator = demo_session(&app, "operator@quotaboard.example").await;
+    let admin = app
+        .session_cookie("admin@acme.example", demo::DEMO_PASSWORD)
+        .await;
+
+    let all = app
+        .call_server_fn(
+            ListOrganizations::PATH,
+            "search=&at_risk=false&sort=name",
+            Some(&operator),
+        )
+        .await;
+    let risky = app
+        .call_server_fn(
+            ListOrganizations::PATH,
+            "search=&at_risk=true&sort=",
+            Some(&operator),
+        )
+        .await;
+    let refused = app
+        .call_server_fn(
+            ListOrganizations::PATH,
+            "search=&at_risk=false&sort=",
+            Some(&admin),
+        )
+        .await;
+    let page = app.get_with_cookie("/admin", &admin).await;
+
+    assert_eq!(all.status(), 200);
+    let all: Vec<OrganizationOverview> = all.json().await.expect("organizations");
+    let names: Vec<&str> = all.iter().map(|o| o.name.as_str()).collect();
+    assert_eq!(names, ["Acme Cloud", "Globex Mail", "Initech"]);
+    let acme = &all[0];
+    assert_eq!(acme.plan.as_deref(), Some("Pro"));
+    assert!(acme.at_risk, "emails at 130 %");
+    assert_eq!(acme.estimated_cost.to_string(), "32");
+    let risky: Vec<OrganizationOverview> = risky.json().await.expect("organizations");
+    assert!(risky.iter().all(|o| o.at_risk) && risky.iter().any(|o| o.slug == "acme"));
+    assert_eq!(refused.status(), 403);
+    assert_eq!(
+        page.status(),
+        403,
+        "an organization admin gets the 403 page"
+    );
+}
+
+async fn the_operator_starts_at_the_organization_list(app: TestApp) {
+    demo::load(&app.db, Utc::now()).await.expect("demo data");
+
+    let response = app
+        .post_form(
+            "/login",
+            "email=operator%40quotaboard.example&password=quotaboard-demo&next=%2Fusage",
+            &[],
+        )
+        .await;
+
+    assert_eq!(location(&response), "/admin");
+}
+
 /// RFC 4180 records, for checking what the exports write.
 fn csv_rows(text: &str) -> Vec<Vec<String>> {
     csv::ReaderBuilder::new()
@@ -472,5 +534,7 @@ crate::on_both_backends!(
     statements_are_searched_and_sorted_like_the_rest_endpoint,
     only_admins_create_and_revoke_keys_from_the_dashboard,
     csv_exports_hold_one_header_row_and_every_line,
+    only_the_operator_lists_every_organization,
+    the_operator_starts_at_the_organization_list,
     the_usage_stream_announces_ingested_events_of_the_organization_only,
 );

@@ -77,17 +77,6 @@ pub async fn find_by_slug<'e, E: Executor<'e, Database = Any>>(
     .await
 }
 
-/// Ids of at most `limit` organizations, oldest first.
-pub async fn first_ids<'e, E: Executor<'e, Database = Any>>(
-    executor: E,
-    limit: i64,
-) -> Result<Vec<i64>, sqlx::Error> {
-    sqlx::query_scalar("select id from organizations order by id limit $1")
-        .bind(limit)
-        .fetch_all(executor)
-        .await
-}
-
 /// Ids of every organization, oldest first.
 pub async fn all_ids<'e, E: Executor<'e, Database = Any>>(
     executor: E,
