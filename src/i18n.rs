@@ -275,6 +275,8 @@ strings! {
     used_of_none: "{used} used of none included", "{used} usados de nenhum incluído";
     projected_percent: "Projected {amount} ({percent}) by period end", "Projeção de {amount} ({percent}) até o fim do período";
     projected: "Projected {amount} by period end", "Projeção de {amount} até o fim do período";
+    limit_reached: "Limit reached: new usage is refused.", "Limite atingido: novo uso é recusado.";
+    banner_title: "Close to or over a limit", "Perto ou acima de um limite";
     live: "Live", "Ao vivo";
     live_connecting: "Connecting…", "Conectando…";
     live_reconnecting: "Reconnecting…", "Reconectando…";

@@ -93,6 +93,13 @@ test('filters change the URL and the content, and the back button restores them'
   expect(html.match(/role="progressbar"/g)).toHaveLength(1);
 });
 
+test('a banner names the metrics above the critical threshold or over their limit', async ({ page }) => {
+  await page.goto('/usage');
+
+  const banner = page.getByRole('region', { name: 'Close to or over a limit' });
+  await expect(banner.getByRole('listitem')).toHaveText(['Bandwidth: 96.24%', 'Emails: 130%']);
+});
+
 test('the estimated cost card adds up the plan and the overage, overage in red', async ({ page }) => {
   await page.goto('/usage');
 

@@ -72,6 +72,11 @@ pub struct MetricUsage {
 }
 
 impl MetricUsage {
+    /// True once a hard-limited allowance is used up: the entitlement check refuses more.
+    pub fn refused(&self) -> bool {
+        !self.allowance.accepts_more(self.used, self.limited)
+    }
+
     /// Rates `used` and `projected` against `allowance` with the instance's thresholds.
     pub fn new(
         (code, name, unit): (String, String, String),

@@ -19,6 +19,7 @@ pub fn UsageBar(metric: MetricUsage) -> impl IntoView {
     let locale = use_locale();
     let t = locale.strings();
     let level = metric.level;
+    let refused = metric.refused().then_some(t.limit_reached);
     let band = level.band.as_str();
     let width = level.fill_percent();
     let unit = metric.unit;
@@ -112,6 +113,7 @@ pub fn UsageBar(metric: MetricUsage) -> impl IntoView {
                 </span>
                 {over.map(|text| view! { <span class="usage-bar__over">{text}</span> })}
             </div>
+            {refused.map(|text| view! { <p class="usage-bar__refused">{text}</p> })}
             {projected_text.map(|text| view! { <p class="usage-bar__projected">{text}</p> })}
         </div>
     }

@@ -108,6 +108,17 @@ pub enum Allowance {
     Included(Quantity),
 }
 
+impl Allowance {
+    /// Whether more usage is accepted after `used`: always when unlimited or when the
+    /// allowance is not a hard limit (`limited`), else only while `used` is below it.
+    pub fn accepts_more(self, used: Quantity, limited: bool) -> bool {
+        match self {
+            Allowance::Unlimited => true,
+            Allowance::Included(limit) => !limited || used < limit,
+        }
+    }
+}
+
 /// The level of one metric: percentage of its allowance used, colour band and overage.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UsageLevel {
@@ -189,6 +200,20 @@ impl UsageLevel {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_hard_limit_refuses_more_once_used_up() {
+        let q = |n: i64| Quantity::parse(Decimal::from(n)).expect("quantity");
+        let ten = Allowance::Included(q(10));
+        assert!(ten.accepts_more(q(9), true));
+        assert!(!ten.accepts_more(q(10), true));
+        assert!(
+            ten.accepts_more(q(12), false),
+            "a soft limit bills overage instead"
+        );
+        assert!(Allowance::Unlimited.accepts_more(q(1_000_000), true));
+        assert!(!Allowance::Included(q(0)).accepts_more(q(0), true));
+    }
     use std::str::FromStr;
 
     fn qty(s: &str) -> Quantity {

@@ -19,7 +19,7 @@ use crate::{
         progress_bar::UsageBar,
         usage_tables::{AccountTable, ChannelTable},
     },
-    domain::quantity::Quantity,
+    domain::{quantity::Quantity, usage_level::Band},
     i18n::{fill, use_locale},
 };
 
@@ -166,6 +166,27 @@ fn UsageOverview(summary: UsageSummary, filter: UsageQuery) -> impl IntoView {
         .into_iter()
         .map(|metric| view! { <li><UsageBar metric/></li> })
         .collect_view();
+    // Red: above the critical threshold, or over the allowance.
+    let alarming = summary
+        .metrics
+        .iter()
+        .filter(|metric| metric.level.band == Band::Red)
+        .map(|metric| {
+            let percent = metric
+                .level
+                .percentage
+                .map_or_else(|| t.over_limit.to_string(), |p| format::percent(locale, p));
+            view! { <li data-metric=metric.code.clone()>{format!("{}: {percent}", metric.name)}</li> }
+        })
+        .collect::<Vec<_>>();
+    let banner = (!alarming.is_empty()).then(|| {
+        view! {
+            <section class="banner" aria-labelledby="banner-title">
+                <h2 id="banner-title">{t.banner_title}</h2>
+                <ul>{alarming}</ul>
+            </section>
+        }
+    });
     let first_day = summary.period.first_day.to_string();
     let last_day = summary.period.last_day.to_string();
     let shown_period = (filter.from.is_empty() && filter.to.is_empty())
@@ -178,6 +199,7 @@ fn UsageOverview(summary: UsageSummary, filter: UsageQuery) -> impl IntoView {
                     {fill(t.usage_for, &[("period", &format::period(locale, &summary.period))])}
                 </h1>
             </header>
+            {banner}
             <Form
                 method="GET"
                 action="/usage"

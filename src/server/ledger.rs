@@ -478,7 +478,7 @@ pub fn entitlement_of(resource: &Resource, used: Quantity) -> Entitlement {
         },
         Allowance::Included(limit) => Entitlement {
             metric: code,
-            allowed: !resource.limited || used < limit,
+            allowed: resource.allowance.accepts_more(used, resource.limited),
             used,
             limit: Some(limit),
             remaining: Some(limit.saturating_sub(used)),

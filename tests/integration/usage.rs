@@ -342,6 +342,52 @@ async fn usage_page_tables_messages_by_channel_and_mails_by_account(app: TestApp
     );
 }
 
+async fn a_used_up_hard_limit_says_new_usage_is_refused(app: TestApp) {
+    let organization = app.organization("capped").await;
+    let seats = app.metric("seats", "sum").await;
+    let calls = app.metric("calls", "sum").await;
+    app.subscribe(
+        organization,
+        "capped",
+        1,
+        "0",
+        &[
+            (seats, Some(units(10)), true, None),
+            (calls, Some(units(10)), false, None),
+        ],
+    )
+    .await;
+    let today = db::unix_seconds(Utc::now());
+    for metric in [seats, calls] {
+        app.add_usage(organization, metric, today, PeriodDelta::Add(units(10)))
+            .await
+            .expect("usage");
+    }
+    let cookie = app.signed_in("capped", UserRole::Member).await;
+
+    let html = app
+        .get_with_cookie("/usage", &cookie)
+        .await
+        .text()
+        .await
+        .expect("body");
+
+    let refused = Selector::parse(".usage-bar__refused").expect("selector");
+    let page = Html::parse_document(&html);
+    let bars: Vec<&str> = page
+        .select(&refused)
+        .filter_map(|node| node.parent())
+        .filter_map(|parent| parent.value().as_element())
+        .filter_map(|bar| bar.attr("data-metric"))
+        .collect();
+    assert_eq!(
+        bars,
+        ["seats"],
+        "only the hard limit refuses; calls bill overage"
+    );
+    assert!(html.contains("Limit reached: new usage is refused."));
+}
+
 async fn usage_page_sends_a_signed_out_visitor_to_sign_in_and_back(app: TestApp) {
     let cookie = demo_admin(&app).await;
 
@@ -367,6 +413,7 @@ crate::on_both_backends!(
     usage_page_shows_the_estimated_cost_and_where_growing_metrics_will_end,
     usage_page_tables_messages_by_channel_and_mails_by_account,
     usage_page_sends_a_signed_out_visitor_to_sign_in_and_back,
+    a_used_up_hard_limit_says_new_usage_is_refused,
 );
 
 #[tokio::test]
