@@ -2,6 +2,8 @@
 
 pub mod account;
 pub mod admin;
+pub mod audit;
 pub mod billing;
+pub mod licenses;
 pub mod settings;
 pub mod usage;

@@ -12,8 +12,17 @@ use crate::{
     api::account::{get_session, SessionInfo},
     i18n::{self, Locale},
     pages::{
-        admin::AdminPage, billing::BillingPage, keys::KeysPage, license::LicensePage,
-        login::LoginPage, not_found::NotFound, usage::UsagePage, webhooks::WebhooksPage,
+        admin::AdminPage,
+        admin_audit::AdminAuditPage,
+        admin_licenses::{AdminLicensesPage, LicenseEditPage},
+        admin_organization::AdminOrganizationPage,
+        billing::BillingPage,
+        keys::KeysPage,
+        license::LicensePage,
+        login::LoginPage,
+        not_found::NotFound,
+        usage::UsagePage,
+        webhooks::WebhooksPage,
     },
 };
 
@@ -78,6 +87,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings/keys") view=KeysPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/webhooks") view=WebhooksPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/organizations/:slug") view=AdminOrganizationPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/licenses") view=AdminLicensesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/licenses/:id") view=LicenseEditPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/audit") view=AdminAuditPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <footer class="footer">
@@ -134,7 +147,12 @@ fn NavBar(session: SessionInfo) -> impl IntoView {
         .flatten()
         .map(|name| view! { <span class="topbar__org">{name}</span> });
     let links = if session.role == "platform-admin" {
-        view! { <A href="/admin">{t.nav_admin}</A> }.into_any()
+        view! {
+            <A href="/admin" exact=true>{t.nav_admin}</A>
+            <A href="/admin/licenses">{t.nav_licenses}</A>
+            <A href="/admin/audit">{t.nav_audit}</A>
+        }
+        .into_any()
     } else {
         view! {
             <A href="/usage">{t.nav_usage}</A>

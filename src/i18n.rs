@@ -346,6 +346,48 @@ strings! {
     at_risk: "At risk", "Em risco";
     at_risk_filter: "Only at risk (≥ {percent} % of a limit)", "Só em risco (≥ {percent} % de um limite)";
     no_organizations: "No organization matches.", "Nenhuma organização encontrada.";
+    all_organizations: "← All organizations", "← Todas as organizações";
+    assign_license: "Change license", "Trocar licença";
+    license_assigned: "License changed: the organization is rated by it from now on.", "Licença trocada: a organização passa a ser cobrada por ela.";
+    nav_licenses: "Licenses", "Licenças";
+    nav_audit: "Audit log", "Auditoria";
+    licenses_title: "Licenses", "Licenças";
+    all_licenses: "← All licenses", "← Todas as licenças";
+    new_license: "New license", "Nova licença";
+    edit_license: "Edit {name}", "Editar {name}";
+    no_licenses: "No license yet.", "Nenhuma licença ainda.";
+    default_badge: "Default", "Padrão";
+    default_license: "Default license: organizations without a subscription are on it", "Licença padrão: organizações sem assinatura ficam nela";
+    currency: "Currency", "Moeda";
+    resources: "Resources", "Recursos";
+    version: "Version", "Versão";
+    updated: "Updated", "Atualizada";
+    in_plan: "In plan", "No plano";
+    included_amount: "Included per period", "Incluído por período";
+    hard_limit_label: "Hard limit", "Limite rígido";
+    overage_price: "Overage price", "Preço do excedente";
+    unlimited_hint: "Included: blank for unlimited.", "Incluído: vazio para ilimitado.";
+    overage_hint: "Overage: 0.002 per unit, 10 per 1000 per package, or tiers 0.01 up to 1000; 0.005.", "Excedente: 0.002 por unidade, 10 per 1000 por pacote, ou faixas 0.01 up to 1000; 0.005.";
+    confirm_below_usage: "Save even where usage is above a new amount", "Salvar mesmo onde o uso está acima de um novo valor";
+    license_saved: "Saved: version {version}.", "Salvo: versão {version}.";
+    license_used_by: "In force for: {names}", "Em vigor para: {names}";
+    audit_title: "Audit log", "Registro de auditoria";
+    audit_everything: "Everything", "Tudo";
+    audit_when: "When", "Quando";
+    audit_who: "Who", "Quem";
+    audit_what: "What", "O quê";
+    audit_action: "Action", "Ação";
+    audit_change: "Before → after", "Antes → depois";
+    no_audit: "No change matches.", "Nenhuma alteração encontrada.";
+    entity_license: "License", "Licença";
+    entity_subscription: "License of", "Licença de";
+    entity_api_key: "API key", "Chave de API";
+    entity_webhook: "Webhook", "Webhook";
+    entity_membership: "Role of", "Papel de";
+    action_created: "Created", "Criado";
+    action_updated: "Changed", "Alterado";
+    action_assigned: "Assigned", "Atribuída";
+    action_revoked: "Revoked", "Revogada";
     // API keys
     keys_title: "API keys", "Chaves de API";
     keys_intro: "Keys let scripts read usage and send events. A key is shown once, when it is created.", "Chaves permitem que scripts leiam o uso e enviem eventos. Uma chave é mostrada uma vez, ao ser criada.";
@@ -382,6 +424,15 @@ strings! {
     secret_once: "Signing secret (shown once):", "Segredo de assinatura (mostrado uma vez):";
     no_webhooks: "No webhooks yet.", "Nenhum webhook ainda.";
     saved: "Saved.", "Salvo.";
+    deliveries_count: "Alerts sent: {count} latest", "Alertas enviados: {count} mais recentes";
+    no_deliveries: "No alert sent yet.", "Nenhum alerta enviado ainda.";
+    delivery_pending: "Pending", "Pendente";
+    delivery_delivered: "Delivered", "Entregue";
+    delivery_failed: "Failed", "Falhou";
+    next_try: "next try {time}", "próxima tentativa {time}";
+    threshold: "Threshold", "Limiar";
+    attempts: "Tries", "Tentativas";
+    answer: "Answer", "Resposta";
 }
 
 #[cfg(test)]

@@ -1,6 +1,9 @@
 //! One module per route.
 
 pub mod admin;
+pub mod admin_audit;
+pub mod admin_licenses;
+pub mod admin_organization;
 pub mod billing;
 pub mod keys;
 pub mod license;

@@ -1,13 +1,17 @@
 //! Server-only code: configuration, state, storage, REST routes, sign-in and start-up.
 
+pub mod alerts;
 pub mod api_keys;
+pub mod audit;
 pub mod auth;
 pub mod browser;
 pub mod config;
 pub mod db;
+pub mod deliveries;
 pub mod demo;
 pub mod ingest;
 pub mod ledger;
+pub mod licenses;
 pub mod live;
 pub mod purge;
 pub mod rest;

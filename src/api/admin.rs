@@ -5,7 +5,64 @@ use leptos::prelude::*;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::{domain::usage_level::Band, error::AppError};
+use crate::{
+    api::usage::{UsageHistory, UsageSummary},
+    domain::usage_level::Band,
+    error::AppError,
+};
+
+/// One organization as the operator's page for it shows it: its usage with the customer's
+/// own components, and the licenses it can be put on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OrganizationUsage {
+    pub slug: String,
+    pub name: String,
+    pub summary: UsageSummary,
+    pub history: UsageHistory,
+    /// The license in force (by subscription or by default).
+    pub license_id: Option<i64>,
+    /// `(id, name)` of every license, by name.
+    pub licenses: Vec<(i64, String)>,
+}
+
+/// The organization `slug`'s usage this period, its history and its license.
+///
+/// Errors: `Unauthorized` (401) when not signed in; `Forbidden` (403) for anyone but a
+/// platform admin; `NotFound` (404) for no such organization.
+#[server]
+pub async fn get_organization_usage(slug: String) -> Result<OrganizationUsage, AppError> {
+    use crate::server::{
+        db::{licenses, organizations},
+        ledger::Ledger,
+        server_fn,
+    };
+
+    server_fn::respond(
+        async {
+            let state = server_fn::state()?;
+            server_fn::platform_admin(&state).await?;
+            let pool = state.db.pool();
+            let organization = organizations::find_by_slug(pool, slug.trim())
+                .await?
+                .ok_or_else(|| AppError::NotFound("Organization".into()))?;
+            let ledger = Ledger::load(&state, organization.id).await?;
+            let now = chrono::Utc::now();
+            Ok(OrganizationUsage {
+                summary: ledger.summary(&state, now).await?,
+                history: ledger.usage_history(&state, now).await?,
+                license_id: ledger.plan.as_ref().map(|plan| plan.license_id),
+                licenses: licenses::list(pool)
+                    .await?
+                    .into_iter()
+                    .map(|license| (license.id, license.name))
+                    .collect(),
+                slug: organization.slug,
+                name: organization.name,
+            })
+        }
+        .await,
+    )
+}
 
 /// An organization as the operator's list shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -39,7 +39,33 @@ pub struct WebhookView {
     pub active: bool,
     /// Unix seconds.
     pub updated_at: i64,
+    /// The latest threshold alerts sent to it (or still trying), newest first.
+    pub deliveries: Vec<DeliveryView>,
 }
+
+/// One threshold alert to a webhook, as its delivery log shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryView {
+    /// The payload's `id`.
+    pub event_id: String,
+    pub metric: String,
+    /// The percentage crossed, e.g. `90`.
+    pub threshold: String,
+    /// `pending`, `delivered` or `failed`.
+    pub status: String,
+    pub attempts: i64,
+    /// The receiver's HTTP status at the last try; `None` before any or when unreachable.
+    pub last_status: Option<i64>,
+    pub last_error: Option<String>,
+    /// Unix seconds.
+    pub created_at: i64,
+    pub last_attempt_at: Option<i64>,
+    /// Unix seconds of the next try, while pending.
+    pub next_attempt_at: Option<i64>,
+}
+
+/// Deliveries kept in each webhook's log on the page.
+pub const DELIVERY_LOG_SIZE: i64 = 20;
 
 /// A webhook just created: its signing secret is in this answer only.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,23 +119,21 @@ pub async fn list_api_keys() -> Result<Vec<ApiKeyView>, AppError> {
 pub async fn create_api_key(name: String, role: String) -> Result<CreatedKey, AppError> {
     use std::str::FromStr;
 
-    use crate::server::{api_keys, auth::Role, db, server_fn};
+    use crate::server::{api_keys, audit::Actor, auth::Role, server_fn};
 
     server_fn::respond(
         async {
             let state = server_fn::state()?;
             let principal = server_fn::principal(&state).await?;
             principal.require(Role::Admin)?;
-            let name = api_keys::parse_name(&name)?;
             let role = Role::from_str(&role).map_err(AppError::BadRequest)?;
-            let now = db::unix_seconds(chrono::Utc::now());
-            let issued =
-                api_keys::issue(&state.db, principal.organization_id, role, name, now).await?;
-            tracing::info!(key = issued.prefix, role = role.as_str(), "API key created");
+            let actor = Actor::User(principal.user_id);
+            let (issued, now) =
+                api_keys::issue_by(&state, actor, principal.organization_id, role, &name).await?;
             Ok(CreatedKey {
                 key: ApiKeyView {
                     id: issued.id,
-                    name: name.to_string(),
+                    name: name.trim().to_string(),
                     role: role.as_str().to_string(),
                     prefix: format!("qb_{}", issued.prefix),
                     created_at: now,
@@ -127,22 +151,15 @@ pub async fn create_api_key(name: String, role: String) -> Result<CreatedKey, Ap
 /// one already revoked.
 #[server]
 pub async fn revoke_api_key(id: i64) -> Result<(), AppError> {
-    use crate::server::{auth::Role, db, server_fn};
+    use crate::server::{api_keys, audit::Actor, auth::Role, server_fn};
 
     server_fn::respond(
         async {
             let state = server_fn::state()?;
             let principal = server_fn::principal(&state).await?;
             principal.require(Role::Admin)?;
-            let now = db::unix_seconds(chrono::Utc::now());
-            if db::api_keys::revoke_by_id(state.db.pool(), principal.organization_id, id, now)
-                .await?
-            {
-                tracing::info!(key = id, "API key revoked");
-                Ok(())
-            } else {
-                Err(AppError::NotFound("API key".into()))
-            }
+            let actor = Actor::User(principal.user_id);
+            api_keys::revoke_by(&state, actor, principal.organization_id, id).await
         }
         .await,
     )
@@ -157,8 +174,21 @@ pub async fn list_webhooks() -> Result<Vec<WebhookView>, AppError> {
         async {
             let state = server_fn::state()?;
             let principal = server_fn::principal(&state).await?;
-            let rows = db::webhooks::list(state.db.pool(), principal.organization_id).await?;
-            Ok(rows.iter().map(ssr::webhook_view).collect())
+            let pool = state.db.pool();
+            let rows = db::webhooks::list(pool, principal.organization_id).await?;
+            let deliveries =
+                db::deliveries::recent(pool, principal.organization_id, DELIVERY_LOG_SIZE).await?;
+            Ok(rows
+                .iter()
+                .map(|row| WebhookView {
+                    deliveries: deliveries
+                        .iter()
+                        .filter(|d| d.webhook_id == row.id)
+                        .map(ssr::delivery_view)
+                        .collect(),
+                    ..ssr::webhook_view(row)
+                })
+                .collect())
         }
         .await,
     )
@@ -185,7 +215,13 @@ pub async fn create_webhook(
                 description,
                 thresholds: parse_thresholds(&thresholds)?,
             };
-            let (row, secret) = webhooks::create(&state, principal.organization_id, draft).await?;
+            let (row, secret) = webhooks::create(
+                &state,
+                crate::server::audit::Actor::User(principal.user_id),
+                principal.organization_id,
+                draft,
+            )
+            .await?;
             Ok(CreatedWebhook {
                 webhook: ssr::webhook_view(&row),
                 secret,
@@ -219,7 +255,14 @@ pub async fn update_webhook(
                 thresholds: parse_thresholds(&thresholds)?,
                 active: Some(active.is_some()),
             };
-            let row = webhooks::update(&state, principal.organization_id, id, change).await?;
+            let row = webhooks::update(
+                &state,
+                crate::server::audit::Actor::User(principal.user_id),
+                principal.organization_id,
+                id,
+                change,
+            )
+            .await?;
             Ok(ssr::webhook_view(&row))
         }
         .await,
@@ -228,9 +271,9 @@ pub async fn update_webhook(
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    use super::{ApiKeyView, WebhookView};
+    use super::{ApiKeyView, DeliveryView, WebhookView};
     use crate::server::{
-        db::{api_keys::ApiKeyRow, webhooks::WebhookRow},
+        db::{api_keys::ApiKeyRow, deliveries::DeliveryRow, webhooks::WebhookRow},
         webhooks,
     };
 
@@ -253,6 +296,22 @@ mod ssr {
             thresholds: webhooks::thresholds_of(row),
             active: row.active != 0,
             updated_at: row.updated_at,
+            deliveries: Vec::new(),
+        }
+    }
+
+    pub fn delivery_view(row: &DeliveryRow) -> DeliveryView {
+        DeliveryView {
+            event_id: row.event_id.clone(),
+            metric: row.metric_code.clone(),
+            threshold: row.threshold.clone(),
+            status: row.status.clone(),
+            attempts: row.attempts,
+            last_status: row.last_status,
+            last_error: row.last_error.clone(),
+            created_at: row.created_at,
+            last_attempt_at: row.last_attempt_at,
+            next_attempt_at: (row.status == "pending").then_some(row.next_attempt_ms / 1000),
         }
     }
 }

@@ -164,25 +164,7 @@ pub async fn get_usage_history() -> Result<UsageHistory, AppError> {
             let state = server_fn::state()?;
             let principal = server_fn::principal(&state).await?;
             let ledger = Ledger::load(&state, principal.organization_id).await?;
-            let months = ledger
-                .history(&state, chrono::Utc::now(), HISTORY_MONTHS)
-                .await?;
-            Ok(UsageHistory {
-                metrics: ledger
-                    .resources
-                    .iter()
-                    .filter(|resource| resource.in_plan())
-                    .map(|resource| {
-                        (
-                            resource.metric.code.clone(),
-                            resource.metric.name.clone(),
-                            resource.metric.unit.clone(),
-                        )
-                    })
-                    .collect(),
-                months,
-                currency: ledger.currency().to_string(),
-            })
+            ledger.usage_history(&state, chrono::Utc::now()).await
         }
         .await,
     )

@@ -69,6 +69,19 @@ pub fn date(locale: Locale, day: NaiveDate) -> String {
     format!("{} {month} {}", day.day(), day.year())
 }
 
+/// "23 Nov 2026 14:05 UTC": an instant (unix seconds) to the minute, in UTC so operators in
+/// different zones read the same time.
+pub fn date_time(locale: Locale, unix_seconds: i64) -> String {
+    match chrono::DateTime::from_timestamp(unix_seconds, 0) {
+        Some(instant) => format!(
+            "{} {} UTC",
+            date(locale, instant.date_naive()),
+            instant.format("%H:%M")
+        ),
+        None => "—".into(),
+    }
+}
+
 /// "Nov 2026"; "nov 2026": the month a period starts in.
 pub fn month(locale: Locale, day: NaiveDate) -> String {
     let month = locale.months()[day.month0() as usize];
@@ -155,5 +168,10 @@ mod tests {
         assert_eq!(date(Locale::En, day), "1 Nov 2026");
         assert_eq!(date(Locale::PtBr, day), "1 nov 2026");
         assert_eq!(month(Locale::PtBr, day), "nov 2026");
+        // 2026-11-23 14:05:09 UTC
+        assert_eq!(
+            date_time(Locale::En, 1_795_442_709),
+            "23 Nov 2026 14:05 UTC"
+        );
     }
 }

@@ -27,6 +27,127 @@ pub fn check_price(what: &str, price: Decimal) -> Result<Decimal, String> {
     Ok(price.normalize())
 }
 
+/// Currencies whose smallest unit is the whole unit (ISO 4217 minor units 0).
+const WHOLE_UNIT_CURRENCIES: [&str; 16] = [
+    "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV",
+    "XAF", "XOF", "XPF",
+];
+/// Currencies with thousandths (ISO 4217 minor units 3).
+const THOUSANDTHS_CURRENCIES: [&str; 7] = ["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"];
+
+/// Decimal places of `currency`'s smallest unit (ISO 4217 minor units): 2 unless listed.
+pub fn minor_units(currency: &str) -> u32 {
+    if WHOLE_UNIT_CURRENCIES.contains(&currency) {
+        0
+    } else if THOUSANDTHS_CURRENCIES.contains(&currency) {
+        3
+    } else {
+        2
+    }
+}
+
+/// A plan price in `currency` (a three-letter code, any case): checked by [`check_price`]
+/// and with no more decimals than the currency's smallest unit (`19.99 JPY` is refused).
+/// Returns the code in upper case and the price.
+pub fn check_plan_price(price: Decimal, currency: &str) -> Result<(String, Decimal), String> {
+    let code = currency.trim().to_ascii_uppercase();
+    if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(format!(
+            "currency must be a three-letter ISO 4217 code such as USD (got {currency:?})"
+        ));
+    }
+    let price = check_price("price", price)?;
+    let places = minor_units(&code);
+    if price.scale() > places {
+        return Err(format!(
+            "a price in {code} has at most {places} decimal places (got {price})"
+        ));
+    }
+    Ok((code, price))
+}
+
+impl OveragePrice {
+    /// Reads an overage price as people type it: blank for none, `0.002` per unit,
+    /// `10 per 1000` for each started package of 1000 units, or graduated tiers separated
+    /// by `;` with every tier but the last bounded, `0.01 up to 1000; 0.008 up to 5000; 0.005`.
+    pub fn parse_text(text: &str) -> Result<Option<OveragePrice>, String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        let number = |part: &str, what: &str| -> Result<Decimal, String> {
+            part.trim().parse::<Decimal>().map_err(|_| {
+                format!(
+                    "{what} must be a number (got {:?}); write an overage price as 0.002, \
+                     10 per 1000, or 0.01 up to 1000; 0.005",
+                    part.trim()
+                )
+            })
+        };
+        let amount = |part: &str, what: &str| -> Result<Quantity, String> {
+            Quantity::parse(number(part, what)?).map_err(|e| format!("{what}: {e}"))
+        };
+        let price = if text.contains(';') || text.contains("up to") {
+            let tiers = text
+                .split(';')
+                .map(|tier| match tier.split_once("up to") {
+                    Some((price, up_to)) => Ok(Tier {
+                        up_to: Some(amount(up_to, "a tier's bound")?),
+                        unit_price: number(price, "a tier's unit price")?,
+                    }),
+                    None => Ok(Tier {
+                        up_to: None,
+                        unit_price: number(tier, "a tier's unit price")?,
+                    }),
+                })
+                .collect::<Result<Vec<Tier>, String>>()?;
+            OveragePrice::Graduated { tiers }
+        } else if let Some((price, size)) = text.split_once("per") {
+            OveragePrice::Package {
+                package_size: amount(size, "the package size")?,
+                package_price: number(price, "the package price")?,
+            }
+        } else {
+            OveragePrice::PerUnit {
+                unit_price: number(text, "the unit price")?,
+            }
+        };
+        price.check().map(Some)
+    }
+}
+
+impl std::fmt::Display for OveragePrice {
+    /// As [`OveragePrice::parse_text`] reads it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OveragePrice::PerUnit { unit_price } => write!(f, "{}", unit_price.normalize()),
+            OveragePrice::Package {
+                package_size,
+                package_price,
+            } => write!(
+                f,
+                "{} per {}",
+                package_price.normalize(),
+                package_size.to_decimal().normalize()
+            ),
+            OveragePrice::Graduated { tiers } => {
+                let parts: Vec<String> = tiers
+                    .iter()
+                    .map(|tier| match tier.up_to {
+                        Some(up_to) => format!(
+                            "{} up to {}",
+                            tier.unit_price.normalize(),
+                            up_to.to_decimal().normalize()
+                        ),
+                        None => tier.unit_price.normalize().to_string(),
+                    })
+                    .collect();
+                write!(f, "{}", parts.join("; "))
+            }
+        }
+    }
+}
+
 /// A percentage from 0 to 100 with at most 4 decimals: a tax or discount rate.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "Decimal", into = "Decimal")]
@@ -728,5 +849,51 @@ mod tests {
             proptest::prop_assert!(line.tax <= line.price - line.discount);
             proptest::prop_assert!(line.amount >= Decimal::ZERO);
         }
+    }
+
+    #[test]
+    fn overage_prices_typed_by_people_read_back_as_written() {
+        for text in [
+            "0.002",
+            "10 per 1000",
+            "0.01 up to 1000; 0.008 up to 5000; 0.005",
+        ] {
+            let price = OveragePrice::parse_text(text)
+                .expect("valid")
+                .expect("a price");
+            assert_eq!(price.to_string(), text);
+        }
+        assert_eq!(OveragePrice::parse_text("  "), Ok(None));
+        assert_eq!(
+            OveragePrice::parse_text("0.5 per 100"),
+            Ok(Some(OveragePrice::Package {
+                package_size: Quantity::parse(Decimal::from(100)).expect("quantity"),
+                package_price: Decimal::new(5, 1),
+            }))
+        );
+        for bad in [
+            "-1",
+            "cheap",
+            "1 per 0",
+            "0.01 up to 10; 0.02 up to 5; 0.01",
+            "1 up to 5",
+        ] {
+            assert!(OveragePrice::parse_text(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_plan_price_has_no_more_decimals_than_its_currency() {
+        let price = |text: &str| text.parse::<Decimal>().expect("decimal");
+        assert_eq!(
+            check_plan_price(price("19.90"), "usd"),
+            Ok(("USD".to_string(), price("19.9")))
+        );
+        assert!(check_plan_price(price("19.999"), "USD").is_err());
+        assert!(check_plan_price(price("1500"), "JPY").is_ok());
+        assert!(check_plan_price(price("1500.5"), "JPY").is_err());
+        assert!(check_plan_price(price("1.125"), "KWD").is_ok());
+        assert!(check_plan_price(price("-1"), "USD").is_err());
+        assert!(check_plan_price(price("10"), "dollars").is_err());
     }
 }

@@ -197,6 +197,32 @@ impl UsageLevel {
     }
 }
 
+/// The thresholds (percentages of `allowance`) that `used` has reached, ascending: every
+/// threshold at or below the exact, unrounded percentage, so one jump past several reaches
+/// each of them. None for an unlimited allowance; every one for a zero allowance once
+/// anything is used.
+pub fn thresholds_reached(
+    used: Quantity,
+    allowance: Allowance,
+    thresholds: &[Decimal],
+) -> Vec<Decimal> {
+    let Allowance::Included(included) = allowance else {
+        return Vec::new();
+    };
+    let mut reached: Vec<Decimal> = if included == Quantity::ZERO {
+        if used == Quantity::ZERO {
+            Vec::new()
+        } else {
+            thresholds.to_vec()
+        }
+    } else {
+        let exact = used.to_decimal() * Decimal::ONE_HUNDRED / included.to_decimal();
+        thresholds.iter().copied().filter(|t| *t <= exact).collect()
+    };
+    reached.sort();
+    reached
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -359,5 +385,32 @@ mod tests {
         assert!(Thresholds::new(dec("95"), dec("90")).is_err());
         assert!(Thresholds::new(dec("75"), dec("1001")).is_err());
         assert!(Thresholds::new(dec("75"), dec("90")).is_ok());
+    }
+
+    #[test]
+    fn every_threshold_at_or_below_the_exact_percentage_is_reached() {
+        let hundred = Allowance::Included(qty("100"));
+        let thresholds = [dec("100"), dec("75"), dec("90")];
+        // (used of 100, thresholds reached)
+        let cases: [(&str, &[&str]); 6] = [
+            ("0", &[]),
+            ("74.999999", &[]),
+            ("75", &["75"]),
+            ("89.99", &["75"]),
+            ("95", &["75", "90"]),
+            ("300", &["75", "90", "100"]),
+        ];
+        for (used, expected) in cases {
+            let expected: Vec<Decimal> = expected.iter().map(|t| dec(t)).collect();
+            assert_eq!(
+                thresholds_reached(qty(used), hundred, &thresholds),
+                expected,
+                "used {used}"
+            );
+        }
+        assert!(thresholds_reached(qty("5000"), Allowance::Unlimited, &thresholds).is_empty());
+        let zero = Allowance::Included(Quantity::ZERO);
+        assert!(thresholds_reached(Quantity::ZERO, zero, &thresholds).is_empty());
+        assert_eq!(thresholds_reached(qty("1"), zero, &thresholds).len(), 3);
     }
 }

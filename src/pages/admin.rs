@@ -3,7 +3,10 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{components::Form, hooks::use_query_map};
+use leptos_router::{
+    components::{Form, A},
+    hooks::use_query_map,
+};
 
 use crate::{
     api::admin::{list_organizations, OrganizationOverview, ADMIN_SORTS, AT_RISK_PERCENT},
@@ -90,7 +93,7 @@ fn OrganizationTable(
             view! {
                 <tr data-organization=o.slug.clone() data-band=band>
                     <th scope="row">
-                        {o.name}
+                        <A href=format!("/admin/organizations/{}", o.slug)>{o.name}</A>
                         {o.at_risk.then(|| view! { <span class="badge badge--risk">{t.at_risk}</span> })}
                     </th>
                     <td class=format!("num band-{band}")>

@@ -5,13 +5,13 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::{
-    api::settings::{list_webhooks, CreateWebhook, UpdateWebhook, WebhookView},
+    api::settings::{list_webhooks, CreateWebhook, DeliveryView, UpdateWebhook, WebhookView},
     components::{
         copy_button::SecretOnce,
         error_template::{ErrorTemplate, FormError},
         format,
     },
-    i18n::use_locale,
+    i18n::{fill, use_locale},
     pages::{admin_only, is_admin, SessionResource},
 };
 
@@ -142,6 +142,7 @@ fn WebhookList(
                     <dl class="webhook__facts">
                         <div><dt>{t.thresholds}</dt><dd>{shown}</dd></div>
                     </dl>
+                    <DeliveryLog deliveries=hook.deliveries.clone()/>
                     {admin.then(|| view! {
                         <Show
                             when=move || editing.get()
@@ -164,4 +165,62 @@ fn WebhookList(
         })
         .collect_view();
     view! { <ul class="webhooks">{rows}</ul> }.into_any()
+}
+
+/// The latest alerts sent to one webhook: what, when, how it went, and the next try.
+#[component]
+fn DeliveryLog(deliveries: Vec<DeliveryView>) -> impl IntoView {
+    let locale = use_locale();
+    let t = locale.strings();
+    if deliveries.is_empty() {
+        return view! { <p class="hint">{t.no_deliveries}</p> }.into_any();
+    }
+    let count = deliveries.len();
+    let rows = deliveries
+        .into_iter()
+        .map(|delivery| {
+            let status = match delivery.status.as_str() {
+                "delivered" => t.delivery_delivered,
+                "failed" => t.delivery_failed,
+                _ => t.delivery_pending,
+            };
+            let answer = match (delivery.last_status, &delivery.last_error) {
+                (_, Some(error)) => error.clone(),
+                (Some(code), None) => format!("HTTP {code}"),
+                (None, None) => "—".into(),
+            };
+            let next = delivery
+                .next_attempt_at
+                .map(|at| fill(t.next_try, &[("time", &format::date_time(locale, at))]));
+            view! {
+                <tr data-status=delivery.status.clone() data-threshold=delivery.threshold.clone()>
+                    <td>{format::date_time(locale, delivery.created_at)}</td>
+                    <td>{delivery.metric}</td>
+                    <td class="num">{format!("{} %", delivery.threshold)}</td>
+                    <td>{status}{next.map(|next| view! { <br/><small>{next}</small> })}</td>
+                    <td class="num">{delivery.attempts}</td>
+                    <td>{answer}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <details class="delivery-log">
+            <summary>{fill(t.deliveries_count, &[("count", &count.to_string())])}</summary>
+            <table class="statements">
+                <thead>
+                    <tr>
+                        <th scope="col">{t.audit_when}</th>
+                        <th scope="col">{t.history_metric}</th>
+                        <th scope="col">{t.threshold}</th>
+                        <th scope="col">{t.status}</th>
+                        <th scope="col">{t.attempts}</th>
+                        <th scope="col">{t.answer}</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </details>
+    }
+    .into_any()
 }

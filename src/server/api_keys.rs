@@ -5,7 +5,12 @@ use sha2::{Digest, Sha256};
 
 use crate::error::AppError;
 
-use super::{auth::Role, db::Database};
+use super::{
+    audit::{self, Action, Actor, Change, Entity},
+    auth::Role,
+    db::{self, Database},
+    state::AppState,
+};
 
 /// Bytes of randomness in the public prefix (12 hex characters).
 const PREFIX_BYTES: usize = 6;
@@ -85,7 +90,7 @@ pub async fn issue(
             tracing::error!(%error, "no randomness for a new API key");
             AppError::Internal
         })?;
-        let stored = super::db::api_keys::insert(
+        let stored = db::api_keys::insert(
             db.pool(),
             organization_id,
             &key.prefix,
@@ -108,6 +113,58 @@ pub async fn issue(
         }
     }
     Err(AppError::Internal)
+}
+
+/// [`issue`]s a key named `name` (checked by [`parse_name`]) for the organization on
+/// behalf of `actor`, and records it in the audit log. Returns the key and when it was made.
+pub async fn issue_by(
+    state: &AppState,
+    actor: Actor,
+    organization_id: i64,
+    role: Role,
+    name: &str,
+) -> Result<(IssuedKey, i64), AppError> {
+    let name = parse_name(name)?;
+    let now = db::unix_seconds(chrono::Utc::now());
+    let issued = issue(&state.db, organization_id, role, name, now).await?;
+    tracing::info!(key = issued.prefix, role = role.as_str(), "API key created");
+    let change = Change {
+        organization_id: Some(organization_id),
+        entity: Entity::ApiKey,
+        entity_id: issued.id,
+        label: format!("{name} (qb_{})", issued.prefix),
+        action: Action::Created,
+        before: None,
+        after: Some(serde_json::json!({"name": name, "role": role.as_str()})),
+    };
+    audit::record(&state.db, actor, change).await?;
+    Ok((issued, now))
+}
+
+/// Revokes the organization's key `id` on behalf of `actor`, recorded in the audit log: it
+/// stops working on the next request. `NotFound` for a key the organization does not have
+/// or one already revoked.
+pub async fn revoke_by(
+    state: &AppState,
+    actor: Actor,
+    organization_id: i64,
+    id: i64,
+) -> Result<(), AppError> {
+    let now = db::unix_seconds(chrono::Utc::now());
+    if !db::api_keys::revoke_by_id(state.db.pool(), organization_id, id, now).await? {
+        return Err(AppError::NotFound("API key".into()));
+    }
+    tracing::info!(key = id, "API key revoked");
+    let change = Change {
+        organization_id: Some(organization_id),
+        entity: Entity::ApiKey,
+        entity_id: id,
+        label: format!("key {id}"),
+        action: Action::Revoked,
+        before: None,
+        after: None,
+    };
+    audit::record(&state.db, actor, change).await
 }
 
 /// Hex SHA-256 of a whole key, as stored.

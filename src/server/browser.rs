@@ -207,6 +207,26 @@ pub struct PageGuard {
     pub pages: Arc<HashSet<String>>,
 }
 
+/// Whether `path` is an address of the route `page`, whose `:name` or `{name}` segments
+/// stand for any one non-empty segment.
+pub fn page_matches(page: &str, path: &str) -> bool {
+    let mut pattern = page.split('/');
+    let mut segments = path.split('/');
+    loop {
+        match (pattern.next(), segments.next()) {
+            (None, None) => return true,
+            (Some(expected), Some(segment)) => {
+                let is_parameter = expected.starts_with(':')
+                    || (expected.starts_with('{') && expected.ends_with('}'));
+                if !(expected == segment || (is_parameter && !segment.is_empty())) {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
+    }
+}
+
 /// A `GET` of a page without a live session is sent to `/login?next=<the page>`; `/login`
 /// with a live session goes on to `next`. Everything else passes untouched.
 pub async fn require_sign_in(
@@ -219,7 +239,7 @@ pub async fn require_sign_in(
     }
     let path = request.uri().path();
     let is_login = path == "/login";
-    if !is_login && !guard.pages.contains(path) {
+    if !is_login && !guard.pages.iter().any(|page| page_matches(page, path)) {
         return next.run(request).await;
     }
     let signed_in = match auth::session_user(&guard.state, request.headers()).await {
@@ -251,6 +271,17 @@ pub async fn require_sign_in(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pages_with_parameters_match_any_one_segment() {
+        assert!(page_matches("/usage", "/usage"));
+        assert!(page_matches("/admin/licenses/{id}", "/admin/licenses/12"));
+        assert!(page_matches("/admin/licenses/:id", "/admin/licenses/new"));
+        assert!(!page_matches("/admin/licenses/{id}", "/admin/licenses/"));
+        assert!(!page_matches("/admin/licenses/{id}", "/admin/licenses/1/x"));
+        assert!(!page_matches("/usage", "/usage/more"));
+        assert!(!page_matches("/admin", "/api/admin"));
+    }
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         let mut headers = HeaderMap::new();

@@ -57,6 +57,7 @@ pub struct Settings {
     pub retention_months: u32,
     /// The metric whose per-account totals are a domain's mails (seed 000's `totalMails`).
     pub mail_metric: String,
+    pub webhooks: WebhookSettings,
 }
 
 impl fmt::Debug for Settings {
@@ -70,6 +71,7 @@ impl fmt::Debug for Settings {
             .field("backdating_days", &self.backdating_days)
             .field("retention_months", &self.retention_months)
             .field("mail_metric", &self.mail_metric)
+            .field("webhooks", &self.webhooks)
             .finish()
     }
 }
@@ -83,6 +85,17 @@ pub struct SessionSettings {
     pub idle_timeout_minutes: u32,
     /// A session ends this long after sign-in, used or not.
     pub absolute_timeout_hours: u32,
+}
+
+/// How threshold alerts are delivered to webhooks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WebhookSettings {
+    /// The wait before the second try; each later wait doubles, up to an hour.
+    pub retry_initial: std::time::Duration,
+    /// Tries before a delivery is given up as failed (1–20).
+    pub max_attempts: u32,
+    /// How long a receiver has to answer one try.
+    pub timeout: std::time::Duration,
 }
 
 /// The `[quotaboard]` table as written, before validation.
@@ -100,6 +113,9 @@ struct RawSettings {
     backdating_days: u32,
     retention_months: u32,
     mail_metric: String,
+    webhook_retry_initial_ms: u64,
+    webhook_max_attempts: u32,
+    webhook_timeout_seconds: u64,
 }
 
 /// Why the configuration could not be loaded; the message names the key at fault.
@@ -250,6 +266,9 @@ fn parse_settings(
         .and_then(|b| b.set_default("backdating-days", 35))
         .and_then(|b| b.set_default("retention-months", 13))
         .and_then(|b| b.set_default("mail-metric", "emails"))
+        .and_then(|b| b.set_default("webhook-retry-initial-ms", 30_000))
+        .and_then(|b| b.set_default("webhook-max-attempts", 8))
+        .and_then(|b| b.set_default("webhook-timeout-seconds", 10))
         .map_err(invalid)?
         .add_source(File::from_str(&table_text, FileFormat::Toml))
         .add_source(
@@ -309,7 +328,30 @@ impl RawSettings {
         if mail_metric.is_empty() {
             return Err("mail-metric must name a metric, such as \"emails\"".into());
         }
+        if !(1..=3_600_000).contains(&self.webhook_retry_initial_ms) {
+            return Err(format!(
+                "webhook-retry-initial-ms must be between 1 and 3600000 (got {})",
+                self.webhook_retry_initial_ms
+            ));
+        }
+        if !(1..=20).contains(&self.webhook_max_attempts) {
+            return Err(format!(
+                "webhook-max-attempts must be between 1 and 20 (got {})",
+                self.webhook_max_attempts
+            ));
+        }
+        if !(1..=60).contains(&self.webhook_timeout_seconds) {
+            return Err(format!(
+                "webhook-timeout-seconds must be between 1 and 60 (got {})",
+                self.webhook_timeout_seconds
+            ));
+        }
         Ok(Settings {
+            webhooks: WebhookSettings {
+                retry_initial: std::time::Duration::from_millis(self.webhook_retry_initial_ms),
+                max_attempts: self.webhook_max_attempts,
+                timeout: std::time::Duration::from_secs(self.webhook_timeout_seconds),
+            },
             mail_metric,
             backdating_days: self.backdating_days,
             retention_months: self.retention_months,

@@ -5,6 +5,8 @@
 //! timestamps; `text` for the rest. Each backend has its own migrations folder.
 
 pub mod api_keys;
+pub mod audit;
+pub mod deliveries;
 pub mod domains;
 pub mod events;
 pub mod licenses;

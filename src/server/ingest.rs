@@ -22,6 +22,7 @@ use crate::{
 };
 
 use super::{
+    alerts,
     db::{
         self,
         events::NewEvent,
@@ -180,9 +181,14 @@ pub async fn ingest(
 
     let mut deltas = Rollups::default();
     let mut distinct_values = BTreeSet::new();
+    let mut touched: BTreeMap<i64, BTreeSet<i64>> = BTreeMap::new();
     for accepted in &stored {
         let draft = &accepted.draft;
         let day_start = db::unix_seconds(day_start(draft.occurred_at, time_zone));
+        touched
+            .entry(accepted.metric_id)
+            .or_default()
+            .insert(day_start);
         if let Some(value) = &accepted.distinct {
             distinct_values.insert(DistinctValue {
                 metric_id: accepted.metric_id,
@@ -227,6 +233,7 @@ pub async fn ingest(
     tx.commit().await?;
     if report.accepted > 0 {
         state.live.usage_changed(organization.id);
+        alerts::check_logged(state, organization.id, &Some(touched)).await;
     }
     Ok(report)
 }

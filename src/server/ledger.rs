@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 use crate::{
     api::usage::{
         BreakdownTotal, Entitlement, EstimatedCost, HistoryMonth, MetricMonth, MetricUsage,
-        PlanSummary, UsageSummary,
+        PlanSummary, UsageHistory, UsageSummary, HISTORY_MONTHS,
     },
     domain::{
         aggregation::{Aggregation, DayTotal},
@@ -294,6 +294,31 @@ impl Ledger {
                 totals: Totals::of(&lines),
                 currency: self.currency().to_string(),
             },
+        })
+    }
+
+    /// The last [`HISTORY_MONTHS`] periods and the plan's metrics, for the history chart.
+    pub async fn usage_history(
+        &self,
+        state: &AppState,
+        now: DateTime<Utc>,
+    ) -> Result<UsageHistory, AppError> {
+        let months = self.history(state, now, HISTORY_MONTHS).await?;
+        Ok(UsageHistory {
+            metrics: self
+                .resources
+                .iter()
+                .filter(|resource| resource.in_plan())
+                .map(|resource| {
+                    (
+                        resource.metric.code.clone(),
+                        resource.metric.name.clone(),
+                        resource.metric.unit.clone(),
+                    )
+                })
+                .collect(),
+            months,
+            currency: self.currency().to_string(),
         })
     }
 

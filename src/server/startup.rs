@@ -13,6 +13,7 @@ use super::{
     browser::{self, PageGuard},
     config::Config,
     db::Database,
+    deliveries::DeliveryWorker,
     live::LiveUpdates,
     rest,
     state::AppState,
@@ -43,6 +44,7 @@ pub fn build_state(config: &Config, db: Database) -> AppState {
         db,
         settings: Arc::new(config.settings.clone()),
         live: LiveUpdates::default(),
+        deliveries: Arc::default(),
     }
 }
 
@@ -74,18 +76,21 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves until SIGINT or SIGTERM, lets in-flight requests finish, then closes the pool.
+/// Serves, and delivers threshold alerts, until SIGINT or SIGTERM; lets in-flight requests
+/// and delivery attempts finish, then closes the pool.
 pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
     let db = state.db.clone();
     let live = state.live.clone();
-    axum::serve(listener, app(state))
+    let deliveries = DeliveryWorker::spawn(state.clone());
+    let served = axum::serve(listener, app(state))
         .with_graceful_shutdown(async move {
             shutdown_signal().await;
             live.close();
         })
-        .await?;
+        .await;
+    deliveries.stop().await;
     db.close().await;
-    Ok(())
+    served
 }
 
 async fn shutdown_signal() {

@@ -14,6 +14,8 @@ pub struct AppState {
     pub db: Database,
     pub settings: Arc<Settings>,
     pub live: LiveUpdates,
+    /// Woken when threshold alerts are queued, so the delivery task sends them at once.
+    pub deliveries: Arc<tokio::sync::Notify>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -6,7 +6,10 @@ use argon2::{
     Argon2,
 };
 
-use super::db::{self, memberships, organizations, users::NewUser, Database};
+use super::{
+    audit::{self, Action, Actor, Change, Entity},
+    db::{self, memberships, organizations, users::NewUser, Database},
+};
 
 /// Shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 8;
@@ -150,7 +153,28 @@ pub async fn join(
         .await
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("no user {email:?}"))?;
+    let before = memberships::of_user(pool, user_id)
+        .await
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .find(|m| m.organization_id == organization_id);
     memberships::insert(pool, user_id, organization_id, role.as_str(), now)
+        .await
+        .map_err(|e| e.to_string())?;
+    let change = Change {
+        organization_id: Some(organization_id),
+        entity: Entity::Membership,
+        entity_id: user_id,
+        label: email.clone(),
+        action: if before.is_some() {
+            Action::Updated
+        } else {
+            Action::Created
+        },
+        before: before.map(|m| serde_json::json!({ "role": m.role })),
+        after: Some(serde_json::json!({ "role": role.as_str() })),
+    };
+    audit::record(database, Actor::Cli, change)
         .await
         .map_err(|e| e.to_string())
 }

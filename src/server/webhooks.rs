@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 use crate::error::AppError;
 
 use super::{
+    audit::{self, Action, Actor, Entity},
     db::{
         self,
         webhooks::{self, WebhookFields, WebhookRow},
@@ -41,6 +42,7 @@ pub struct Change {
 /// which is shown this once. `BadRequest` for a bad URL, description or thresholds.
 pub async fn create(
     state: &AppState,
+    actor: Actor,
     organization_id: i64,
     draft: Draft,
 ) -> Result<(WebhookRow, String), AppError> {
@@ -65,6 +67,16 @@ pub async fn create(
     };
     let id = webhooks::insert(state.db.pool(), organization_id, &fields, &secret, now).await?;
     tracing::info!(webhook = id, "webhook created");
+    let change = audit::Change {
+        organization_id: Some(organization_id),
+        entity: Entity::Webhook,
+        entity_id: id,
+        label: url.clone(),
+        action: Action::Created,
+        before: None,
+        after: Some(audited(&fields)),
+    };
+    audit::record(&state.db, actor, change).await?;
     let row = WebhookRow {
         id,
         url,
@@ -82,6 +94,7 @@ pub async fn create(
 /// does not have.
 pub async fn update(
     state: &AppState,
+    actor: Actor,
     organization_id: i64,
     id: i64,
     change: Change,
@@ -113,6 +126,22 @@ pub async fn update(
     if !webhooks::update(pool, organization_id, id, &fields, now).await? {
         return Err(AppError::NotFound("Webhook".into()));
     }
+    let before = WebhookFields {
+        url: &current.url,
+        description: &current.description,
+        thresholds: &current.thresholds,
+        active: current.active != 0,
+    };
+    let change = audit::Change {
+        organization_id: Some(organization_id),
+        entity: Entity::Webhook,
+        entity_id: id,
+        label: url.clone(),
+        action: Action::Updated,
+        before: Some(audited(&before)),
+        after: Some(audited(&fields)),
+    };
+    audit::record(&state.db, actor, change).await?;
     Ok(WebhookRow {
         id,
         url,
@@ -121,6 +150,17 @@ pub async fn update(
         active: i64::from(active),
         created_at: current.created_at,
         updated_at: now,
+    })
+}
+
+/// A webhook's fields as the audit log shows them (never its secret).
+fn audited(fields: &WebhookFields<'_>) -> serde_json::Value {
+    serde_json::json!({
+        "url": fields.url,
+        "description": fields.description,
+        "thresholds": serde_json::from_str::<serde_json::Value>(fields.thresholds)
+            .unwrap_or_default(),
+        "active": fields.active,
     })
 }
 

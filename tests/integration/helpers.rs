@@ -9,6 +9,7 @@ use quotaboard::{
         auth::Role,
         config::{Config, DEFAULT_FILE},
         db::{licenses, organizations, usage, Database},
+        deliveries::DeliveryWorker,
         demo, startup,
         state::AppState,
         users::{self, UserRole},
@@ -29,6 +30,10 @@ pub enum Backend {
 /// A running app and a handle on its database.
 pub struct TestApp {
     pub address: String,
+    /// The database's URL, for a second server on the same data.
+    pub database_url: String,
+    /// The task delivering threshold alerts; `None` while crashed.
+    pub deliveries: Option<DeliveryWorker>,
     pub db: Database,
     /// The state the running app serves with, for calling server code directly.
     pub state: AppState,
@@ -37,6 +42,25 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// Kills the delivery task at once, as a crash of the server would.
+    pub fn crash_deliveries(&mut self) {
+        if let Some(worker) = self.deliveries.take() {
+            worker.abort();
+        }
+    }
+
+    /// Starts a new delivery task, as a restarted server would: a new connection pool on
+    /// the same database and nothing carried over in memory.
+    pub async fn restart_deliveries(&mut self) {
+        self.crash_deliveries();
+        let config = test_config(&self.database_url, TEST_SETTINGS);
+        let db = startup::open_database(&config)
+            .await
+            .expect("reopen database");
+        let state = startup::build_state(&config, db);
+        self.deliveries = Some(DeliveryWorker::spawn(state));
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }
@@ -334,6 +358,10 @@ pub fn test_config(database_url: &str, overrides: &[(&str, &str)]) -> Config {
     Config::parse(DEFAULT_FILE, None, &env, None).expect("test configuration")
 }
 
+/// Settings every test app starts with (a test's own overrides come after): failed webhook
+/// deliveries are retried after 100 ms, not 30 s.
+const TEST_SETTINGS: &[(&str, &str)] = &[("QUOTABOARD_WEBHOOK_RETRY_INITIAL_MS", "100")];
+
 /// Starts the app on `backend` with a brand-new, migrated database, or returns `None` for
 /// Postgres when it is not configured outside CI.
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
@@ -366,12 +394,14 @@ pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, &str)]) -> Opt
             )
         }
     };
-    let config = test_config(&database_url, overrides);
+    let overrides: Vec<(&str, &str)> = TEST_SETTINGS.iter().chain(overrides).copied().collect();
+    let config = test_config(&database_url, &overrides);
     let db = startup::open_database(&config)
         .await
         .expect("open database");
     let state = startup::build_state(&config, db.clone());
     let served = state.clone();
+    let deliveries = Some(DeliveryWorker::spawn(state.clone()));
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = format!("http://{}", listener.local_addr().expect("address"));
     tokio::spawn(async move {
@@ -385,6 +415,8 @@ pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, &str)]) -> Opt
         .expect("client");
     Some(TestApp {
         address,
+        database_url,
+        deliveries,
         db,
         state,
         client,

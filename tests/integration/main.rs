@@ -1,6 +1,8 @@
 //! Integration tests: the HTTP app on a real database, SQLite always, PostgreSQL when
 //! `TEST_DATABASE_URL` is set. One binary, so the build is linked once.
 
+mod admin;
+mod alerts;
 mod cli;
 mod dashboard;
 mod entitlements;

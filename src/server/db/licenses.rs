@@ -209,11 +209,13 @@ pub struct LicenseRow {
     pub is_default: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Raised by every edit; an edit names the version it started from.
+    pub version: i64,
 }
 
 const LICENSE_COLUMNS: &str = "id, name, external_id, description, price, currency,
     cast(case when is_default then 1 else 0 end as bigint) as is_default, created_at,
-    updated_at";
+    updated_at, version";
 
 /// Every license, by name.
 pub async fn list<'e, E: Executor<'e, Database = Any>>(
@@ -281,4 +283,135 @@ struct LicensedResourceRow {
     overage_price: Option<String>,
     created_at: i64,
     updated_at: i64,
+}
+
+/// Replaces the license's fields if it is still at `version`, raising its version; false
+/// when it is not (changed meanwhile, or gone). A taken name is a unique violation.
+pub async fn update<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    id: i64,
+    version: i64,
+    license: &NewLicense<'_>,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        "update licenses
+         set name = $1, description = $2, price = $3, currency = $4, is_default = $5,
+             updated_at = $6, version = version + 1
+         where id = $7 and version = $8",
+    )
+    .bind(license.name)
+    .bind(license.description)
+    .bind(license.price)
+    .bind(license.currency)
+    .bind(license.is_default)
+    .bind(now)
+    .bind(id)
+    .bind(version)
+    .execute(executor)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Makes every license but `except` not the default; returns the ids changed.
+pub async fn clear_default<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    except: i64,
+    now: i64,
+) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "update licenses set is_default = false, updated_at = $1, version = version + 1
+         where is_default and id <> $2 returning id",
+    )
+    .bind(now)
+    .bind(except)
+    .fetch_all(executor)
+    .await
+}
+
+/// Stores a resource of a license, or replaces the license's resource for the same metric
+/// (keeping its id).
+pub async fn upsert_resource<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    resource: &NewResource<'_>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into license_resources
+             (license_id, metric_id, included_micros, limited, overage_price, position,
+              created_at, updated_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $7)
+         on conflict (license_id, metric_id) do update
+         set included_micros = excluded.included_micros, limited = excluded.limited,
+             overage_price = excluded.overage_price, position = excluded.position,
+             updated_at = excluded.updated_at",
+    )
+    .bind(resource.license_id)
+    .bind(resource.metric_id)
+    .bind(resource.included_micros)
+    .bind(resource.limited)
+    .bind(resource.overage_price)
+    .bind(resource.position)
+    .bind(now)
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// Removes the license's resource for `metric_id`.
+pub async fn delete_resource<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    license_id: i64,
+    metric_id: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("delete from license_resources where license_id = $1 and metric_id = $2")
+        .bind(license_id)
+        .bind(metric_id)
+        .execute(executor)
+        .await?;
+    Ok(())
+}
+
+/// `(organization id, license id)` of every live (not canceled) subscription.
+pub async fn live_subscriptions<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "select organization_id, license_id from subscriptions
+         where status <> 'canceled' order by organization_id",
+    )
+    .fetch_all(executor)
+    .await
+}
+
+/// Puts the organization on `license_id`: its live subscription moves to it (keeping its
+/// period anchor and status), or a new active subscription anchored on the 1st starts now.
+/// Returns the license it was subscribed to before, if any.
+pub async fn assign<'e, E: Executor<'e, Database = Any> + Copy>(
+    executor: E,
+    organization_id: i64,
+    license_id: i64,
+    now: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    let before: Option<i64> = sqlx::query_scalar(
+        "select license_id from subscriptions
+         where organization_id = $1 and status <> 'canceled'",
+    )
+    .bind(organization_id)
+    .fetch_optional(executor)
+    .await?;
+    if before.is_some() {
+        sqlx::query(
+            "update subscriptions set license_id = $1, updated_at = $2
+             where organization_id = $3 and status <> 'canceled'",
+        )
+        .bind(license_id)
+        .bind(now)
+        .bind(organization_id)
+        .execute(executor)
+        .await?;
+    } else {
+        subscribe(executor, organization_id, license_id, 1, now).await?;
+    }
+    Ok(before)
 }

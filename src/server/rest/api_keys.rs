@@ -12,7 +12,6 @@ use axum::{
     routing::{delete, get},
     Json, Router,
 };
-use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -20,6 +19,7 @@ use crate::{
     error::AppError,
     server::{
         api_keys,
+        audit::Actor,
         auth::{ApiPrincipal, Role},
         db::{self, api_keys::ApiKeyRow},
         rest::shape::{self, id, parse_id, timestamp_millis, ErrorBody, ListQuery, Page},
@@ -64,14 +64,20 @@ pub(crate) async fn create_key(
 ) -> Result<(StatusCode, Json<ApiKeyBody>), AppError> {
     principal.require(Role::Admin)?;
     let request = shape::body(request)?;
-    let name = api_keys::parse_name(&request.name)?;
     let role = match request.role.as_deref() {
         None => Role::Member,
         Some(role) => Role::from_str(role).map_err(AppError::BadRequest)?,
     };
-    let now = db::unix_seconds(Utc::now());
-    let issued = api_keys::issue(&state.db, principal.organization_id, role, name, now).await?;
-    tracing::info!(key = issued.prefix, role = role.as_str(), "API key created");
+    let actor = Actor::from(&principal);
+    let (issued, now) = api_keys::issue_by(
+        &state,
+        actor,
+        principal.organization_id,
+        role,
+        &request.name,
+    )
+    .await?;
+    let name = request.name.trim();
     let row = ApiKeyRow {
         id: issued.id,
         organization_id: principal.organization_id,
@@ -140,13 +146,9 @@ pub(crate) async fn revoke_key(
 ) -> Result<StatusCode, AppError> {
     principal.require(Role::Admin)?;
     let key_id = parse_id("id", &key_id)?;
-    let now = db::unix_seconds(Utc::now());
-    if db::api_keys::revoke_by_id(state.db.pool(), principal.organization_id, key_id, now).await? {
-        tracing::info!(key = key_id, "API key revoked");
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(AppError::NotFound("API key".into()))
-    }
+    let actor = Actor::from(&principal);
+    api_keys::revoke_by(&state, actor, principal.organization_id, key_id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// An API key, never with its secret except in the answer that creates it.

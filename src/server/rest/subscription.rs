@@ -102,6 +102,7 @@ pub(crate) async fn current_subscription(
         is_default: plan.is_default,
         created_at: plan.license_created_at,
         updated_at: plan.license_updated_at,
+        version: 0,
     };
     let created_at = plan.subscription_created_at.unwrap_or_default();
     Ok(Json(SubscriptionBody {

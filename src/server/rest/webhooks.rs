@@ -18,6 +18,7 @@ use utoipa::ToSchema;
 use crate::{
     error::AppError,
     server::{
+        audit::Actor,
         auth::{ApiPrincipal, Role},
         db::{self, webhooks::WebhookRow},
         rest::shape::{self, decimal, id, parse_id, timestamp_millis, ErrorBody, ListQuery, Page},
@@ -87,7 +88,13 @@ pub(crate) async fn create_webhook(
         description: request.description.unwrap_or_default(),
         thresholds: request.thresholds,
     };
-    let (row, secret) = webhooks::create(&state, principal.organization_id, draft).await?;
+    let (row, secret) = webhooks::create(
+        &state,
+        Actor::from(&principal),
+        principal.organization_id,
+        draft,
+    )
+    .await?;
     let body = WebhookBody {
         secret: Some(secret),
         ..webhook_body(&row)
@@ -126,7 +133,14 @@ pub(crate) async fn update_webhook(
         thresholds: change.thresholds,
         active: change.active,
     };
-    let row = webhooks::update(&state, principal.organization_id, webhook_id, change).await?;
+    let row = webhooks::update(
+        &state,
+        Actor::from(&principal),
+        principal.organization_id,
+        webhook_id,
+        change,
+    )
+    .await?;
     Ok(Json(webhook_body(&row)))
 }
 

@@ -1,0 +1,176 @@
+//! Threshold alerts: when usage changes, each webhook threshold a metric has reached in a
+//! billing period is queued for delivery, once per webhook, metric, period and threshold.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use crate::{
+    domain::{
+        period::BillingPeriod,
+        quantity::Quantity,
+        usage_level::{thresholds_reached, Allowance, UsageLevel},
+    },
+    error::AppError,
+};
+
+use super::{
+    db::{
+        deliveries::{self, NewDelivery},
+        webhooks::{self, WebhookRow},
+    },
+    ledger::{span_of, Ledger},
+    rest::shape,
+    state::AppState,
+    webhooks::thresholds_of,
+};
+
+/// The `type` of a threshold alert's payload.
+pub const EVENT_TYPE: &str = "usage.threshold_crossed";
+
+/// Where usage changed: metric ids, each with the days (unix seconds of their start) it
+/// changed on. `None` checks every metric in the current period (after a plan change).
+pub type Touched = Option<BTreeMap<i64, BTreeSet<i64>>>;
+
+/// Queues an alert for every threshold of every active webhook of the organization that a
+/// touched metric has reached in a touched period and that was not queued before; returns
+/// how many were queued. Safe to run concurrently and on several servers: the queue's
+/// unique key keeps each alert to one delivery.
+pub async fn check(
+    state: &AppState,
+    organization_id: i64,
+    touched: &Touched,
+    now: DateTime<Utc>,
+) -> Result<usize, AppError> {
+    let pool = state.db.pool();
+    let hooks: Vec<WebhookRow> = webhooks::list(pool, organization_id)
+        .await?
+        .into_iter()
+        .filter(|hook| hook.active != 0)
+        .collect();
+    if hooks.is_empty() {
+        return Ok(0);
+    }
+    let ledger = Ledger::load(state, organization_id).await?;
+    let mut periods: BTreeMap<i64, (BillingPeriod, BTreeSet<i64>)> = BTreeMap::new();
+    let current = ledger.period_at(now);
+    let checked = |metric_id: i64| {
+        ledger
+            .resources
+            .iter()
+            .any(|r| r.metric.id == metric_id && r.in_plan())
+    };
+    match touched {
+        Some(touched) => {
+            for (metric_id, days) in touched.iter().filter(|(id, _)| checked(**id)) {
+                for day in days {
+                    let Some(instant) = DateTime::from_timestamp(*day, 0) else {
+                        continue;
+                    };
+                    let period = ledger.period_at(instant);
+                    periods
+                        .entry(span_of(&period).0)
+                        .or_insert_with(|| (period, BTreeSet::new()))
+                        .1
+                        .insert(*metric_id);
+                }
+            }
+        }
+        None => {
+            let all = ledger
+                .resources
+                .iter()
+                .filter(|r| r.in_plan())
+                .map(|r| r.metric.id)
+                .collect();
+            periods.insert(span_of(&current).0, (current, all));
+        }
+    }
+    let now_ms = now.timestamp_millis();
+    let mut queued = 0;
+    for (period, metric_ids) in periods.values() {
+        let totals = ledger.totals(state, period).await?;
+        let (start, end) = span_of(period);
+        for resource in ledger
+            .resources
+            .iter()
+            .filter(|r| metric_ids.contains(&r.metric.id))
+        {
+            let Allowance::Included(included) = resource.allowance else {
+                continue;
+            };
+            let used = totals
+                .get(&resource.metric.id)
+                .copied()
+                .unwrap_or(Quantity::ZERO);
+            let percentage =
+                UsageLevel::assess(used, resource.allowance, &state.settings.thresholds).percentage;
+            for hook in &hooks {
+                for threshold in thresholds_reached(used, resource.allowance, &thresholds_of(hook))
+                {
+                    let event_id = new_event_id()?;
+                    let payload = json!({
+                        "id": event_id,
+                        "type": EVENT_TYPE,
+                        "createdAt": shape::timestamp_seconds(now),
+                        "data": {
+                            "organizationId": shape::id(organization_id),
+                            "metric": resource.metric.code,
+                            "threshold": shape::decimal(threshold),
+                            "percentage": percentage.map(shape::decimal),
+                            "used": shape::quantity(used),
+                            "included": shape::quantity(included),
+                            "periodStart": shape::timestamp_seconds(period.start),
+                            "periodEnd": shape::timestamp_seconds(period.end),
+                        }
+                    })
+                    .to_string();
+                    let threshold_text = threshold.normalize().to_string();
+                    let delivery = NewDelivery {
+                        webhook_id: hook.id,
+                        organization_id,
+                        event_id: &event_id,
+                        metric_id: resource.metric.id,
+                        period_start: start,
+                        threshold: &threshold_text,
+                        payload: &payload,
+                    };
+                    if deliveries::enqueue(pool, &delivery, now_ms).await? {
+                        queued += 1;
+                        tracing::info!(
+                            organization = organization_id,
+                            webhook = hook.id,
+                            metric = resource.metric.code,
+                            %threshold,
+                            period_end = end,
+                            "threshold alert queued"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    if queued > 0 {
+        state.deliveries.notify_one();
+    }
+    Ok(queued)
+}
+
+/// Runs [`check`] and logs a failure instead of returning it: the usage that triggered it
+/// is already stored, and the next change checks again.
+pub async fn check_logged(state: &AppState, organization_id: i64, touched: &Touched) {
+    if let Err(error) = check(state, organization_id, touched, Utc::now()).await {
+        tracing::error!(organization = organization_id, %error, "threshold alerts not checked");
+    }
+}
+
+/// `evt_` and 128 random bits in hex.
+fn new_event_id() -> Result<String, AppError> {
+    let mut bytes = [0_u8; 16];
+    getrandom::fill(&mut bytes).map_err(|error| {
+        tracing::error!(%error, "no randomness for an alert id");
+        AppError::Internal
+    })?;
+    Ok(format!("evt_{}", hex::encode(bytes)))
+}

@@ -1,0 +1,120 @@
+//! The audit log: every change to licenses, assignments, keys, webhooks and roles is
+//! recorded with who made it, when, and the fields before and after.
+
+use chrono::Utc;
+use serde_json::Value;
+
+use crate::error::AppError;
+
+use super::{
+    auth::{ApiPrincipal, Credential},
+    db::{
+        self,
+        audit::{self, NewAuditEvent},
+        Database,
+    },
+};
+
+/// Who made a change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Actor {
+    /// A signed-in user, by id.
+    User(i64),
+    /// An API key, by id.
+    Key(i64),
+    /// The command line on the server.
+    Cli,
+}
+
+impl From<&ApiPrincipal> for Actor {
+    fn from(principal: &ApiPrincipal) -> Self {
+        match principal.credential {
+            Credential::ApiKey(id) => Actor::Key(id),
+            Credential::Session(id) => Actor::User(id),
+        }
+    }
+}
+
+/// What changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Entity {
+    License,
+    Subscription,
+    ApiKey,
+    Webhook,
+    Membership,
+}
+
+impl Entity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Entity::License => "license",
+            Entity::Subscription => "subscription",
+            Entity::ApiKey => "api_key",
+            Entity::Webhook => "webhook",
+            Entity::Membership => "membership",
+        }
+    }
+}
+
+/// How it changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Created,
+    Updated,
+    Assigned,
+    Revoked,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Created => "created",
+            Action::Updated => "updated",
+            Action::Assigned => "assigned",
+            Action::Revoked => "revoked",
+        }
+    }
+}
+
+/// One change to record.
+#[derive(Clone, Debug)]
+pub struct Change {
+    pub organization_id: Option<i64>,
+    pub entity: Entity,
+    pub entity_id: i64,
+    /// A name a person recognises: the license's, the key's, the webhook's URL …
+    pub label: String,
+    pub action: Action,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+/// Records `change` as made now by `actor`.
+pub async fn record(database: &Database, actor: Actor, change: Change) -> Result<(), AppError> {
+    let pool = database.pool();
+    let actor = match actor {
+        Actor::User(id) => audit::user_email(pool, id)
+            .await?
+            .unwrap_or_else(|| format!("user {id}")),
+        Actor::Key(id) => audit::key_prefix(pool, id)
+            .await?
+            .map_or_else(|| format!("key {id}"), |prefix| format!("key qb_{prefix}")),
+        Actor::Cli => "cli".to_string(),
+    };
+    let before = change.before.as_ref().map(Value::to_string);
+    let after = change.after.as_ref().map(Value::to_string);
+    let entity_id = change.entity_id.to_string();
+    let event = NewAuditEvent {
+        actor: &actor,
+        organization_id: change.organization_id,
+        entity: change.entity.as_str(),
+        entity_id: &entity_id,
+        label: &change.label,
+        action: change.action.as_str(),
+        before: before.as_deref(),
+        after: after.as_deref(),
+    };
+    audit::record(pool, &event, db::unix_seconds(Utc::now())).await?;
+    Ok(())
+}

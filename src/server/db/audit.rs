@@ -1,0 +1,130 @@
+//! SQL for the audit log: who changed what, when, from what to what.
+
+use sqlx::{Any, Executor, FromRow};
+
+/// A change to record.
+#[derive(Clone, Debug)]
+pub struct NewAuditEvent<'a> {
+    pub actor: &'a str,
+    pub organization_id: Option<i64>,
+    pub entity: &'a str,
+    pub entity_id: &'a str,
+    pub label: &'a str,
+    pub action: &'a str,
+    /// JSON of the fields before the change.
+    pub before: Option<&'a str>,
+    /// JSON of the fields after the change.
+    pub after: Option<&'a str>,
+}
+
+/// Records a change made at `now` (unix seconds).
+pub async fn record<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    event: &NewAuditEvent<'_>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into audit_events
+             (occurred_at, actor, organization_id, entity, entity_id, label, action, before, after)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(now)
+    .bind(event.actor)
+    .bind(event.organization_id)
+    .bind(event.entity)
+    .bind(event.entity_id)
+    .bind(event.label)
+    .bind(event.action)
+    .bind(event.before)
+    .bind(event.after)
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// A recorded change, with the organization's name when it concerns one.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct AuditRow {
+    pub id: i64,
+    pub occurred_at: i64,
+    pub actor: String,
+    pub organization: Option<String>,
+    pub entity: String,
+    pub entity_id: String,
+    pub label: String,
+    pub action: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// Which changes to list; `None` fields match everything.
+#[derive(Clone, Debug, Default)]
+pub struct AuditFilter<'a> {
+    pub entity: Option<&'a str>,
+    /// Matched ignoring case against the actor, the organization's slug and name, and the
+    /// label.
+    pub search: Option<&'a str>,
+    /// Unix seconds, inclusive.
+    pub since: Option<i64>,
+    /// Unix seconds, exclusive.
+    pub until: Option<i64>,
+}
+
+/// The newest `limit` changes matching `filter`, newest first.
+pub async fn list<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    filter: &AuditFilter<'_>,
+    limit: i64,
+) -> Result<Vec<AuditRow>, sqlx::Error> {
+    let pattern = filter.search.map(|search| {
+        let escaped = search
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        format!("%{escaped}%")
+    });
+    sqlx::query_as(
+        "select a.id, a.occurred_at, a.actor, o.name as organization, a.entity, a.entity_id,
+                a.label, a.action, a.before, a.after
+         from audit_events a left join organizations o on o.id = a.organization_id
+         where ($1 is null or a.entity = $1)
+           and ($2 is null or lower(a.actor) like $2 escape '\\'
+                or lower(a.label) like $2 escape '\\'
+                or lower(coalesce(o.name, '')) like $2 escape '\\'
+                or lower(coalesce(o.slug, '')) like $2 escape '\\')
+           and ($3 is null or a.occurred_at >= $3)
+           and ($4 is null or a.occurred_at < $4)
+         order by a.occurred_at desc, a.id desc
+         limit $5",
+    )
+    .bind(filter.entity)
+    .bind(pattern)
+    .bind(filter.since)
+    .bind(filter.until)
+    .bind(limit)
+    .fetch_all(executor)
+    .await
+}
+
+/// The email of the user with this id.
+pub async fn user_email<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    user_id: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("select email from users where id = $1")
+        .bind(user_id)
+        .fetch_optional(executor)
+        .await
+}
+
+/// The public prefix of the API key with this id.
+pub async fn key_prefix<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    key_id: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("select prefix from api_keys where id = $1")
+        .bind(key_id)
+        .fetch_optional(executor)
+        .await
+}

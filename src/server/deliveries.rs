@@ -1,0 +1,245 @@
+//! Delivers queued threshold alerts: a background task posts each due delivery to its
+//! webhook, signed, and retries failures with exponential backoff. The queue lives in the
+//! database, so a restart, or another server, carries on where this one stopped.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use tokio::{sync::watch, task::JoinHandle};
+
+use crate::error::AppError;
+
+use super::{
+    db::deliveries::{self, AttemptResult, DueDelivery},
+    state::AppState,
+};
+
+/// The header carrying a delivery's signature.
+pub const SIGNATURE_HEADER: &str = "x-quotaboard-signature";
+/// Deliveries taken from the queue at a time.
+const BATCH: i64 = 16;
+/// The longest wait between two looks at the queue (for other servers' deliveries).
+const IDLE_POLL: Duration = Duration::from_secs(5);
+/// The longest wait between two tries of one delivery.
+const MAX_BACKOFF: Duration = Duration::from_secs(3600);
+/// The most of a receiver's error answer kept in the log.
+const MAX_ERROR_CHARS: usize = 300;
+
+/// `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" keyed by the webhook's secret>`.
+pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
+    // HMAC takes a key of any length, so this cannot fail.
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes())
+        .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body.as_bytes());
+    format!(
+        "t={timestamp},v1={}",
+        hex::encode(mac.finalize().into_bytes())
+    )
+}
+
+/// The wait after the `attempts`-th failed try: `initial` doubled per earlier failure, at
+/// most an hour.
+pub fn backoff(initial: Duration, attempts: u32) -> Duration {
+    let factor = 2_u32.saturating_pow(attempts.saturating_sub(1));
+    initial.saturating_mul(factor).min(MAX_BACKOFF)
+}
+
+/// The running delivery task.
+pub struct DeliveryWorker {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl DeliveryWorker {
+    /// Starts delivering the queue of `state`'s database.
+    pub fn spawn(state: AppState) -> DeliveryWorker {
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(run(state, stopped));
+        DeliveryWorker { stop, task }
+    }
+
+    /// Lets the attempts under way finish, then stops. What is still queued stays queued.
+    pub async fn stop(self) {
+        self.stop.send_replace(true);
+        if let Err(error) = self.task.await {
+            tracing::error!(%error, "delivery task failed");
+        }
+    }
+
+    /// Stops at once, as a crash would: an attempt under way is retried after its timeout.
+    pub fn abort(self) {
+        self.task.abort();
+    }
+}
+
+async fn run(state: AppState, mut stopped: watch::Receiver<bool>) {
+    let settings = state.settings.webhooks;
+    let client = match reqwest::Client::builder()
+        .timeout(settings.timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("quotaboard/", env!("CARGO_PKG_VERSION")))
+        .build()
+    {
+        Ok(client) => client,
+        Err(error) => {
+            tracing::error!(%error, "cannot build the webhook client; alerts stay queued");
+            return;
+        }
+    };
+    loop {
+        let wait = match deliver_due(&state, &client).await {
+            Ok(wait) => wait,
+            Err(error) => {
+                tracing::error!(%error, "webhook deliveries not read");
+                IDLE_POLL
+            }
+        };
+        tokio::select! {
+            () = state.deliveries.notified() => {}
+            () = tokio::time::sleep(wait) => {}
+            _ = stopped.wait_for(|stop| *stop) => return,
+        }
+    }
+}
+
+/// Delivers everything due; returns how long to wait before the next is due.
+async fn deliver_due(state: &AppState, client: &reqwest::Client) -> Result<Duration, AppError> {
+    let pool = state.db.pool();
+    let settings = state.settings.webhooks;
+    // An attempt holds its delivery this long; past it another try may start.
+    let lease = settings.timeout + Duration::from_secs(5);
+    loop {
+        let now_ms = Utc::now().timestamp_millis();
+        let due = deliveries::due(pool, now_ms, BATCH).await?;
+        if due.is_empty() {
+            break;
+        }
+        let mut claimed = Vec::with_capacity(due.len());
+        for delivery in due {
+            let lease_until = now_ms.saturating_add(millis(lease));
+            if deliveries::claim(pool, delivery.id, delivery.next_attempt_ms, lease_until).await? {
+                claimed.push(delivery);
+            }
+        }
+        let attempts = claimed
+            .iter()
+            .map(|delivery| attempt(state, client, delivery));
+        for result in futures::future::join_all(attempts).await {
+            result?;
+        }
+    }
+    let now_ms = Utc::now().timestamp_millis();
+    Ok(match deliveries::next_due(pool).await? {
+        Some(next) => {
+            Duration::from_millis(u64::try_from(next - now_ms).unwrap_or(0)).min(IDLE_POLL)
+        }
+        None => IDLE_POLL,
+    })
+}
+
+/// One try of one delivery, recorded.
+async fn attempt(
+    state: &AppState,
+    client: &reqwest::Client,
+    delivery: &DueDelivery,
+) -> Result<(), AppError> {
+    let settings = state.settings.webhooks;
+    let now = Utc::now();
+    let sent = client
+        .post(&delivery.url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .header(
+            SIGNATURE_HEADER,
+            signature(&delivery.secret, now.timestamp(), &delivery.payload),
+        )
+        .body(delivery.payload.clone())
+        .send()
+        .await;
+    let (status_code, error) = match sent {
+        Ok(response) if response.status().is_success() => (Some(response.status().as_u16()), None),
+        Ok(response) => {
+            let status = response.status();
+            let text = response.text().await.unwrap_or_default();
+            let text: String = text.chars().take(MAX_ERROR_CHARS).collect();
+            (
+                Some(status.as_u16()),
+                Some(format!("HTTP {status}: {text}").trim().to_string()),
+            )
+        }
+        Err(error) => (None, Some(describe(&error))),
+    };
+    // The try was counted when the delivery was claimed.
+    let attempts = u32::try_from(delivery.attempts.saturating_add(1)).unwrap_or(u32::MAX);
+    let retry_at_ms = (error.is_some() && attempts < settings.max_attempts).then(|| {
+        Utc::now()
+            .timestamp_millis()
+            .saturating_add(millis(backoff(settings.retry_initial, attempts)))
+    });
+    match &error {
+        None => tracing::info!(
+            delivery = delivery.id,
+            webhook = delivery.webhook_id,
+            attempts,
+            "alert delivered"
+        ),
+        Some(error) => tracing::warn!(
+            delivery = delivery.id,
+            webhook = delivery.webhook_id,
+            attempts,
+            error,
+            retry = retry_at_ms.is_some(),
+            "alert not delivered"
+        ),
+    }
+    let result = AttemptResult {
+        attempted_at: now.timestamp(),
+        status_code: status_code.map(i64::from),
+        error: error.as_deref(),
+        retry_at_ms,
+    };
+    deliveries::record(state.db.pool(), delivery.id, &result).await?;
+    Ok(())
+}
+
+/// Why a receiver could not be reached, without the URL (it may hold a token).
+fn describe(error: &reqwest::Error) -> String {
+    if error.is_timeout() {
+        "timed out".into()
+    } else if error.is_connect() {
+        "could not connect".into()
+    } else {
+        "request failed".into()
+    }
+}
+
+fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_signature_is_hex_hmac_sha256_of_timestamp_dot_body() {
+        // Reference value from Python: hmac.new(b"whsec_test", b"1700000000.{}", sha256).hexdigest()
+        assert_eq!(
+            signature("whsec_test", 1_700_000_000, "{}"),
+            "t=1700000000,v1=35495024f4ef3f94e5a93e22221544c4b75e9a42300cd965ab81cb85cd994e91"
+        );
+    }
+
+    #[test]
+    fn each_retry_waits_twice_as_long_up_to_an_hour() {
+        let initial = Duration::from_secs(30);
+        assert_eq!(backoff(initial, 1), Duration::from_secs(30));
+        assert_eq!(backoff(initial, 2), Duration::from_secs(60));
+        assert_eq!(backoff(initial, 4), Duration::from_secs(240));
+        assert_eq!(backoff(initial, 12), Duration::from_secs(3600));
+        assert_eq!(backoff(initial, 40), Duration::from_secs(3600));
+    }
+}

@@ -1,0 +1,717 @@
+//! Editing licenses (plans) and putting organizations on them: the rules for each field,
+//! optimistic concurrency, the audit trail, and telling affected organizations.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+
+use crate::{
+    api::licenses::{
+        LicenseEditor, LicenseForm, LicenseOverview, LicenseSaved, MetricChoice, ResourceForm,
+    },
+    domain::{
+        pricing::{check_plan_price, OveragePrice},
+        quantity::Quantity,
+    },
+    error::AppError,
+};
+
+use super::{
+    alerts,
+    audit::{self, Action, Actor, Change, Entity},
+    db::{
+        self,
+        licenses::{self, LicenseRow, NewLicense, NewResource, ResourceRow},
+        organizations,
+        usage::{self, MetricRow},
+    },
+    ledger::{stored_price, Ledger},
+    state::AppState,
+};
+
+/// Longest license name and description.
+pub const MAX_NAME_CHARS: usize = 200;
+pub const MAX_DESCRIPTION_CHARS: usize = 2000;
+
+/// A license form that passed every rule.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ValidLicense {
+    pub name: String,
+    pub description: String,
+    pub price: Decimal,
+    pub currency: String,
+    pub is_default: bool,
+    pub resources: Vec<ValidResource>,
+}
+
+/// One granted resource of a valid license.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ValidResource {
+    pub metric_id: i64,
+    pub code: String,
+    pub name: String,
+    /// `None`: unlimited.
+    pub included: Option<Quantity>,
+    pub limited: bool,
+    pub overage: Option<OveragePrice>,
+}
+
+/// Checks a license form against the catalogue. `BadRequest` names the field at fault.
+pub fn validate(form: &LicenseForm, catalogue: &[MetricRow]) -> Result<ValidLicense, AppError> {
+    let bad = |message: String| AppError::BadRequest(message);
+    let name = form.name.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+        return Err(bad(format!(
+            "Name must be 1 to {MAX_NAME_CHARS} characters."
+        )));
+    }
+    let description = form.description.trim();
+    if description.chars().count() > MAX_DESCRIPTION_CHARS {
+        return Err(bad(format!(
+            "Description must be at most {MAX_DESCRIPTION_CHARS} characters."
+        )));
+    }
+    let price: Decimal = form.price.trim().parse().map_err(|_| {
+        bad(format!(
+            "Price must be a number such as 29.00 (got {:?}).",
+            form.price.trim()
+        ))
+    })?;
+    let (currency, price) =
+        check_plan_price(price, &form.currency).map_err(|e| bad(format!("Price: {e}.")))?;
+    let mut seen = BTreeSet::new();
+    let mut resources = Vec::new();
+    for row in form.resources.iter().filter(|row| row.in_plan) {
+        let metric = catalogue
+            .iter()
+            .find(|m| m.code == row.metric)
+            .ok_or_else(|| bad(format!("There is no metric {:?}.", row.metric)))?;
+        if !seen.insert(metric.id) {
+            return Err(bad(format!("{} is listed twice.", metric.name)));
+        }
+        resources.push(validate_resource(row, metric)?);
+    }
+    Ok(ValidLicense {
+        name: name.to_string(),
+        description: description.to_string(),
+        price,
+        currency,
+        is_default: form.is_default,
+        resources,
+    })
+}
+
+fn validate_resource(row: &ResourceForm, metric: &MetricRow) -> Result<ValidResource, AppError> {
+    let bad = |message: String| AppError::BadRequest(format!("{}: {message}", metric.name));
+    let amount = row.amount.trim().replace([' ', '\u{a0}'], "");
+    let included = if amount.is_empty() {
+        None
+    } else {
+        let value: Decimal = amount
+            .parse()
+            .map_err(|_| bad(format!("the amount must be a number (got {amount:?}).")))?;
+        if value.is_sign_negative() && !value.is_zero() {
+            return Err(bad(format!(
+                "the amount must not be negative (got {value})."
+            )));
+        }
+        Some(Quantity::parse(value).map_err(|e| bad(format!("{e}.")))?)
+    };
+    if row.hard_limit && included.is_none() {
+        return Err(bad(
+            "an unlimited resource cannot be a hard limit; give an amount or untick \"hard limit\"."
+                .into(),
+        ));
+    }
+    let overage =
+        OveragePrice::parse_text(&row.overage).map_err(|e| bad(format!("overage price: {e}.")))?;
+    if overage.is_some() && included.is_none() {
+        return Err(bad(
+            "an unlimited resource is never over its amount, so it takes no overage price.".into(),
+        ));
+    }
+    Ok(ValidResource {
+        metric_id: metric.id,
+        code: metric.code.clone(),
+        name: metric.name.clone(),
+        included,
+        limited: row.hard_limit,
+        overage,
+    })
+}
+
+/// Every license with how many resources it grants and organizations it has.
+pub async fn overview(state: &AppState) -> Result<Vec<LicenseOverview>, AppError> {
+    let pool = state.db.pool();
+    let resources = licenses::all_resources(pool).await?;
+    let subscriptions = licenses::live_subscriptions(pool).await?;
+    let organizations = organizations::all_ids(pool).await?.len();
+    Ok(licenses::list(pool)
+        .await?
+        .into_iter()
+        .map(|license| {
+            let subscribed = subscriptions
+                .iter()
+                .filter(|(_, l)| *l == license.id)
+                .count();
+            let by_default = if license.is_default != 0 {
+                organizations.saturating_sub(subscriptions.len())
+            } else {
+                0
+            };
+            LicenseOverview {
+                id: license.id,
+                price: stored_price(&license.price, license.id),
+                currency: license.currency,
+                name: license.name,
+                is_default: license.is_default != 0,
+                resources: resources.iter().filter(|(l, _)| *l == license.id).count(),
+                organizations: subscribed + by_default,
+                version: license.version,
+                updated_at: license.updated_at,
+            }
+        })
+        .collect())
+}
+
+/// The form for license `id` as stored, or a blank one for a new license.
+pub async fn editor(state: &AppState, id: Option<i64>) -> Result<LicenseEditor, AppError> {
+    let pool = state.db.pool();
+    let catalogue = usage::catalogue(pool).await?;
+    let metrics = catalogue
+        .iter()
+        .map(|m| MetricChoice {
+            code: m.code.clone(),
+            name: m.name.clone(),
+            unit: m.unit.clone(),
+        })
+        .collect();
+    let Some(id) = id else {
+        let form = LicenseForm {
+            price: "0".into(),
+            currency: state.settings.default_currency.clone(),
+            resources: catalogue
+                .iter()
+                .map(|m| ResourceForm {
+                    metric: m.code.clone(),
+                    ..ResourceForm::default()
+                })
+                .collect(),
+            ..LicenseForm::default()
+        };
+        return Ok(LicenseEditor {
+            form,
+            metrics,
+            organizations: Vec::new(),
+        });
+    };
+    let license = licenses::find(pool, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("License".into()))?;
+    let stored = licenses::resources_of(pool, id).await?;
+    let mut names = Vec::new();
+    for organization_id in organizations_on(state, &license).await? {
+        if let Some(organization) = organizations::find(pool, organization_id).await? {
+            names.push(organization.name);
+        }
+    }
+    names.sort();
+    let resources = catalogue
+        .iter()
+        .map(
+            |metric| match stored.iter().find(|r| r.metric_id == metric.id) {
+                Some(resource) => ResourceForm {
+                    metric: metric.code.clone(),
+                    in_plan: true,
+                    amount: resource
+                        .included_micros
+                        .and_then(|micros| Quantity::from_micros(micros).ok())
+                        .map(|q| q.to_decimal().normalize().to_string())
+                        .unwrap_or_default(),
+                    hard_limit: resource.limited != 0,
+                    overage: stored_overage(resource)
+                        .map(|price| price.to_string())
+                        .unwrap_or_default(),
+                },
+                None => ResourceForm {
+                    metric: metric.code.clone(),
+                    ..ResourceForm::default()
+                },
+            },
+        )
+        .collect();
+    Ok(LicenseEditor {
+        form: LicenseForm {
+            id: Some(license.id),
+            version: license.version,
+            price: stored_price(&license.price, license.id).to_string(),
+            name: license.name,
+            description: license.description,
+            currency: license.currency,
+            is_default: license.is_default != 0,
+            resources,
+            confirm_below_usage: false,
+        },
+        metrics,
+        organizations: names,
+    })
+}
+
+/// Creates the license of `form` (no id) or saves it over the stored one, if that is
+/// still at `form.version`. Recorded in the audit log; organizations on the license are
+/// told (live pages refetch, threshold alerts are checked against the new amounts).
+pub async fn save(
+    state: &AppState,
+    actor: Actor,
+    form: LicenseForm,
+) -> Result<LicenseSaved, AppError> {
+    let pool = state.db.pool();
+    let catalogue = usage::catalogue(pool).await?;
+    let valid = validate(&form, &catalogue)?;
+    let now = db::unix_seconds(Utc::now());
+    let price = valid.price.to_string();
+    let fields = NewLicense {
+        name: &valid.name,
+        external_id: None,
+        description: &valid.description,
+        price: &price,
+        currency: &valid.currency,
+        is_default: valid.is_default,
+    };
+    let Some(id) = form.id else {
+        let mut tx = pool.begin().await?;
+        if valid.is_default {
+            licenses::clear_default(&mut *tx, 0, now).await?;
+        }
+        let id = licenses::insert(&mut *tx, &fields, now)
+            .await
+            .map_err(|e| name_taken(e, &valid.name))?;
+        store_resources(&mut tx, id, &valid, &[], now).await?;
+        tx.commit().await?;
+        tracing::info!(license = id, "license created");
+        let change = Change {
+            organization_id: None,
+            entity: Entity::License,
+            entity_id: id,
+            label: valid.name.clone(),
+            action: Action::Created,
+            before: None,
+            after: Some(audited(&valid)),
+        };
+        audit::record(&state.db, actor, change).await?;
+        return Ok(LicenseSaved { id, version: 1 });
+    };
+
+    let current = licenses::find(pool, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("License".into()))?;
+    if current.version != form.version {
+        return Err(changed_meanwhile(&current));
+    }
+    let stored = licenses::resources_of(pool, id).await?;
+    let affected = organizations_on(state, &current).await?;
+    if !form.confirm_below_usage {
+        refuse_limits_below_usage(state, &affected, &stored, &valid).await?;
+    }
+    let before = stored_as_valid(&current, &stored, &catalogue);
+
+    let mut tx = pool.begin().await?;
+    if valid.is_default {
+        licenses::clear_default(&mut *tx, id, now).await?;
+    }
+    let updated = licenses::update(&mut *tx, id, form.version, &fields, now)
+        .await
+        .map_err(|e| name_taken(e, &valid.name))?;
+    if !updated {
+        tx.rollback().await?;
+        let current = licenses::find(pool, id)
+            .await?
+            .ok_or_else(|| AppError::NotFound("License".into()))?;
+        return Err(changed_meanwhile(&current));
+    }
+    store_resources(&mut tx, id, &valid, &stored, now).await?;
+    tx.commit().await?;
+    tracing::info!(license = id, version = form.version + 1, "license saved");
+    let change = Change {
+        organization_id: None,
+        entity: Entity::License,
+        entity_id: id,
+        label: valid.name.clone(),
+        action: Action::Updated,
+        before: Some(audited(&before)),
+        after: Some(audited(&valid)),
+    };
+    audit::record(&state.db, actor, change).await?;
+    for organization_id in affected {
+        state.live.usage_changed(organization_id);
+        alerts::check_logged(state, organization_id, &None).await;
+    }
+    Ok(LicenseSaved {
+        id,
+        version: form.version + 1,
+    })
+}
+
+/// Puts the organization with `slug` on license `license_id`, recorded in the audit log.
+pub async fn assign(
+    state: &AppState,
+    actor: Actor,
+    slug: &str,
+    license_id: i64,
+) -> Result<(), AppError> {
+    let pool = state.db.pool();
+    let organization = organizations::find_by_slug(pool, slug.trim())
+        .await?
+        .ok_or_else(|| AppError::NotFound("Organization".into()))?;
+    let license = licenses::find(pool, license_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("License".into()))?;
+    let before = licenses::plan_of(pool, organization.id).await?;
+    let now = db::unix_seconds(Utc::now());
+    licenses::assign(pool, organization.id, license.id, now).await?;
+    tracing::info!(
+        organization = organization.id,
+        license = license.id,
+        "license assigned"
+    );
+    let change = Change {
+        organization_id: Some(organization.id),
+        entity: Entity::Subscription,
+        entity_id: organization.id,
+        label: organization.name.clone(),
+        action: Action::Assigned,
+        before: before.map(|plan| json!({ "license": plan.name })),
+        after: Some(json!({ "license": license.name })),
+    };
+    audit::record(&state.db, actor, change).await?;
+    state.live.usage_changed(organization.id);
+    alerts::check_logged(state, organization.id, &None).await;
+    Ok(())
+}
+
+/// The organizations the license is in force for: subscribed to it, or, for the default
+/// license, subscribed to nothing.
+async fn organizations_on(state: &AppState, license: &LicenseRow) -> Result<Vec<i64>, AppError> {
+    let pool = state.db.pool();
+    let subscriptions = licenses::live_subscriptions(pool).await?;
+    let mut on: Vec<i64> = subscriptions
+        .iter()
+        .filter(|(_, l)| *l == license.id)
+        .map(|(organization, _)| *organization)
+        .collect();
+    if license.is_default != 0 {
+        let subscribed: BTreeSet<i64> = subscriptions.iter().map(|(o, _)| *o).collect();
+        on.extend(
+            organizations::all_ids(pool)
+                .await?
+                .into_iter()
+                .filter(|id| !subscribed.contains(id)),
+        );
+    }
+    Ok(on)
+}
+
+/// `BadRequest` when a limit is lowered (or set) below what an organization on the license
+/// has already used this period, so an operator does not cut a customer off by accident.
+async fn refuse_limits_below_usage(
+    state: &AppState,
+    organizations: &[i64],
+    stored: &[ResourceRow],
+    valid: &ValidLicense,
+) -> Result<(), AppError> {
+    let lowered: Vec<&ValidResource> = valid
+        .resources
+        .iter()
+        .filter(|resource| {
+            let before = stored
+                .iter()
+                .find(|r| r.metric_id == resource.metric_id)
+                .and_then(|r| r.included_micros);
+            match (resource.included, before) {
+                (Some(new), Some(old)) => new.micros() < old,
+                (Some(_), None) => true,
+                (None, _) => false,
+            }
+        })
+        .collect();
+    if lowered.is_empty() {
+        return Ok(());
+    }
+    let now = Utc::now();
+    for organization_id in organizations {
+        let ledger = Ledger::load(state, *organization_id).await?;
+        let totals = ledger.totals(state, &ledger.period_at(now)).await?;
+        for resource in &lowered {
+            let used = totals
+                .get(&resource.metric_id)
+                .copied()
+                .unwrap_or(Quantity::ZERO);
+            if let Some(new) = resource.included.filter(|new| used > *new) {
+                return Err(AppError::BadRequest(format!(
+                    "The new amount of {} ({}) is below what {} has already used this period \
+                     ({}). Tick \"Save even where usage is above a new amount\" to save anyway.",
+                    resource.name,
+                    new.to_decimal().normalize(),
+                    ledger.organization.name,
+                    used.to_decimal().normalize(),
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes the license's resources as `valid` lists them, in its order, and removes those
+/// it no longer lists. Kept resources keep their ids.
+async fn store_resources(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    license_id: i64,
+    valid: &ValidLicense,
+    stored: &[ResourceRow],
+    now: i64,
+) -> Result<(), AppError> {
+    for (position, resource) in (0_i64..).zip(&valid.resources) {
+        let overage = resource
+            .overage
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|error| {
+                tracing::error!(%error, "overage price not serializable");
+                AppError::Internal
+            })?;
+        let row = NewResource {
+            license_id,
+            metric_id: resource.metric_id,
+            included_micros: resource.included.map(Quantity::micros),
+            limited: resource.limited,
+            overage_price: overage.as_deref(),
+            position,
+        };
+        licenses::upsert_resource(&mut **tx, &row, now).await?;
+    }
+    for old in stored {
+        if !valid.resources.iter().any(|r| r.metric_id == old.metric_id) {
+            licenses::delete_resource(&mut **tx, license_id, old.metric_id).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The stored license in the shape of a valid form, for the audit log's "before".
+fn stored_as_valid(
+    license: &LicenseRow,
+    stored: &[ResourceRow],
+    catalogue: &[MetricRow],
+) -> ValidLicense {
+    ValidLicense {
+        name: license.name.clone(),
+        description: license.description.clone(),
+        price: stored_price(&license.price, license.id),
+        currency: license.currency.clone(),
+        is_default: license.is_default != 0,
+        resources: stored
+            .iter()
+            .filter_map(|resource| {
+                let metric = catalogue.iter().find(|m| m.id == resource.metric_id)?;
+                Some(ValidResource {
+                    metric_id: metric.id,
+                    code: metric.code.clone(),
+                    name: metric.name.clone(),
+                    included: resource
+                        .included_micros
+                        .and_then(|micros| Quantity::from_micros(micros).ok()),
+                    limited: resource.limited != 0,
+                    overage: stored_overage(resource),
+                })
+            })
+            .collect(),
+    }
+}
+
+/// A license as the audit log records it.
+fn audited(license: &ValidLicense) -> Value {
+    let resources: BTreeMap<&str, Value> = license
+        .resources
+        .iter()
+        .map(|r| {
+            (
+                r.code.as_str(),
+                json!({
+                    "included": r.included.map(|q| q.to_decimal().normalize().to_string()),
+                    "hardLimit": r.limited,
+                    "overage": r.overage.as_ref().map(ToString::to_string),
+                }),
+            )
+        })
+        .collect();
+    json!({
+        "name": license.name,
+        "description": license.description,
+        "price": license.price.normalize().to_string(),
+        "currency": license.currency,
+        "default": license.is_default,
+        "resources": resources,
+    })
+}
+
+fn stored_overage(resource: &ResourceRow) -> Option<OveragePrice> {
+    resource
+        .overage_price
+        .as_deref()
+        .and_then(|json| serde_json::from_str(json).ok())
+}
+
+fn changed_meanwhile(current: &LicenseRow) -> AppError {
+    let when = DateTime::<Utc>::from_timestamp(current.updated_at, 0)
+        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_default();
+    AppError::Conflict(format!(
+        "Someone else saved this license at {when} (version {}) after you opened it. \
+         Nothing was saved and your edits are still in the form: open the license in a new \
+         tab to see their change, then save yours again over it.",
+        current.version
+    ))
+}
+
+fn name_taken(error: sqlx::Error, name: &str) -> AppError {
+    match &error {
+        sqlx::Error::Database(e) if e.is_unique_violation() => {
+            AppError::Conflict(format!("A license named {name:?} already exists."))
+        }
+        _ => error.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn metric(id: i64, code: &str) -> MetricRow {
+        MetricRow {
+            id,
+            code: code.into(),
+            name: code.into(),
+            unit: "units".into(),
+            aggregation: "sum".into(),
+            distinct_by: None,
+            position: 0,
+            created_at: 0,
+        }
+    }
+
+    fn row(metric: &str, amount: &str, hard_limit: bool, overage: &str) -> ResourceForm {
+        ResourceForm {
+            metric: metric.into(),
+            in_plan: true,
+            amount: amount.into(),
+            hard_limit,
+            overage: overage.into(),
+        }
+    }
+
+    fn form(resources: Vec<ResourceForm>) -> LicenseForm {
+        LicenseForm {
+            name: " Pro ".into(),
+            price: "29.00".into(),
+            currency: "usd".into(),
+            resources,
+            ..LicenseForm::default()
+        }
+    }
+
+    #[test]
+    fn a_valid_form_is_trimmed_and_typed() {
+        let catalogue = [metric(1, "apiCalls"), metric(2, "seats")];
+        let mut skipped = row("seats", "5", false, "");
+        skipped.in_plan = false;
+        let valid = validate(
+            &form(vec![row("apiCalls", "10 000", true, ""), skipped]),
+            &catalogue,
+        )
+        .expect("valid");
+        assert_eq!(valid.name, "Pro");
+        assert_eq!(valid.currency, "USD");
+        assert_eq!(valid.price, Decimal::from(29));
+        assert_eq!(
+            valid.resources.len(),
+            1,
+            "rows left out of the plan are dropped"
+        );
+        assert_eq!(
+            valid.resources[0].included,
+            Some(Quantity::parse(Decimal::from(10_000)).expect("quantity"))
+        );
+        assert!(valid.resources[0].limited);
+    }
+
+    #[test]
+    fn each_bad_field_is_refused_with_a_message_naming_it() {
+        let catalogue = [metric(1, "apiCalls")];
+        let cases: Vec<(LicenseForm, &str)> = vec![
+            (
+                LicenseForm {
+                    name: " ".into(),
+                    ..form(vec![])
+                },
+                "Name",
+            ),
+            (
+                LicenseForm {
+                    price: "-5".into(),
+                    ..form(vec![])
+                },
+                "negative",
+            ),
+            (
+                LicenseForm {
+                    price: "abc".into(),
+                    ..form(vec![])
+                },
+                "Price",
+            ),
+            (
+                LicenseForm {
+                    price: "10.555".into(),
+                    ..form(vec![])
+                },
+                "decimal places",
+            ),
+            (
+                LicenseForm {
+                    currency: "dollars".into(),
+                    ..form(vec![])
+                },
+                "ISO 4217",
+            ),
+            (form(vec![row("apiCalls", "-1", false, "")]), "negative"),
+            (form(vec![row("apiCalls", "", true, "")]), "hard limit"),
+            (form(vec![row("apiCalls", "", false, "0.01")]), "unlimited"),
+            (
+                form(vec![row("apiCalls", "100", false, "cheap")]),
+                "overage price",
+            ),
+            (form(vec![row("nope", "1", false, "")]), "no metric"),
+            (
+                form(vec![
+                    row("apiCalls", "1", false, ""),
+                    row("apiCalls", "2", false, ""),
+                ]),
+                "twice",
+            ),
+        ];
+        for (bad, needle) in cases {
+            match validate(&bad, &catalogue) {
+                Err(AppError::BadRequest(message)) => {
+                    assert!(
+                        message.contains(needle),
+                        "{message:?} should mention {needle:?}"
+                    )
+                }
+                other => panic!("{bad:?} gave {other:?}"),
+            }
+        }
+    }
+}

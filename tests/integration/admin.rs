@@ -1,0 +1,337 @@
+//! The operator's side: licenses edited, assigned and audited through the server functions
+//! the admin pages call, refused to anyone but a platform admin; on both engines.
+
+use chrono::Utc;
+use leptos::server_fn::ServerFn;
+use quotaboard::{
+    api::{
+        admin::GetOrganizationUsage,
+        audit::{AuditEntry, ListAudit},
+        licenses::{
+            AssignLicense, GetLicenseEditor, LicenseEditor, LicenseForm, LicenseSaved,
+            ListLicenses, SaveLicense,
+        },
+        usage::{GetUsageSummary, UsageSummary},
+    },
+    domain::{quantity::Quantity, usage_level::Allowance},
+    server::{db::licenses, demo},
+};
+use rust_decimal::Decimal;
+
+use crate::helpers::TestApp;
+
+const OPERATOR: &str = "operator@quotaboard.example";
+const CUSTOMER: &str = "admin@acme.example";
+
+/// The demo loaded; the operator's and Acme's admin's sessions.
+async fn sessions(app: &TestApp) -> (String, String) {
+    demo::load(&app.db, Utc::now()).await.expect("demo data");
+    (
+        app.session_cookie(OPERATOR, demo::DEMO_PASSWORD).await,
+        app.session_cookie(CUSTOMER, demo::DEMO_PASSWORD).await,
+    )
+}
+
+/// `form` as the license page's form posts it.
+fn encode(form: &LicenseForm) -> String {
+    let mut body = url::form_urlencoded::Serializer::new(String::new());
+    if let Some(id) = form.id {
+        body.append_pair("form[id]", &id.to_string());
+    }
+    body.append_pair("form[version]", &form.version.to_string());
+    body.append_pair("form[name]", &form.name);
+    body.append_pair("form[description]", &form.description);
+    body.append_pair("form[price]", &form.price);
+    body.append_pair("form[currency]", &form.currency);
+    if form.is_default {
+        body.append_pair("form[is_default]", "true");
+    }
+    if form.confirm_below_usage {
+        body.append_pair("form[confirm_below_usage]", "true");
+    }
+    for (i, row) in form.resources.iter().enumerate() {
+        body.append_pair(&format!("form[resources][{i}][metric]"), &row.metric);
+        if row.in_plan {
+            body.append_pair(&format!("form[resources][{i}][in_plan]"), "true");
+        }
+        body.append_pair(&format!("form[resources][{i}][amount]"), &row.amount);
+        if row.hard_limit {
+            body.append_pair(&format!("form[resources][{i}][hard_limit]"), "true");
+        }
+        body.append_pair(&format!("form[resources][{i}][overage]"), &row.overage);
+    }
+    body.finish()
+}
+
+async fn pro_license(app: &TestApp) -> i64 {
+    licenses::find_by_name(app.db.pool(), "Pro")
+        .await
+        .expect("query")
+        .expect("the demo's Pro license")
+}
+
+async fn editor(app: &TestApp, operator: &str, id: i64) -> LicenseEditor {
+    let response = app
+        .call_server_fn(GetLicenseEditor::PATH, &format!("id={id}"), Some(operator))
+        .await;
+    assert_eq!(response.status(), 200);
+    response.json().await.expect("editor")
+}
+
+fn set_amount(form: &mut LicenseForm, metric: &str, amount: &str) {
+    let row = form
+        .resources
+        .iter_mut()
+        .find(|r| r.metric == metric)
+        .expect("metric row");
+    row.amount = amount.into();
+}
+
+async fn save(app: &TestApp, operator: &str, form: &LicenseForm) -> reqwest::Response {
+    app.call_server_fn(SaveLicense::PATH, &encode(form), Some(operator))
+        .await
+}
+
+async fn allowance_of(app: &TestApp, customer: &str, metric: &str) -> Allowance {
+    let summary: UsageSummary = app
+        .call_server_fn(GetUsageSummary::PATH, "from=&to=", Some(customer))
+        .await
+        .json()
+        .await
+        .expect("summary");
+    summary
+        .metrics
+        .iter()
+        .find(|m| m.code == metric)
+        .expect("metric")
+        .allowance
+}
+
+async fn audit(app: &TestApp, operator: &str, entity: &str) -> Vec<AuditEntry> {
+    app.call_server_fn(
+        ListAudit::PATH,
+        &format!("entity={entity}&search=&from=&to="),
+        Some(operator),
+    )
+    .await
+    .json()
+    .await
+    .expect("audit entries")
+}
+
+async fn only_a_platform_admin_may_call_the_operator_functions_or_open_the_pages(app: TestApp) {
+    let (_, organization_admin) = sessions(&app).await;
+    let member = app
+        .session_cookie("member@acme.example", demo::DEMO_PASSWORD)
+        .await;
+    let pro = pro_license(&app).await;
+    let calls = [
+        (ListLicenses::PATH, String::new()),
+        (GetLicenseEditor::PATH, format!("id={pro}")),
+        (
+            SaveLicense::PATH,
+            "form[name]=Mine&form[price]=0&form[currency]=USD".into(),
+        ),
+        (
+            AssignLicense::PATH,
+            format!("organization=acme&license={pro}"),
+        ),
+        (ListAudit::PATH, "entity=&search=&from=&to=".into()),
+        (GetOrganizationUsage::PATH, "slug=acme".into()),
+    ];
+    let pages = [
+        "/admin",
+        "/admin/licenses",
+        "/admin/licenses/new",
+        "/admin/audit",
+        "/admin/organizations/acme",
+    ];
+
+    for cookie in [&member, &organization_admin] {
+        for (path, body) in &calls {
+            let response = app.call_server_fn(path, body, Some(cookie)).await;
+            assert_eq!(response.status(), 403, "{path}");
+        }
+        for page in pages {
+            assert_eq!(
+                app.get_with_cookie(page, cookie).await.status(),
+                403,
+                "{page}"
+            );
+        }
+    }
+    for page in pages {
+        let response = app.get(page).await;
+        assert_eq!(
+            response.status(),
+            303,
+            "{page} sends a signed-out visitor to sign in"
+        );
+    }
+    assert_eq!(
+        licenses::find_by_name(app.db.pool(), "Mine")
+            .await
+            .expect("query"),
+        None,
+        "nothing was created"
+    );
+}
+
+async fn an_operator_edits_a_limit_the_customer_sees_it_and_the_audit_log_has_it(app: TestApp) {
+    let (operator, customer) = sessions(&app).await;
+    let pro = pro_license(&app).await;
+    let ten = Quantity::parse(Decimal::from(10)).expect("quantity");
+    assert_eq!(
+        allowance_of(&app, &customer, "seats").await,
+        Allowance::Included(ten)
+    );
+    let mut form = editor(&app, &operator, pro).await.form;
+    assert_eq!(form.version, 1);
+
+    set_amount(&mut form, "seats", "25");
+    let response = save(&app, &operator, &form).await;
+
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    let twenty_five = Quantity::parse(Decimal::from(25)).expect("quantity");
+    assert_eq!(
+        allowance_of(&app, &customer, "seats").await,
+        Allowance::Included(twenty_five)
+    );
+    let reopened = editor(&app, &operator, pro).await.form;
+    assert_eq!(reopened.version, 2);
+    assert_eq!(
+        reopened
+            .resources
+            .iter()
+            .map(|r| &r.overage)
+            .collect::<Vec<_>>(),
+        form.resources
+            .iter()
+            .map(|r| &r.overage)
+            .collect::<Vec<_>>(),
+        "overage prices read back as they were written"
+    );
+    let entries = audit(&app, &operator, "license").await;
+    let entry = entries.first().expect("an audit entry");
+    assert_eq!(entry.actor, OPERATOR);
+    assert_eq!(entry.label, "Pro");
+    assert_eq!(entry.action, "updated");
+    assert_eq!(
+        entry.changes,
+        vec![(
+            "resources.seats.included".to_string(),
+            Some("10".to_string()),
+            Some("25".to_string())
+        )]
+    );
+}
+
+async fn saving_over_a_newer_version_is_a_conflict_and_keeps_the_newer_one(app: TestApp) {
+    let (operator, _) = sessions(&app).await;
+    let pro = pro_license(&app).await;
+    let opened_by_a = editor(&app, &operator, pro).await.form;
+    let mut opened_by_b = opened_by_a.clone();
+
+    let mut first = opened_by_a.clone();
+    first.price = "31".into();
+    assert_eq!(save(&app, &operator, &first).await.status(), 200);
+    opened_by_b.price = "99".into();
+    let conflict = save(&app, &operator, &opened_by_b).await;
+
+    assert_eq!(conflict.status(), 409);
+    let body = conflict.text().await.expect("body");
+    assert!(body.contains("Nothing was saved"), "{body}");
+    let stored = editor(&app, &operator, pro).await.form;
+    assert_eq!((stored.price.as_str(), stored.version), ("31", 2));
+}
+
+async fn bad_fields_and_limits_below_usage_are_refused_with_a_reason(app: TestApp) {
+    let (operator, _) = sessions(&app).await;
+    let pro = pro_license(&app).await;
+    let form = editor(&app, &operator, pro).await.form;
+
+    let mut negative = form.clone();
+    set_amount(&mut negative, "seats", "-3");
+    let mut jpy_cents = form.clone();
+    jpy_cents.currency = "JPY".into();
+    jpy_cents.price = "29.50".into();
+    let mut duplicate = form.clone();
+    duplicate.id = None;
+    // Acme has used 130 % of Pro's 10 000 emails this period.
+    let mut below = form.clone();
+    set_amount(&mut below, "emails", "5000");
+
+    for (bad, status, needle) in [
+        (negative, 400, "must not be negative"),
+        (jpy_cents, 400, "decimal places"),
+        (duplicate, 409, "already exists"),
+        (below.clone(), 400, "Acme Cloud"),
+    ] {
+        let response = save(&app, &operator, &bad).await;
+        assert_eq!(response.status(), status, "{needle}");
+        let body = response.text().await.expect("body");
+        assert!(body.contains(needle), "{body} should say {needle:?}");
+    }
+    assert_eq!(
+        editor(&app, &operator, pro).await.form.version,
+        1,
+        "nothing saved"
+    );
+
+    below.confirm_below_usage = true;
+    let confirmed = save(&app, &operator, &below).await;
+    assert_eq!(confirmed.status(), 200);
+    let saved: LicenseSaved = confirmed.json().await.expect("saved");
+    assert_eq!(saved.version, 2);
+}
+
+async fn assigning_a_license_moves_the_organization_and_is_audited(app: TestApp) {
+    let (operator, customer) = sessions(&app).await;
+    let enterprise = licenses::find_by_name(app.db.pool(), "Enterprise")
+        .await
+        .expect("query")
+        .expect("Enterprise");
+
+    let response = app
+        .call_server_fn(
+            AssignLicense::PATH,
+            &format!("organization=acme&license={enterprise}"),
+            Some(&operator),
+        )
+        .await;
+    let unknown = app
+        .call_server_fn(
+            AssignLicense::PATH,
+            &format!("organization=nobody&license={enterprise}"),
+            Some(&operator),
+        )
+        .await;
+
+    assert_eq!(response.status(), 200);
+    assert_eq!(unknown.status(), 404);
+    let summary: UsageSummary = app
+        .call_server_fn(GetUsageSummary::PATH, "from=&to=", Some(&customer))
+        .await
+        .json()
+        .await
+        .expect("summary");
+    assert_eq!(summary.plan.map(|p| p.name).as_deref(), Some("Enterprise"));
+    let entry = audit(&app, &operator, "subscription").await.remove(0);
+    assert_eq!(entry.organization.as_deref(), Some("Acme Cloud"));
+    assert_eq!(
+        entry.changes,
+        vec![(
+            "license".to_string(),
+            Some("Pro".to_string()),
+            Some("Enterprise".to_string())
+        )]
+    );
+}
+
+crate::on_both_backends!(
+    only_a_platform_admin_may_call_the_operator_functions_or_open_the_pages,
+    an_operator_edits_a_limit_the_customer_sees_it_and_the_audit_log_has_it,
+    saving_over_a_newer_version_is_a_conflict_and_keeps_the_newer_one,
+    bad_fields_and_limits_below_usage_are_refused_with_a_reason,
+    assigning_a_license_moves_the_organization_and_is_audited,
+);
