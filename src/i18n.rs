@@ -425,6 +425,7 @@ strings! {
     no_webhooks: "No webhooks yet.", "Nenhum webhook ainda.";
     saved: "Saved.", "Salvo.";
     deliveries_count: "Alerts sent: {count} latest", "Alertas enviados: {count} mais recentes";
+    deliveries: "Threshold alerts sent", "Alertas de limiar enviados";
     no_deliveries: "No alert sent yet.", "Nenhum alerta enviado ainda.";
     delivery_pending: "Pending", "Pendente";
     delivery_delivered: "Delivered", "Entregue";

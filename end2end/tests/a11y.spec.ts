@@ -4,12 +4,14 @@ import { test, expect } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 import { OPERATOR, PAGES, collectErrors, signIn, waitForHydration } from './helpers';
 
+const OPERATOR_PAGES = ['/admin', '/admin/organizations/acme', '/admin/licenses', '/admin/licenses/new', '/admin/audit'];
+
 for (const colorScheme of ['light', 'dark'] as const) {
-  for (const [path] of [...PAGES, ['/login'], ['/admin']]) {
+  for (const [path] of [...PAGES, ['/login'], ...OPERATOR_PAGES.map((p) => [p])]) {
     test(`${path} in ${colorScheme} mode has no serious accessibility violations`, async ({ page }, testInfo) => {
       const errors = collectErrors(page);
       await page.emulateMedia({ colorScheme });
-      if (path === '/admin') await signIn(page, OPERATOR);
+      if (OPERATOR_PAGES.includes(path)) await signIn(page, OPERATOR);
       else if (path !== '/login') await signIn(page);
       await page.goto(path);
       await waitForHydration(page);

@@ -93,7 +93,8 @@ fn AuditTable(entries: Vec<AuditEntry>) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <table class="statements audit">
+        // Focusable, so a keyboard can scroll it when it is wider than the screen.
+        <table class="statements audit" tabindex="0" aria-label=t.audit_title>
             <thead>
                 <tr>
                     <th scope="col">{t.audit_when}</th>

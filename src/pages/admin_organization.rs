@@ -93,7 +93,6 @@ fn OrganizationView(
         {assigned}
         <CostCard plan=summary.plan cost=summary.estimated_cost/>
         <ul class="usage-bars">{bars}</ul>
-        <h2>{t.resource_limits}</h2>
         <LimitTable metrics=summary.metrics/>
         <HistoryChart history=organization.history/>
     }

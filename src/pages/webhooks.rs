@@ -207,7 +207,7 @@ fn DeliveryLog(deliveries: Vec<DeliveryView>) -> impl IntoView {
     view! {
         <details class="delivery-log">
             <summary>{fill(t.deliveries_count, &[("count", &count.to_string())])}</summary>
-            <table class="statements">
+            <table class="statements" tabindex="0" aria-label=t.deliveries>
                 <thead>
                     <tr>
                         <th scope="col">{t.audit_when}</th>

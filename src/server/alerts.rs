@@ -87,7 +87,8 @@ pub async fn check(
             periods.insert(span_of(&current).0, (current, all));
         }
     }
-    let now_ms = now.timestamp_millis();
+    // `now` picks the current period; the alert itself is made, and due, at the real time.
+    let created = Utc::now();
     let mut queued = 0;
     for (period, metric_ids) in periods.values() {
         let totals = ledger.totals(state, period).await?;
@@ -113,7 +114,7 @@ pub async fn check(
                     let payload = json!({
                         "id": event_id,
                         "type": EVENT_TYPE,
-                        "createdAt": shape::timestamp_seconds(now),
+                        "createdAt": shape::timestamp_seconds(created),
                         "data": {
                             "organizationId": shape::id(organization_id),
                             "metric": resource.metric.code,
@@ -136,7 +137,7 @@ pub async fn check(
                         threshold: &threshold_text,
                         payload: &payload,
                     };
-                    if deliveries::enqueue(pool, &delivery, now_ms).await? {
+                    if deliveries::enqueue(pool, &delivery, created.timestamp_millis()).await? {
                         queued += 1;
                         tracing::info!(
                             organization = organization_id,

@@ -407,8 +407,8 @@ struct DemoUser {
 }
 
 /// An admin of Acme and of Globex (so the switcher shows), a member of
-/// Acme, and the operator.
-const USERS: [DemoUser; 3] = [
+/// Acme, Initech's admin, and the operator.
+const USERS: [DemoUser; 4] = [
     DemoUser {
         email: "admin@acme.example",
         role: "admin",
@@ -418,6 +418,11 @@ const USERS: [DemoUser; 3] = [
         email: "member@acme.example",
         role: "member",
         memberships: &[("acme", "member")],
+    },
+    DemoUser {
+        email: "owner@initech.example",
+        role: "admin",
+        memberships: &[("initech", "admin")],
     },
     DemoUser {
         email: "operator@quotaboard.example",

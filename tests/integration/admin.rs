@@ -328,7 +328,82 @@ async fn assigning_a_license_moves_the_organization_and_is_audited(app: TestApp)
     );
 }
 
+async fn a_new_license_can_be_the_only_default_and_key_changes_are_audited(app: TestApp) {
+    let (operator, customer) = sessions(&app).await;
+    let mut form = editor_for_new(&app, &operator).await;
+    form.name = "Starter".into();
+    form.price = "9.90".into();
+    form.is_default = true;
+    let row = form
+        .resources
+        .iter_mut()
+        .find(|r| r.metric == "apiCalls")
+        .expect("apiCalls row");
+    row.in_plan = true;
+    row.amount = "5000".into();
+    row.overage = "0.002".into();
+
+    let created = save(&app, &operator, &form).await;
+    let key = app
+        .client
+        .post(app.url("/api/v1/api-keys"))
+        .header("cookie", &customer)
+        .json(&serde_json::json!({"name": "billing script"}))
+        .send()
+        .await
+        .expect("key request");
+
+    assert_eq!(created.status(), 200, "{:?}", created.text().await);
+    let listed: Vec<quotaboard::api::licenses::LicenseOverview> = app
+        .call_server_fn(ListLicenses::PATH, "", Some(&operator))
+        .await
+        .json()
+        .await
+        .expect("licenses");
+    let defaults: Vec<&str> = listed
+        .iter()
+        .filter(|l| l.is_default)
+        .map(|l| l.name.as_str())
+        .collect();
+    assert_eq!(
+        defaults,
+        ["Starter"],
+        "the new default replaces the old one"
+    );
+    let starter = listed
+        .iter()
+        .find(|l| l.name == "Starter")
+        .expect("Starter");
+    assert_eq!(
+        (starter.resources, starter.price.to_string().as_str()),
+        (1, "9.9")
+    );
+    assert_eq!(key.status(), 201);
+    let entry = audit(&app, &operator, "api_key").await.remove(0);
+    assert_eq!(
+        (entry.actor.as_str(), entry.action.as_str()),
+        (CUSTOMER, "created")
+    );
+    assert_eq!(entry.organization.as_deref(), Some("Acme Cloud"));
+    assert!(
+        entry.label.starts_with("billing script (qb_"),
+        "{}",
+        entry.label
+    );
+}
+
+async fn editor_for_new(app: &TestApp, operator: &str) -> LicenseForm {
+    let response = app
+        .call_server_fn(GetLicenseEditor::PATH, "", Some(operator))
+        .await;
+    assert_eq!(response.status(), 200);
+    let editor: LicenseEditor = response.json().await.expect("editor");
+    assert_eq!(editor.form.id, None);
+    editor.form
+}
+
 crate::on_both_backends!(
+    a_new_license_can_be_the_only_default_and_key_changes_are_audited,
     only_a_platform_admin_may_call_the_operator_functions_or_open_the_pages,
     an_operator_edits_a_limit_the_customer_sees_it_and_the_audit_log_has_it,
     saving_over_a_newer_version_is_a_conflict_and_keeps_the_newer_one,

@@ -13,8 +13,14 @@ use axum::{body::Bytes, extract::State, http::HeaderMap, http::StatusCode, routi
 use chrono::{Datelike, Utc};
 use hmac::{Hmac, Mac};
 use quotaboard::{
-    domain::quantity::Quantity,
-    server::{api_keys, audit::Actor, auth::Role, webhooks},
+    domain::{aggregation::PeriodDelta, quantity::Quantity},
+    server::{
+        alerts, api_keys,
+        audit::Actor,
+        auth::Role,
+        db::{organizations, usage},
+        webhooks,
+    },
 };
 use serde_json::{json, Value};
 use sha2::Sha256;
@@ -196,6 +202,48 @@ async fn each_threshold_fires_once_under_concurrent_ingestion_and_again_next_per
     assert_eq!(last["used"], 80);
     assert_ne!(last["periodStart"], payloads[0]["data"]["periodStart"]);
     assert_eq!(last["periodEnd"], payloads[0]["data"]["periodStart"]);
+
+    // The next period, as the server will see it once it has begun: 90 units reach 75 %
+    // and 90 % again.
+    let next_start = chrono::DateTime::parse_from_rfc3339(
+        payloads[0]["data"]["periodEnd"]
+            .as_str()
+            .expect("periodEnd"),
+    )
+    .expect("RFC 3339")
+    .with_timezone(&Utc);
+    let organization = organizations::find_by_slug(app.db.pool(), "acme")
+        .await
+        .expect("query")
+        .expect("acme")
+        .id;
+    let metric = usage::metric_id(app.db.pool(), "apiCalls")
+        .await
+        .expect("query")
+        .expect("apiCalls");
+    let ninety = Quantity::parse(90.into()).expect("quantity");
+    app.add_usage(
+        organization,
+        metric,
+        next_start.timestamp(),
+        PeriodDelta::Add(ninety),
+    )
+    .await
+    .expect("usage");
+    let then = next_start + chrono::Duration::hours(1);
+    let queued = alerts::check(&app.state, organization, &None, then)
+        .await
+        .expect("check");
+    assert_eq!(queued, 2);
+    wait_until("the next period's alerts", || async {
+        receiver.received().len() >= 6
+    })
+    .await;
+    let next: Vec<Value> = receiver.payloads().split_off(4);
+    assert_eq!(thresholds_of(&next), BTreeSet::from([75, 90]));
+    assert!(next
+        .iter()
+        .all(|p| p["data"]["periodStart"] == payloads[0]["data"]["periodEnd"]));
 }
 
 async fn deliveries_are_signed_with_the_documented_scheme(app: TestApp) {
