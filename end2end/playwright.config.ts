@@ -71,6 +71,8 @@ export default defineConfig({
       RUST_LOG: 'warn',
       // Plain HTTP on loopback: browsers refuse `Secure` / `__Host-` cookies there.
       QUOTABOARD_SESSION_COOKIE_SECURE: 'false',
+      // The alert spec's receiver listens on loopback.
+      QUOTABOARD_WEBHOOK_ALLOW_PRIVATE_ADDRESSES: 'true',
     },
   },
 });

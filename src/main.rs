@@ -6,7 +6,7 @@ mod cli {
 
     use clap::{Parser, Subcommand};
     use quotaboard::server::{
-        api_keys,
+        api_keys, audit,
         auth::Role,
         config::{redact_database_url, Config},
         db::{self, organizations},
@@ -203,9 +203,20 @@ mod cli {
         let result = match action {
             KeysCommand::Create { org, role, name } => {
                 let organization = organization(org).await?;
-                let key = api_keys::create(&db, organization.id, role, &name, now)
+                let issued = api_keys::issue(&db, organization.id, role, &name, now)
                     .await
                     .map_err(|e| e.to_string())?;
+                let change = audit::Change {
+                    organization_id: Some(organization.id),
+                    entity: audit::Entity::ApiKey,
+                    entity_id: issued.id,
+                    label: format!("{name} (qb_{})", issued.prefix),
+                    action: audit::Action::Created,
+                    before: None,
+                    after: Some(serde_json::json!({"name": name, "role": role.as_str()})),
+                };
+                audit::record_logged(&db, audit::Actor::Cli, change).await;
+                let key = issued.plaintext;
                 println!(
                     "Created a {} key for {}. Store it now: it is not shown again.",
                     role.as_str(),
@@ -241,10 +252,25 @@ mod cli {
                 let prefix = api_keys::prefix_of(&key)
                     .unwrap_or(key.as_str())
                     .to_string();
+                let stored = db::api_keys::find_by_prefix(db.pool(), &prefix)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 if db::api_keys::revoke(db.pool(), &prefix, now)
                     .await
                     .map_err(|e| e.to_string())?
                 {
+                    if let Some(stored) = stored {
+                        let change = audit::Change {
+                            organization_id: Some(stored.organization_id),
+                            entity: audit::Entity::ApiKey,
+                            entity_id: stored.id,
+                            label: format!("{} (qb_{prefix})", stored.name),
+                            action: audit::Action::Revoked,
+                            before: None,
+                            after: None,
+                        };
+                        audit::record_logged(&db, audit::Actor::Cli, change).await;
+                    }
                     println!("Revoked key {prefix}.");
                     Ok(())
                 } else {

@@ -9,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod deliveries;
 pub mod demo;
+pub mod destinations;
 pub mod ingest;
 pub mod ledger;
 pub mod licenses;

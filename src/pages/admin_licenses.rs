@@ -7,6 +7,7 @@ use leptos_meta::Title;
 use leptos_router::{
     components::A,
     hooks::{use_navigate, use_params_map},
+    NavigateOptions,
 };
 
 use crate::{
@@ -94,24 +95,35 @@ fn LicenseTable(licenses: Vec<LicenseOverview>) -> impl IntoView {
 pub fn LicenseEditPage() -> impl IntoView {
     let t = use_locale().strings();
     let params = use_params_map();
-    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
     let save = ServerAction::<SaveLicense>::new();
     let saved = RwSignal::new(0_u32);
     let navigate = use_navigate();
+    // Acts once per finished save: a new license moves to its own address (replacing
+    // `/new` in the history, so Back does not return to a form already saved), an edit
+    // reloads the form with its new version. A refused save reloads nothing, so what was
+    // typed stays.
+    let handled = StoredValue::new(0_usize);
     Effect::new(move |_| {
-        if let Some(Ok(license)) = save.value().get() {
-            if id() == "new" {
-                navigate(
-                    &format!("/admin/licenses/{}", license.id),
-                    Default::default(),
-                );
+        let version = save.version().get();
+        if version == handled.get_value() {
+            return;
+        }
+        handled.set_value(version);
+        if let Some(Ok(license)) = save.value().get_untracked() {
+            if id.with_untracked(|id| id == "new") {
+                let options = NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                };
+                navigate(&format!("/admin/licenses/{}", license.id), options);
             } else {
                 saved.update(|n| *n += 1);
             }
         }
     });
     let editor = Resource::new(
-        move || (id(), saved.get()),
+        move || (id.get(), saved.get()),
         |(id, _)| async move {
             match id.as_str() {
                 "new" => get_license_editor(None).await,

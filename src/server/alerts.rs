@@ -158,12 +158,67 @@ pub async fn check(
     Ok(queued)
 }
 
-/// Runs [`check`] and logs a failure instead of returning it: the usage that triggered it
-/// is already stored, and the next change checks again.
-pub async fn check_logged(state: &AppState, organization_id: i64, touched: &Touched) {
-    if let Err(error) = check(state, organization_id, touched, Utc::now()).await {
-        tracing::error!(organization = organization_id, %error, "threshold alerts not checked");
+/// Runs [`check`] and logs a failure instead of returning it: the change that triggered it
+/// is already stored. True when the check ran.
+pub async fn check_logged(state: &AppState, organization_id: i64, touched: &Touched) -> bool {
+    match check(state, organization_id, touched, Utc::now()).await {
+        Ok(_) => true,
+        Err(error) => {
+            tracing::error!(organization = organization_id, %error, "threshold alerts not checked");
+            false
+        }
     }
+}
+
+/// Checks the changes ingestion noted at `noted_at` (unix ms) and, once checked, clears
+/// their notes; a failure leaves them to [`sweep`].
+pub async fn check_and_clear(
+    state: &AppState,
+    organization_id: i64,
+    touched: BTreeMap<i64, BTreeSet<i64>>,
+    noted_at: i64,
+) {
+    let keys: Vec<(i64, i64)> = touched
+        .iter()
+        .flat_map(|(metric, days)| days.iter().map(move |day| (*metric, *day)))
+        .collect();
+    if check_logged(state, organization_id, &Some(touched)).await {
+        if let Err(error) =
+            deliveries::mark_checked(state.db.pool(), organization_id, &keys, noted_at).await
+        {
+            tracing::error!(organization = organization_id, %error, "alert checks not cleared");
+        }
+    }
+}
+
+/// How long a noted change may wait for the check after its batch before the sweep takes
+/// it over (the batch's own check normally clears it within milliseconds).
+const SWEEP_AFTER_MS: i64 = 10_000;
+
+/// Checks the changes that ingestion noted but no check cleared (the server died between
+/// the two, or the check failed); returns how many were checked.
+pub async fn sweep(state: &AppState) -> Result<usize, AppError> {
+    let pool = state.db.pool();
+    let before = Utc::now().timestamp_millis() - SWEEP_AFTER_MS;
+    let rows = deliveries::unchecked(pool, before, 500).await?;
+    let mut by_organization: BTreeMap<i64, Vec<(i64, i64, i64)>> = BTreeMap::new();
+    for row in &rows {
+        by_organization
+            .entry(row.organization_id)
+            .or_default()
+            .push((row.metric_id, row.day_start, row.touched_at));
+    }
+    for (organization_id, notes) in by_organization {
+        let mut touched: BTreeMap<i64, BTreeSet<i64>> = BTreeMap::new();
+        for (metric, day, _) in &notes {
+            touched.entry(*metric).or_default().insert(*day);
+        }
+        let seen = notes.iter().map(|(_, _, at)| *at).max().unwrap_or(before);
+        check(state, organization_id, &Some(touched), Utc::now()).await?;
+        let keys: Vec<(i64, i64)> = notes.iter().map(|(m, d, _)| (*m, *d)).collect();
+        deliveries::mark_checked(pool, organization_id, &keys, seen).await?;
+    }
+    Ok(rows.len())
 }
 
 /// `evt_` and 128 random bits in hex.

@@ -137,7 +137,7 @@ pub async fn issue_by(
         before: None,
         after: Some(serde_json::json!({"name": name, "role": role.as_str()})),
     };
-    audit::record(&state.db, actor, change).await?;
+    audit::record_logged(&state.db, actor, change).await;
     Ok((issued, now))
 }
 
@@ -164,7 +164,8 @@ pub async fn revoke_by(
         before: None,
         after: None,
     };
-    audit::record(&state.db, actor, change).await
+    audit::record_logged(&state.db, actor, change).await;
+    Ok(())
 }
 
 /// Hex SHA-256 of a whole key, as stored.

@@ -4,6 +4,8 @@
 use chrono::Utc;
 use serde_json::Value;
 
+use sqlx::{Any, Executor};
+
 use crate::error::AppError;
 
 use super::{
@@ -90,10 +92,10 @@ pub struct Change {
     pub after: Option<Value>,
 }
 
-/// Records `change` as made now by `actor`.
-pub async fn record(database: &Database, actor: Actor, change: Change) -> Result<(), AppError> {
+/// How the log names `actor`: the user's email, `key qb_<prefix>`, or `cli`.
+pub async fn actor_label(database: &Database, actor: Actor) -> Result<String, AppError> {
     let pool = database.pool();
-    let actor = match actor {
+    Ok(match actor {
         Actor::User(id) => audit::user_email(pool, id)
             .await?
             .unwrap_or_else(|| format!("user {id}")),
@@ -101,12 +103,21 @@ pub async fn record(database: &Database, actor: Actor, change: Change) -> Result
             .await?
             .map_or_else(|| format!("key {id}"), |prefix| format!("key qb_{prefix}")),
         Actor::Cli => "cli".to_string(),
-    };
+    })
+}
+
+/// Records `change` as made now by the actor named `actor` (see [`actor_label`]), through
+/// `executor`: inside the transaction that makes the change, where there is one.
+pub async fn insert<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    actor: &str,
+    change: &Change,
+) -> Result<(), AppError> {
     let before = change.before.as_ref().map(Value::to_string);
     let after = change.after.as_ref().map(Value::to_string);
     let entity_id = change.entity_id.to_string();
     let event = NewAuditEvent {
-        actor: &actor,
+        actor,
         organization_id: change.organization_id,
         entity: change.entity.as_str(),
         entity_id: &entity_id,
@@ -115,6 +126,26 @@ pub async fn record(database: &Database, actor: Actor, change: Change) -> Result
         before: before.as_deref(),
         after: after.as_deref(),
     };
-    audit::record(pool, &event, db::unix_seconds(Utc::now())).await?;
+    audit::record(executor, &event, db::unix_seconds(Utc::now())).await?;
     Ok(())
+}
+
+/// Records `change` as made now by `actor`.
+pub async fn record(database: &Database, actor: Actor, change: Change) -> Result<(), AppError> {
+    let actor = actor_label(database, actor).await?;
+    insert(database.pool(), &actor, &change).await
+}
+
+/// [`record`] for a change already made and answered for: a failure is logged with the
+/// change rather than failing a request whose effect (and one-time secret) stands.
+pub async fn record_logged(database: &Database, actor: Actor, change: Change) {
+    let described = format!(
+        "{} {} {}",
+        change.entity.as_str(),
+        change.entity_id,
+        change.action.as_str()
+    );
+    if let Err(error) = record(database, actor, change).await {
+        tracing::error!(%error, change = described, "change made but not written to the audit log");
+    }
 }

@@ -96,6 +96,9 @@ pub struct WebhookSettings {
     pub max_attempts: u32,
     /// How long a receiver has to answer one try.
     pub timeout: std::time::Duration,
+    /// Whether webhooks may post to loopback, private and link-local addresses (off: an
+    /// organization admin cannot make the server probe its own network).
+    pub allow_private_addresses: bool,
 }
 
 /// The `[quotaboard]` table as written, before validation.
@@ -116,6 +119,7 @@ struct RawSettings {
     webhook_retry_initial_ms: u64,
     webhook_max_attempts: u32,
     webhook_timeout_seconds: u64,
+    webhook_allow_private_addresses: bool,
 }
 
 /// Why the configuration could not be loaded; the message names the key at fault.
@@ -269,6 +273,7 @@ fn parse_settings(
         .and_then(|b| b.set_default("webhook-retry-initial-ms", 30_000))
         .and_then(|b| b.set_default("webhook-max-attempts", 8))
         .and_then(|b| b.set_default("webhook-timeout-seconds", 10))
+        .and_then(|b| b.set_default("webhook-allow-private-addresses", false))
         .map_err(invalid)?
         .add_source(File::from_str(&table_text, FileFormat::Toml))
         .add_source(
@@ -351,6 +356,7 @@ impl RawSettings {
                 retry_initial: std::time::Duration::from_millis(self.webhook_retry_initial_ms),
                 max_attempts: self.webhook_max_attempts,
                 timeout: std::time::Duration::from_secs(self.webhook_timeout_seconds),
+                allow_private_addresses: self.webhook_allow_private_addresses,
             },
             mail_metric,
             backdating_days: self.backdating_days,

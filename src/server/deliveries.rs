@@ -12,7 +12,9 @@ use tokio::{sync::watch, task::JoinHandle};
 use crate::error::AppError;
 
 use super::{
+    alerts,
     db::deliveries::{self, AttemptResult, DueDelivery},
+    destinations,
     state::AppState,
 };
 
@@ -62,7 +64,8 @@ impl DeliveryWorker {
         DeliveryWorker { stop, task }
     }
 
-    /// Lets the attempts under way finish, then stops. What is still queued stays queued.
+    /// Lets the batch of attempts under way finish, then stops. What is still queued stays
+    /// queued.
     pub async fn stop(self) {
         self.stop.send_replace(true);
         if let Err(error) = self.task.await {
@@ -78,12 +81,16 @@ impl DeliveryWorker {
 
 async fn run(state: AppState, mut stopped: watch::Receiver<bool>) {
     let settings = state.settings.webhooks;
-    let client = match reqwest::Client::builder()
+    let builder = reqwest::Client::builder()
         .timeout(settings.timeout)
         .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("quotaboard/", env!("CARGO_PKG_VERSION")))
-        .build()
-    {
+        .user_agent(concat!("quotaboard/", env!("CARGO_PKG_VERSION")));
+    let builder = if settings.allow_private_addresses {
+        builder
+    } else {
+        builder.dns_resolver(destinations::resolver())
+    };
+    let client = match builder.build() {
         Ok(client) => client,
         Err(error) => {
             tracing::error!(%error, "cannot build the webhook client; alerts stay queued");
@@ -91,7 +98,15 @@ async fn run(state: AppState, mut stopped: watch::Receiver<bool>) {
         }
     };
     loop {
-        let wait = match deliver_due(&state, &client).await {
+        match alerts::sweep(&state).await {
+            Ok(0) => {}
+            Ok(checked) => tracing::warn!(
+                checked,
+                "usage changes left unchecked by a batch were checked"
+            ),
+            Err(error) => tracing::error!(%error, "unchecked usage changes not swept"),
+        }
+        let wait = match deliver_due(&state, &client, &stopped).await {
             Ok(wait) => wait,
             Err(error) => {
                 tracing::error!(%error, "webhook deliveries not read");
@@ -106,28 +121,50 @@ async fn run(state: AppState, mut stopped: watch::Receiver<bool>) {
     }
 }
 
-/// Delivers everything due; returns how long to wait before the next is due.
-async fn deliver_due(state: &AppState, client: &reqwest::Client) -> Result<Duration, AppError> {
+/// Delivers everything due, a batch at a time until the queue is empty or the task is told
+/// to stop; returns how long to wait before the next is due.
+async fn deliver_due(
+    state: &AppState,
+    client: &reqwest::Client,
+    stopped: &watch::Receiver<bool>,
+) -> Result<Duration, AppError> {
     let pool = state.db.pool();
     let settings = state.settings.webhooks;
+    let max_attempts = i64::from(settings.max_attempts);
     // An attempt holds its delivery this long; past it another try may start.
     let lease = settings.timeout + Duration::from_secs(5);
-    loop {
+    while !*stopped.borrow() {
         let now_ms = Utc::now().timestamp_millis();
+        let abandoned = deliveries::give_up_exhausted(pool, now_ms, max_attempts).await?;
+        if abandoned > 0 {
+            tracing::warn!(
+                abandoned,
+                "deliveries whose last try was cut short marked failed"
+            );
+        }
         let due = deliveries::due(pool, now_ms, BATCH).await?;
         if due.is_empty() {
             break;
         }
+        let lease_until = now_ms.saturating_add(millis(lease));
         let mut claimed = Vec::with_capacity(due.len());
         for delivery in due {
-            let lease_until = now_ms.saturating_add(millis(lease));
-            if deliveries::claim(pool, delivery.id, delivery.next_attempt_ms, lease_until).await? {
+            let times = (now_ms, lease_until);
+            if deliveries::claim(
+                pool,
+                delivery.id,
+                delivery.next_attempt_ms,
+                times,
+                max_attempts,
+            )
+            .await?
+            {
                 claimed.push(delivery);
             }
         }
         let attempts = claimed
             .iter()
-            .map(|delivery| attempt(state, client, delivery));
+            .map(|delivery| attempt(state, client, delivery, lease_until));
         for result in futures::future::join_all(attempts).await {
             result?;
         }
@@ -146,9 +183,25 @@ async fn attempt(
     state: &AppState,
     client: &reqwest::Client,
     delivery: &DueDelivery,
+    lease_until_ms: i64,
 ) -> Result<(), AppError> {
     let settings = state.settings.webhooks;
     let now = Utc::now();
+    let refused = (!settings.allow_private_addresses)
+        .then(|| url::Url::parse(&delivery.url).ok())
+        .flatten()
+        .and_then(|url| destinations::refused_literal(&url));
+    if let Some(reason) = refused {
+        let result = AttemptResult {
+            lease_until_ms,
+            attempted_at: now.timestamp(),
+            status_code: None,
+            error: Some(&reason),
+            retry_at_ms: None,
+        };
+        deliveries::record(state.db.pool(), delivery.id, &result).await?;
+        return Ok(());
+    }
     let sent = client
         .post(&delivery.url)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
@@ -163,8 +216,7 @@ async fn attempt(
         Ok(response) if response.status().is_success() => (Some(response.status().as_u16()), None),
         Ok(response) => {
             let status = response.status();
-            let text = response.text().await.unwrap_or_default();
-            let text: String = text.chars().take(MAX_ERROR_CHARS).collect();
+            let text = answer_start(response).await;
             (
                 Some(status.as_u16()),
                 Some(format!("HTTP {status}: {text}").trim().to_string()),
@@ -196,17 +248,49 @@ async fn attempt(
         ),
     }
     let result = AttemptResult {
+        lease_until_ms,
         attempted_at: now.timestamp(),
         status_code: status_code.map(i64::from),
         error: error.as_deref(),
         retry_at_ms,
     };
-    deliveries::record(state.db.pool(), delivery.id, &result).await?;
+    if !deliveries::record(state.db.pool(), delivery.id, &result).await? {
+        tracing::warn!(
+            delivery = delivery.id,
+            "attempt outlived its claim; another try took the delivery over"
+        );
+    }
     Ok(())
+}
+
+/// The first [`MAX_ERROR_CHARS`] characters of a receiver's answer, read no further, as
+/// printable text (the log shows it; Postgres stores no NUL).
+async fn answer_start(mut response: reqwest::Response) -> String {
+    let mut bytes = Vec::new();
+    while bytes.len() < MAX_ERROR_CHARS * 4 {
+        match response.chunk().await {
+            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+            Ok(None) | Err(_) => break,
+        }
+    }
+    String::from_utf8_lossy(&bytes)
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(MAX_ERROR_CHARS)
+        .collect()
 }
 
 /// Why a receiver could not be reached, without the URL (it may hold a token).
 fn describe(error: &reqwest::Error) -> String {
+    // A refusal by our resolver is the one cause worth naming.
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if text.starts_with("refused: ") {
+            return text;
+        }
+        source = cause.source();
+    }
     if error.is_timeout() {
         "timed out".into()
     } else if error.is_connect() {

@@ -230,10 +230,17 @@ pub async fn ingest(
     }
     let deltas: Vec<(RollupKey, PeriodDelta)> = deltas.0.into_iter().collect();
     db::usage::apply_deltas(&mut tx, organization.id, &deltas, received_at).await?;
+    // Noted with the usage, so a crash before the check below leaves it to the sweep.
+    let noted_at = now.timestamp_millis();
+    let unchecked: Vec<(i64, i64)> = touched
+        .iter()
+        .flat_map(|(metric, days)| days.iter().map(move |day| (*metric, *day)))
+        .collect();
+    db::deliveries::mark_unchecked(&mut tx, organization.id, &unchecked, noted_at).await?;
     tx.commit().await?;
     if report.accepted > 0 {
         state.live.usage_changed(organization.id);
-        alerts::check_logged(state, organization.id, &Some(touched)).await;
+        alerts::check_and_clear(state, organization.id, touched, noted_at).await;
     }
     Ok(report)
 }

@@ -280,17 +280,22 @@ pub async fn save(
         currency: &valid.currency,
         is_default: valid.is_default,
     };
+    let actor = audit::actor_label(&state.db, actor).await?;
     let Some(id) = form.id else {
+        // Organizations on the default license before a new one takes its place.
+        let moved = if valid.is_default {
+            unsubscribed(state).await?
+        } else {
+            Vec::new()
+        };
         let mut tx = pool.begin().await?;
         if valid.is_default {
             licenses::clear_default(&mut *tx, 0, now).await?;
         }
         let id = licenses::insert(&mut *tx, &fields, now)
             .await
-            .map_err(|e| name_taken(e, &valid.name))?;
+            .map_err(|e| unique_clash(e, &valid.name))?;
         store_resources(&mut tx, id, &valid, &[], now).await?;
-        tx.commit().await?;
-        tracing::info!(license = id, "license created");
         let change = Change {
             organization_id: None,
             entity: Entity::License,
@@ -300,7 +305,10 @@ pub async fn save(
             before: None,
             after: Some(audited(&valid)),
         };
-        audit::record(&state.db, actor, change).await?;
+        audit::insert(&mut *tx, &actor, &change).await?;
+        tx.commit().await?;
+        tracing::info!(license = id, "license created");
+        tell(state, &moved).await;
         return Ok(LicenseSaved { id, version: 1 });
     };
 
@@ -311,7 +319,11 @@ pub async fn save(
         return Err(changed_meanwhile(&current));
     }
     let stored = licenses::resources_of(pool, id).await?;
-    let affected = organizations_on(state, &current).await?;
+    let mut affected = organizations_on(state, &current).await?;
+    // Becoming the default moves every organization without a subscription onto it.
+    if valid.is_default && current.is_default == 0 {
+        affected.extend(unsubscribed(state).await?);
+    }
     if !form.confirm_below_usage {
         refuse_limits_below_usage(state, &affected, &stored, &valid).await?;
     }
@@ -323,7 +335,7 @@ pub async fn save(
     }
     let updated = licenses::update(&mut *tx, id, form.version, &fields, now)
         .await
-        .map_err(|e| name_taken(e, &valid.name))?;
+        .map_err(|e| unique_clash(e, &valid.name))?;
     if !updated {
         tx.rollback().await?;
         let current = licenses::find(pool, id)
@@ -332,8 +344,6 @@ pub async fn save(
         return Err(changed_meanwhile(&current));
     }
     store_resources(&mut tx, id, &valid, &stored, now).await?;
-    tx.commit().await?;
-    tracing::info!(license = id, version = form.version + 1, "license saved");
     let change = Change {
         organization_id: None,
         entity: Entity::License,
@@ -343,11 +353,10 @@ pub async fn save(
         before: Some(audited(&before)),
         after: Some(audited(&valid)),
     };
-    audit::record(&state.db, actor, change).await?;
-    for organization_id in affected {
-        state.live.usage_changed(organization_id);
-        alerts::check_logged(state, organization_id, &None).await;
-    }
+    audit::insert(&mut *tx, &actor, &change).await?;
+    tx.commit().await?;
+    tracing::info!(license = id, version = form.version + 1, "license saved");
+    tell(state, &affected).await;
     Ok(LicenseSaved {
         id,
         version: form.version + 1,
@@ -385,10 +394,33 @@ pub async fn assign(
         before: before.map(|plan| json!({ "license": plan.name })),
         after: Some(json!({ "license": license.name })),
     };
-    audit::record(&state.db, actor, change).await?;
-    state.live.usage_changed(organization.id);
-    alerts::check_logged(state, organization.id, &None).await;
+    audit::record_logged(&state.db, actor, change).await;
+    tell(state, &[organization.id]).await;
     Ok(())
+}
+
+/// Tells organizations their plan changed: open pages refetch, and threshold alerts are
+/// checked against the new amounts.
+async fn tell(state: &AppState, organizations: &[i64]) {
+    for organization_id in organizations {
+        state.live.usage_changed(*organization_id);
+        alerts::check_logged(state, *organization_id, &None).await;
+    }
+}
+
+/// The organizations with no live subscription: those on the default license.
+async fn unsubscribed(state: &AppState) -> Result<Vec<i64>, AppError> {
+    let pool = state.db.pool();
+    let subscribed: BTreeSet<i64> = licenses::live_subscriptions(pool)
+        .await?
+        .into_iter()
+        .map(|(organization, _)| organization)
+        .collect();
+    Ok(organizations::all_ids(pool)
+        .await?
+        .into_iter()
+        .filter(|id| !subscribed.contains(id))
+        .collect())
 }
 
 /// The organizations the license is in force for: subscribed to it, or, for the default
@@ -402,13 +434,7 @@ async fn organizations_on(state: &AppState, license: &LicenseRow) -> Result<Vec<
         .map(|(organization, _)| *organization)
         .collect();
     if license.is_default != 0 {
-        let subscribed: BTreeSet<i64> = subscriptions.iter().map(|(o, _)| *o).collect();
-        on.extend(
-            organizations::all_ids(pool)
-                .await?
-                .into_iter()
-                .filter(|id| !subscribed.contains(id)),
-        );
+        on.extend(unsubscribed(state).await?);
     }
     Ok(on)
 }
@@ -571,15 +597,27 @@ fn changed_meanwhile(current: &LicenseRow) -> AppError {
     AppError::Conflict(format!(
         "Someone else saved this license at {when} (version {}) after you opened it. \
          Nothing was saved and your edits are still in the form: open the license in a new \
-         tab to see their change, then save yours again over it.",
+         tab to see their change, then reload this one and make your edits again.",
         current.version
     ))
 }
 
-fn name_taken(error: sqlx::Error, name: &str) -> AppError {
+/// A unique violation in words: the name is taken, or another save made a different
+/// license the default at the same moment.
+fn unique_clash(error: sqlx::Error, name: &str) -> AppError {
     match &error {
         sqlx::Error::Database(e) if e.is_unique_violation() => {
-            AppError::Conflict(format!("A license named {name:?} already exists."))
+            let about_default = e.constraint().is_some_and(|c| c.contains("default"))
+                || e.message().contains("is_default");
+            if about_default {
+                AppError::Conflict(
+                    "Another license was made the default at the same moment; nothing was \
+                     saved. Reload and try again."
+                        .into(),
+                )
+            } else {
+                AppError::Conflict(format!("A license named {name:?} already exists."))
+            }
         }
         _ => error.into(),
     }

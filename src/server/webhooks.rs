@@ -9,9 +9,10 @@ use crate::error::AppError;
 use super::{
     audit::{self, Action, Actor, Entity},
     db::{
-        self,
+        self, deliveries,
         webhooks::{self, WebhookFields, WebhookRow},
     },
+    destinations,
     state::AppState,
 };
 
@@ -47,6 +48,7 @@ pub async fn create(
     draft: Draft,
 ) -> Result<(WebhookRow, String), AppError> {
     let url = parse_url(&draft.url)?;
+    refuse_private(state, &url)?;
     let description = parse_description(&draft.description)?;
     let thresholds = match draft.thresholds {
         Some(thresholds) => parse_thresholds(thresholds)?,
@@ -71,12 +73,12 @@ pub async fn create(
         organization_id: Some(organization_id),
         entity: Entity::Webhook,
         entity_id: id,
-        label: url.clone(),
+        label: without_secrets(&url),
         action: Action::Created,
         before: None,
         after: Some(audited(&fields)),
     };
-    audit::record(&state.db, actor, change).await?;
+    audit::record_logged(&state.db, actor, change).await;
     let row = WebhookRow {
         id,
         url,
@@ -107,6 +109,7 @@ pub async fn update(
         Some(url) => parse_url(url)?,
         None => current.url.clone(),
     };
+    refuse_private(state, &url)?;
     let description = match change.description.as_deref() {
         Some(description) => parse_description(description)?,
         None => current.description.clone(),
@@ -136,12 +139,22 @@ pub async fn update(
         organization_id: Some(organization_id),
         entity: Entity::Webhook,
         entity_id: id,
-        label: url.clone(),
+        label: without_secrets(&url),
         action: Action::Updated,
         before: Some(audited(&before)),
         after: Some(audited(&fields)),
     };
-    audit::record(&state.db, actor, change).await?;
+    audit::record_logged(&state.db, actor, change).await;
+    if current.active != 0 && !active {
+        let cancelled = deliveries::cancel_pending(pool, id).await?;
+        if cancelled > 0 {
+            tracing::info!(
+                webhook = id,
+                cancelled,
+                "pending alerts of a turned-off webhook given up"
+            );
+        }
+    }
     Ok(WebhookRow {
         id,
         url,
@@ -153,10 +166,42 @@ pub async fn update(
     })
 }
 
-/// A webhook's fields as the audit log shows them (never its secret).
+/// `BadRequest` for a URL naming a loopback, private or link-local address, unless the
+/// operator allows them (`webhook-allow-private-addresses`).
+fn refuse_private(state: &AppState, url: &str) -> Result<(), AppError> {
+    if state.settings.webhooks.allow_private_addresses {
+        return Ok(());
+    }
+    match url::Url::parse(url)
+        .ok()
+        .and_then(|u| destinations::refused_literal(&u))
+    {
+        Some(_) => Err(AppError::BadRequest(format!(
+            "url must not name a loopback, private or link-local address (got {url:?})"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// A URL without what may carry a token: its user, password, query and fragment.
+fn without_secrets(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut url) => {
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+            url.set_query(None);
+            url.set_fragment(None);
+            url.to_string()
+        }
+        Err(_) => String::new(),
+    }
+}
+
+/// A webhook's fields as the audit log shows them: never its secret, nor what its URL may
+/// carry of one.
 fn audited(fields: &WebhookFields<'_>) -> serde_json::Value {
     serde_json::json!({
-        "url": fields.url,
+        "url": without_secrets(fields.url),
         "description": fields.description,
         "thresholds": serde_json::from_str::<serde_json::Value>(fields.thresholds)
             .unwrap_or_default(),

@@ -18,7 +18,7 @@ use quotaboard::{
         alerts, api_keys,
         audit::Actor,
         auth::Role,
-        db::{organizations, usage},
+        db::{deliveries, organizations, usage},
         webhooks,
     },
 };
@@ -335,7 +335,57 @@ async fn a_restart_loses_no_pending_delivery(mut app: TestApp) {
     assert_eq!(receiver.received().len(), 3);
 }
 
+async fn a_crash_between_storing_usage_and_checking_it_loses_no_alert(app: TestApp) {
+    let (receiver, url) = Receiver::start(&[]).await;
+    organization_with_webhook(&app, &url).await;
+    let pool = app.db.pool();
+    let organization = organizations::find_by_slug(pool, "acme")
+        .await
+        .expect("query")
+        .expect("acme")
+        .id;
+    let metric = usage::metric_id(pool, "apiCalls")
+        .await
+        .expect("query")
+        .expect("apiCalls");
+    let today = Utc::now()
+        .date_naive()
+        .and_time(chrono::NaiveTime::MIN)
+        .and_utc()
+        .timestamp();
+
+    // What a batch's transaction leaves when the server dies right after it: the usage and
+    // its note, and no check.
+    let eighty = Quantity::parse(80.into()).expect("quantity");
+    app.add_usage(organization, metric, today, PeriodDelta::Add(eighty))
+        .await
+        .expect("usage");
+    let mut connection = pool.acquire().await.expect("connection");
+    let a_minute_ago = Utc::now().timestamp_millis() - 60_000;
+    deliveries::mark_unchecked(
+        &mut connection,
+        organization,
+        &[(metric, today)],
+        a_minute_ago,
+    )
+    .await
+    .expect("note");
+    drop(connection);
+
+    wait_until("the swept alert", || async {
+        !receiver.received().is_empty()
+    })
+    .await;
+    assert_eq!(thresholds_of(&receiver.payloads()), BTreeSet::from([75]));
+    let left: i64 = sqlx::query_scalar("select count(*) from pending_alert_checks")
+        .fetch_one(pool)
+        .await
+        .expect("count");
+    assert_eq!(left, 0, "the note is cleared once checked");
+}
+
 crate::on_both_backends!(
+    a_crash_between_storing_usage_and_checking_it_loses_no_alert,
     each_threshold_fires_once_under_concurrent_ingestion_and_again_next_period,
     deliveries_are_signed_with_the_documented_scheme,
     a_receiver_failing_twice_gets_the_delivery_on_the_third_try,
@@ -349,6 +399,65 @@ mod a_restart_loses_no_pending_delivery {
         let settings = [("QUOTABOARD_WEBHOOK_RETRY_INITIAL_MS", "2000")];
         match spawn_app_with(backend, &settings).await {
             Some(app) => super::a_restart_loses_no_pending_delivery(app).await,
+            None => eprintln!("TEST_DATABASE_URL not set: Postgres variant not run"),
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn sqlite() {
+        run(Backend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn postgres() {
+        run(Backend::Postgres).await;
+    }
+}
+
+async fn webhooks_may_not_reach_private_addresses_unless_allowed(app: TestApp) {
+    let (receiver, url) = Receiver::start(&[]).await;
+    let by_name = url.replace("127.0.0.1", "localhost");
+    let (key, _) = organization_with_webhook(&app, &by_name).await;
+
+    let literal = app
+        .client
+        .post(app.url("/api/v1/webhooks"))
+        .bearer_auth(&key)
+        .json(&json!({"url": url}))
+        .send()
+        .await
+        .expect("request");
+    ingest(&app, &key, "e", 80, Utc::now()).await;
+
+    assert_eq!(
+        literal.status(),
+        400,
+        "an address literal is refused at once"
+    );
+    wait_until("the refused delivery", || async {
+        let rows: Vec<(String, Option<String>)> =
+            sqlx::query_as("select status, last_error from webhook_deliveries")
+                .fetch_all(app.db.pool())
+                .await
+                .expect("deliveries");
+        matches!(rows.as_slice(), [(status, Some(error))]
+            if status == "failed" && error.starts_with("refused: localhost"))
+    })
+    .await;
+    assert!(
+        receiver.received().is_empty(),
+        "nothing reached the loopback receiver"
+    );
+}
+
+/// With the operator's default: no private addresses.
+mod webhooks_may_not_reach_private_addresses_unless_allowed {
+    use crate::helpers::{spawn_app_with, Backend};
+
+    async fn run(backend: Backend) {
+        let settings = [("QUOTABOARD_WEBHOOK_ALLOW_PRIVATE_ADDRESSES", "false")];
+        match spawn_app_with(backend, &settings).await {
+            Some(app) => super::webhooks_may_not_reach_private_addresses_unless_allowed(app).await,
             None => eprintln!("TEST_DATABASE_URL not set: Postgres variant not run"),
         }
     }

@@ -359,8 +359,11 @@ pub fn test_config(database_url: &str, overrides: &[(&str, &str)]) -> Config {
 }
 
 /// Settings every test app starts with (a test's own overrides come after): failed webhook
-/// deliveries are retried after 100 ms, not 30 s.
-const TEST_SETTINGS: &[(&str, &str)] = &[("QUOTABOARD_WEBHOOK_RETRY_INITIAL_MS", "100")];
+/// deliveries are retried after 100 ms, not 30 s, and may go to receivers on loopback.
+const TEST_SETTINGS: &[(&str, &str)] = &[
+    ("QUOTABOARD_WEBHOOK_RETRY_INITIAL_MS", "100"),
+    ("QUOTABOARD_WEBHOOK_ALLOW_PRIVATE_ADDRESSES", "true"),
+];
 
 /// Starts the app on `backend` with a brand-new, migrated database, or returns `None` for
 /// Postgres when it is not configured outside CI.

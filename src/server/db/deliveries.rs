@@ -75,6 +75,42 @@ pub async fn due<'e, E: Executor<'e, Database = Any>>(
     .await
 }
 
+/// Marks failed the pending deliveries due by `now_ms` that have had `max_attempts` tries
+/// already: a server died during their last one. Returns how many.
+pub async fn give_up_exhausted<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    now_ms: i64,
+    max_attempts: i64,
+) -> Result<u64, sqlx::Error> {
+    let result = sqlx::query(
+        "update webhook_deliveries
+         set status = 'failed',
+             last_error = coalesce(last_error, 'no answer recorded for the last try')
+         where status = 'pending' and next_attempt_ms <= $1 and attempts >= $2",
+    )
+    .bind(now_ms)
+    .bind(max_attempts)
+    .execute(executor)
+    .await?;
+    Ok(result.rows_affected())
+}
+
+/// Gives up the pending deliveries of a webhook that was turned off: they would otherwise
+/// go out, stale, whenever it is turned on again.
+pub async fn cancel_pending<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    webhook_id: i64,
+) -> Result<u64, sqlx::Error> {
+    let result = sqlx::query(
+        "update webhook_deliveries set status = 'failed', last_error = 'webhook turned off'
+         where webhook_id = $1 and status = 'pending'",
+    )
+    .bind(webhook_id)
+    .execute(executor)
+    .await?;
+    Ok(result.rows_affected())
+}
+
 /// When the next pending delivery to an active webhook falls due (unix milliseconds).
 pub async fn next_due<'e, E: Executor<'e, Database = Any>>(
     executor: E,
@@ -88,24 +124,27 @@ pub async fn next_due<'e, E: Executor<'e, Database = Any>>(
     .await
 }
 
-/// Takes a due delivery for one attempt: counts the attempt and moves its next try to
-/// `lease_until_ms`, so a server that dies mid-attempt leaves it to be retried then. False
-/// when another server took it first (its `next_attempt_ms` is no longer `seen_next_ms`).
+/// Takes a due delivery for one attempt at `now_ms`: counts the attempt and moves its next
+/// try to `lease_until_ms`, so a server that dies mid-attempt leaves it to be retried then.
+/// False when another server took it first (its `next_attempt_ms` is no longer
+/// `seen_next_ms`) or it has had `max_attempts` tries.
 pub async fn claim<'e, E: Executor<'e, Database = Any>>(
     executor: E,
     id: i64,
     seen_next_ms: i64,
-    lease_until_ms: i64,
+    (now_ms, lease_until_ms): (i64, i64),
+    max_attempts: i64,
 ) -> Result<bool, sqlx::Error> {
     let result = sqlx::query(
         "update webhook_deliveries
          set attempts = attempts + 1, next_attempt_ms = $1, last_attempt_at = $2
-         where id = $3 and status = 'pending' and next_attempt_ms = $4",
+         where id = $3 and status = 'pending' and next_attempt_ms = $4 and attempts < $5",
     )
     .bind(lease_until_ms)
-    .bind(lease_until_ms / 1000)
+    .bind(now_ms / 1000)
     .bind(id)
     .bind(seen_next_ms)
+    .bind(max_attempts)
     .execute(executor)
     .await?;
     Ok(result.rows_affected() == 1)
@@ -114,6 +153,9 @@ pub async fn claim<'e, E: Executor<'e, Database = Any>>(
 /// What one attempt came to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AttemptResult<'a> {
+    /// The `lease_until_ms` the attempt was claimed with: the result is recorded only while
+    /// the claim still holds.
+    pub lease_until_ms: i64,
     pub attempted_at: i64,
     /// The receiver's HTTP status; `None` when it could not be reached.
     pub status_code: Option<i64>,
@@ -124,23 +166,24 @@ pub struct AttemptResult<'a> {
 }
 
 /// Records an attempt: delivered (no error), pending again (an error and a retry time) or
-/// failed for good (an error and no retry).
+/// failed for good (an error and no retry). False, and nothing written, when the claim ran
+/// out and another try took the delivery over.
 pub async fn record<'e, E: Executor<'e, Database = Any>>(
     executor: E,
     id: i64,
     result: &AttemptResult<'_>,
-) -> Result<(), sqlx::Error> {
+) -> Result<bool, sqlx::Error> {
     let status = match (result.error, result.retry_at_ms) {
         (None, _) => "delivered",
         (Some(_), Some(_)) => "pending",
         (Some(_), None) => "failed",
     };
-    sqlx::query(
+    let updated = sqlx::query(
         "update webhook_deliveries
          set status = $1, last_attempt_at = $2, last_status = $3, last_error = $4,
              next_attempt_ms = coalesce($5, next_attempt_ms),
              delivered_at = case when $1 = 'delivered' then $2 else delivered_at end
-         where id = $6",
+         where id = $6 and status = 'pending' and next_attempt_ms = $7",
     )
     .bind(status)
     .bind(result.attempted_at)
@@ -148,9 +191,10 @@ pub async fn record<'e, E: Executor<'e, Database = Any>>(
     .bind(result.error)
     .bind(result.retry_at_ms)
     .bind(id)
+    .bind(result.lease_until_ms)
     .execute(executor)
     .await?;
-    Ok(())
+    Ok(updated.rows_affected() == 1)
 }
 
 /// A delivery as its webhook's log shows it.
@@ -194,4 +238,78 @@ pub async fn recent<'e, E: Executor<'e, Database = Any>>(
     .bind(limit)
     .fetch_all(executor)
     .await
+}
+
+/// Notes, in the caller's transaction, that the organization's usage of each
+/// `(metric id, day start)` changed at `now_ms` and its alerts are still to be checked.
+pub async fn mark_unchecked(
+    connection: &mut sqlx::AnyConnection,
+    organization_id: i64,
+    touched: &[(i64, i64)],
+    now_ms: i64,
+) -> Result<(), sqlx::Error> {
+    for (metric_id, day_start) in touched {
+        sqlx::query(
+            "insert into pending_alert_checks (organization_id, metric_id, day_start, touched_at)
+             values ($1, $2, $3, $4)
+             on conflict (organization_id, metric_id, day_start)
+             do update set touched_at = excluded.touched_at",
+        )
+        .bind(organization_id)
+        .bind(metric_id)
+        .bind(day_start)
+        .bind(now_ms)
+        .execute(&mut *connection)
+        .await?;
+    }
+    Ok(())
+}
+
+/// A change still to be checked.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct UncheckedRow {
+    pub organization_id: i64,
+    pub metric_id: i64,
+    pub day_start: i64,
+    pub touched_at: i64,
+}
+
+/// Up to `limit` changes noted before `before_ms` and not checked since.
+pub async fn unchecked<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    before_ms: i64,
+    limit: i64,
+) -> Result<Vec<UncheckedRow>, sqlx::Error> {
+    sqlx::query_as(
+        "select organization_id, metric_id, day_start, touched_at from pending_alert_checks
+         where touched_at < $1 order by touched_at limit $2",
+    )
+    .bind(before_ms)
+    .bind(limit)
+    .fetch_all(executor)
+    .await
+}
+
+/// Removes the organization's notes of `(metric id, day start)` last touched at or before
+/// `checked_ms`: a change noted later is kept for its own check.
+pub async fn mark_checked<'e, E: Executor<'e, Database = Any> + Copy>(
+    executor: E,
+    organization_id: i64,
+    touched: &[(i64, i64)],
+    checked_ms: i64,
+) -> Result<(), sqlx::Error> {
+    for (metric_id, day_start) in touched {
+        sqlx::query(
+            "delete from pending_alert_checks
+             where organization_id = $1 and metric_id = $2 and day_start = $3
+               and touched_at <= $4",
+        )
+        .bind(organization_id)
+        .bind(metric_id)
+        .bind(day_start)
+        .bind(checked_ms)
+        .execute(executor)
+        .await?;
+    }
+    Ok(())
 }
