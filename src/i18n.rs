@@ -323,6 +323,8 @@ strings! {
     limit: "Limit", "Limite";
     used: "Used", "Usado";
     hard_limit: "hard limit", "limite rígido";
+    hard_limit_at: "hard limit at {amount}", "limite rígido em {amount}";
+    refused_at: "Hard limit: new usage is refused at {amount}.", "Limite rígido: novo uso é recusado em {amount}.";
     // Billing
     billing_title: "Billing", "Faturamento";
     statements: "Statements", "Faturas";
@@ -367,8 +369,10 @@ strings! {
     hard_limit_label: "Hard limit", "Limite rígido";
     overage_price: "Overage price", "Preço do excedente";
     unlimited_hint: "Included: blank for unlimited.", "Incluído: vazio para ilimitado.";
+    limit_hint: "Limit: where a hard limit refuses usage, blank for at the included amount; above it, usage in between is overage.", "Limite: onde um limite rígido recusa o uso, vazio para no valor incluído; acima dele, o uso entre os dois é excedente.";
     overage_hint: "Overage: 0.002 per unit, 10 per 1000 per package, or tiers 0.01 up to 1000; 0.005.", "Excedente: 0.002 por unidade, 10 per 1000 por pacote, ou faixas 0.01 up to 1000; 0.005.";
     confirm_below_usage: "Save even where usage is above a new amount", "Salvar mesmo onde o uso está acima de um novo valor";
+    confirm_limit_below_included: "Save even where a hard limit is below the included amount", "Salvar mesmo onde um limite rígido está abaixo do valor incluído";
     license_saved: "Saved: version {version}.", "Salvo: versão {version}.";
     license_used_by: "In force for: {names}", "Em vigor para: {names}";
     audit_title: "Audit log", "Registro de auditoria";

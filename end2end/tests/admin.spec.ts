@@ -30,20 +30,32 @@ test('an operator edits a limit; the customer sees it on /license and /usage; th
   const seats = page.locator('tr[data-metric="seats"]');
   await expect(seats.locator('input[name$="[amount]"]')).toHaveValue('100');
   await seats.locator('input[name$="[amount]"]').fill('50');
+  // A hard limit below the included amount is refused unless meant.
+  await seats.getByRole('checkbox', { name: 'Team Seats (users) – Hard limit' }).check();
+  await seats.getByRole('textbox', { name: 'Team Seats (users) – Limit' }).fill('40');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('alert')).toContainText('the hard limit (40) is below the included amount (50)');
+  await seats.getByRole('textbox', { name: 'Team Seats (users) – Limit' }).fill('60');
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByRole('status')).toHaveText('Saved: version 2.');
 
   await customer.goto('/license');
-  await expect(customer.locator('tr[data-metric="seats"]')).toContainText('50');
+  await expect(customer.locator('tr[data-metric="seats"] td').first()).toHaveText('50 users (hard limit at 60 users)');
   await customer.goto('/usage');
   await expect(customer.getByRole('progressbar', { name: 'Team Seats', exact: true })).toHaveAttribute('aria-valuenow', '84');
+  await expect(customer.locator('.usage-bar[data-metric="seats"] .usage-bar__cap')).toHaveText('Hard limit: new usage is refused at 60 users.');
 
   await page.goto('/admin/audit?entity=license&q=enterprise');
   const entry = page.locator('tr[data-entity="license"]').first();
   await expect(entry).toContainText(OPERATOR);
   await expect(entry).toContainText('License: Enterprise');
-  await expect(entry.locator('.audit-changes li')).toHaveText(['resources.seats.included: 100 → 50']);
-  expect(errors).toEqual([]);
+  await expect(entry.locator('.audit-changes li')).toHaveText([
+    'resources.seats.hardLimit: false → true',
+    'resources.seats.included: 100 → 50',
+    'resources.seats.limit: 60',
+  ]);
+  // The only failed request is the save refused above.
+  expect(errors).toEqual(['console: Failed to load resource: the server responded with a status of 400 (Bad Request)']);
   await customer.close();
 });
 

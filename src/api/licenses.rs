@@ -53,6 +53,10 @@ pub struct LicenseForm {
     /// already used this period.
     #[serde(default)]
     pub confirm_below_usage: bool,
+    /// Save even where a hard limit is below its included amount (usage is refused before
+    /// the customer reaches what the plan includes).
+    #[serde(default)]
+    pub confirm_limit_below_included: bool,
 }
 
 /// One metric's row of the license form.
@@ -67,9 +71,12 @@ pub struct ResourceForm {
     /// Included per period; blank for unlimited.
     #[serde(default)]
     pub amount: String,
-    /// The amount is a hard limit: usage past it is refused.
+    /// A hard limit: usage reaching the limit is refused, rather than billed as overage.
     #[serde(default)]
     pub hard_limit: bool,
+    /// Where a hard limit refuses usage; blank for at the included amount.
+    #[serde(default)]
+    pub limit: String,
     /// Blank for none, `0.002` per unit, `10 per 1000` per package, or tiers
     /// `0.01 up to 1000; 0.005`.
     #[serde(default)]

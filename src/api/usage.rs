@@ -9,7 +9,7 @@ use crate::domain::{
     period::BillingPeriod,
     pricing::Totals,
     quantity::Quantity,
-    usage_level::{Allowance, Thresholds, UsageLevel},
+    usage_level::{accepts_more, Allowance, Thresholds, UsageLevel},
 };
 use crate::error::AppError;
 
@@ -63,8 +63,9 @@ pub struct MetricUsage {
     pub unit: String,
     pub used: Quantity,
     pub allowance: Allowance,
-    /// A hard limit: usage past the allowance is refused by the entitlement check.
-    pub limited: bool,
+    /// A hard limit's cap: usage reaching it is refused by the entitlement check. Usually
+    /// the included amount; above it, usage in between is overage. `None`: a soft limit.
+    pub cap: Option<Quantity>,
     pub level: UsageLevel,
     /// Usage expected by the period's end, and its level against the same allowance.
     pub projected: Quantity,
@@ -72,16 +73,16 @@ pub struct MetricUsage {
 }
 
 impl MetricUsage {
-    /// True once a hard-limited allowance is used up: the entitlement check refuses more.
+    /// True once a hard limit is used up: the entitlement check refuses more.
     pub fn refused(&self) -> bool {
-        !self.allowance.accepts_more(self.used, self.limited)
+        !accepts_more(self.cap, self.used)
     }
 
     /// Rates `used` and `projected` against `allowance` with the instance's thresholds.
     pub fn new(
         (code, name, unit): (String, String, String),
         (used, projected): (Quantity, Quantity),
-        (allowance, limited): (Allowance, bool),
+        (allowance, cap): (Allowance, Option<Quantity>),
         thresholds: &Thresholds,
     ) -> Self {
         MetricUsage {
@@ -90,7 +91,7 @@ impl MetricUsage {
             unit,
             used,
             allowance,
-            limited,
+            cap,
             level: UsageLevel::assess(used, allowance, thresholds),
             projected,
             projected_level: UsageLevel::assess(projected, allowance, thresholds),
@@ -279,9 +280,12 @@ pub struct Entitlement {
     /// False once a hard-limited resource is used up, or when the plan lacks the metric.
     pub allowed: bool,
     pub used: Quantity,
-    /// The included amount; `None` when unlimited.
+    /// Where usage is refused under a hard limit, else the included amount; `None` when
+    /// unlimited.
     pub limit: Option<Quantity>,
     /// What is left of the limit; `None` when unlimited.
     pub remaining: Option<Quantity>,
+    /// The included amount; `None` when unlimited.
+    pub included: Option<Quantity>,
     pub limited: bool,
 }

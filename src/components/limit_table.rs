@@ -6,11 +6,12 @@ use crate::{
     api::usage::MetricUsage,
     components::format,
     domain::usage_level::{Allowance, Band},
-    i18n::use_locale,
+    i18n::{fill, use_locale},
 };
 
-/// One row per metric: name, limit ("Unlimited" when not limited, "hard limit" when usage
-/// past it is refused), used, and a bar filled to the percentage with its band in words.
+/// One row per metric: name, included amount ("Unlimited" when not limited, "hard limit"
+/// when usage past it is refused, "hard limit at …" when refused elsewhere), used, and a
+/// bar filled to the percentage with its band in words.
 #[component]
 pub fn LimitTable(metrics: Vec<MetricUsage>) -> impl IntoView {
     let locale = use_locale();
@@ -19,12 +20,17 @@ pub fn LimitTable(metrics: Vec<MetricUsage>) -> impl IntoView {
         .into_iter()
         .map(|metric| {
             let with_unit = |q| format!("{} {}", format::amount(locale, q), metric.unit);
-            let limit = match metric.allowance {
-                Allowance::Unlimited => t.unlimited.to_string(),
-                Allowance::Included(included) if metric.limited => {
+            let limit = match (metric.allowance, metric.cap) {
+                (Allowance::Unlimited, _) => t.unlimited.to_string(),
+                (Allowance::Included(included), Some(cap)) if cap == included => {
                     format!("{} ({})", with_unit(included), t.hard_limit)
                 }
-                Allowance::Included(included) => with_unit(included),
+                (Allowance::Included(included), Some(cap)) => format!(
+                    "{} ({})",
+                    with_unit(included),
+                    fill(t.hard_limit_at, &[("amount", &with_unit(cap))])
+                ),
+                (Allowance::Included(included), None) => with_unit(included),
             };
             let level = metric.level;
             let band = level.band.as_str();

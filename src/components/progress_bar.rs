@@ -20,10 +20,17 @@ pub fn UsageBar(metric: MetricUsage) -> impl IntoView {
     let t = locale.strings();
     let level = metric.level;
     let refused = metric.refused().then_some(t.limit_reached);
-    let band = level.band.as_str();
-    let width = level.fill_percent();
     let unit = metric.unit;
     let with_unit = |quantity| format!("{} {unit}", format::amount(locale, quantity));
+    // A hard limit apart from the included amount, said while it still lets usage in.
+    let cap = match (metric.cap, metric.allowance) {
+        (Some(cap), Allowance::Included(included)) if cap != included && refused.is_none() => {
+            Some(fill(t.refused_at, &[("amount", &with_unit(cap))]))
+        }
+        _ => None,
+    };
+    let band = level.band.as_str();
+    let width = level.fill_percent();
     let used = with_unit(metric.used);
     let status = match (metric.allowance, level.band) {
         (Allowance::Unlimited, _) | (_, Band::Green) => None,
@@ -114,6 +121,7 @@ pub fn UsageBar(metric: MetricUsage) -> impl IntoView {
                 {over.map(|text| view! { <span class="usage-bar__over">{text}</span> })}
             </div>
             {refused.map(|text| view! { <p class="usage-bar__refused">{text}</p> })}
+            {cap.map(|text| view! { <p class="usage-bar__cap">{text}</p> })}
             {projected_text.map(|text| view! { <p class="usage-bar__projected">{text}</p> })}
         </div>
     }

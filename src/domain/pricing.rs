@@ -374,6 +374,18 @@ pub struct Charge {
     pub tier: Option<usize>,
 }
 
+impl Charge {
+    /// `quantity` units at no cost.
+    fn free(quantity: Quantity) -> Self {
+        Charge {
+            quantity: quantity.to_decimal(),
+            unit: Decimal::ONE,
+            unit_price: Decimal::ZERO,
+            tier: None,
+        }
+    }
+}
+
 /// One line of a statement (seed 004's item): `price = quantity × unit_price`,
 /// `discount = price × discount_rate %`, `tax = (price − discount) × tax_rate %`,
 /// `amount = price − discount + tax`. Amounts are exact: nothing is rounded.
@@ -444,8 +456,9 @@ pub struct ResourceUse<'a> {
     pub unit: &'a str,
     pub used: Quantity,
     pub allowance: Allowance,
-    /// A hard limit: usage past the included amount is not allowed, so it is never charged.
-    pub limited: bool,
+    /// A hard limit's cap (`usage_level::hard_cap`): usage past it is refused, so it is
+    /// never charged. `None` for a soft limit.
+    pub cap: Option<Quantity>,
     /// `None`: overage is free.
     pub overage_price: Option<&'a OveragePrice>,
 }
@@ -459,8 +472,19 @@ impl ResourceUse<'_> {
         }
     }
 
+    /// The part of the overage that is billed: all of it under a soft limit, else what lies
+    /// between the included amount and the hard cap.
+    pub fn billable_overage(&self) -> Quantity {
+        match (self.cap, self.allowance) {
+            (Some(cap), Allowance::Included(included)) => {
+                self.used.min(cap).saturating_sub(included)
+            }
+            _ => self.overage(),
+        }
+    }
+
     /// The resource's statement lines: what was used inside the plan (at 0), then one line
-    /// per overage charge.
+    /// per overage charge, then what went past a hard cap (shown, at 0).
     pub fn line_items(&self, rates: Rates) -> Vec<LineItem> {
         let (inside, description) = match self.allowance {
             Allowance::Unlimited => (self.used, format!("{}, unlimited in plan", self.name)),
@@ -481,35 +505,37 @@ impl ResourceUse<'_> {
             (inside.to_decimal(), Decimal::ONE, Decimal::ZERO),
             rates,
         )];
-        let overage = self.overage();
-        if overage == Quantity::ZERO {
-            return lines;
-        }
-        let charges = match (self.limited, self.overage_price) {
-            (false, Some(price)) => price.charges(overage),
-            _ => vec![Charge {
-                quantity: overage.to_decimal(),
-                unit: Decimal::ONE,
-                unit_price: Decimal::ZERO,
-                tier: None,
-            }],
+        let billable = self.billable_overage();
+        let charges = match self.overage_price {
+            Some(price) => price.charges(billable),
+            None if billable == Quantity::ZERO => Vec::new(),
+            None => vec![Charge::free(billable)],
         };
         for charge in charges {
-            let description = match (charge.tier, self.limited, self.overage_price) {
-                (Some(tier), _, _) => format!("{} over the plan, tier {tier}", self.name),
-                (None, true, _) => format!("{} over the hard limit, not charged", self.name),
-                (None, false, None) => format!("{} over the plan, free of charge", self.name),
-                (None, false, Some(OveragePrice::Package { .. })) => format!(
+            let description = match (charge.tier, self.overage_price) {
+                (Some(tier), _) => format!("{} over the plan, tier {tier}", self.name),
+                (None, None) => format!("{} over the plan, free of charge", self.name),
+                (None, Some(OveragePrice::Package { .. })) => format!(
                     "{} over the plan, in packages of {} {}",
                     self.name, charge.unit, self.unit
                 ),
-                (None, false, Some(_)) => format!("{} over the plan", self.name),
+                (None, Some(_)) => format!("{} over the plan", self.name),
             };
             lines.push(LineItem::new(
                 LineKind::Overage,
                 self.code,
                 description,
                 (charge.quantity, charge.unit, charge.unit_price),
+                rates,
+            ));
+        }
+        let refused = self.overage().saturating_sub(billable);
+        if refused != Quantity::ZERO {
+            lines.push(LineItem::new(
+                LineKind::Overage,
+                self.code,
+                format!("{} over the hard limit, not charged", self.name),
+                (refused.to_decimal(), Decimal::ONE, Decimal::ZERO),
                 rates,
             ));
         }
@@ -741,7 +767,7 @@ mod tests {
     fn resource<'a>(
         used: &str,
         included: Option<&str>,
-        limited: bool,
+        cap: Option<&str>,
         price: Option<&'a OveragePrice>,
     ) -> ResourceUse<'a> {
         ResourceUse {
@@ -750,7 +776,7 @@ mod tests {
             unit: "requests",
             used: qty(used),
             allowance: included.map_or(Allowance::Unlimited, |i| Allowance::Included(qty(i))),
-            limited,
+            cap: cap.map(qty),
             overage_price: price,
         }
     }
@@ -765,13 +791,13 @@ mod tests {
         };
         let resources = [
             // 20 000 over at 0.001: 20.
-            resource("120000", Some("100000"), false, Some(&per_unit)),
+            resource("120000", Some("100000"), None, Some(&per_unit)),
             // Inside the plan: nothing to pay.
-            resource("50", Some("100"), false, Some(&per_unit)),
+            resource("50", Some("100"), None, Some(&per_unit)),
             // Over a hard limit: shown, not charged.
-            resource("12", Some("10"), true, Some(&per_unit)),
+            resource("12", Some("10"), Some("10"), Some(&per_unit)),
             // Unlimited: shown, not charged.
-            resource("99999", None, false, None),
+            resource("99999", None, None, None),
         ];
         let lines = statement_lines(plan, &resources, rates("10", "20"));
         let totals = Totals::of(&lines);
@@ -787,6 +813,47 @@ mod tests {
             .find(|l| l.description.contains("hard limit"))
             .expect("hard line");
         assert_eq!((hard.quantity, hard.amount), (dec("2"), Decimal::ZERO));
+    }
+
+    #[test]
+    fn usage_between_included_and_a_hard_limit_is_billed_and_past_it_is_not() {
+        let per_unit = price(r#"{"model":"per_unit","unit_price":"0.5"}"#);
+        let lines =
+            resource("200", Some("100"), Some("150"), Some(&per_unit)).line_items(rates("0", "0"));
+        let amounts: Vec<(&str, Decimal, Decimal)> = lines
+            .iter()
+            .map(|l| (l.description.as_str(), l.quantity, l.amount))
+            .collect();
+        assert_eq!(
+            amounts,
+            [
+                (
+                    "API Calls included in plan (100 requests)",
+                    dec("100"),
+                    dec("0")
+                ),
+                ("API Calls over the plan", dec("50"), dec("25")),
+                (
+                    "API Calls over the hard limit, not charged",
+                    dec("50"),
+                    dec("0")
+                ),
+            ]
+        );
+        // A limit below the included amount bills nothing past the included amount.
+        let below = resource("120", Some("100"), Some("80"), Some(&per_unit));
+        assert_eq!(below.billable_overage(), Quantity::ZERO);
+        assert_eq!(
+            Totals::of(&below.line_items(rates("0", "0"))).overage,
+            dec("0")
+        );
+        // Without a price, the overage up to the limit is shown as free.
+        let free = resource("120", Some("100"), Some("150"), None).line_items(rates("0", "0"));
+        assert_eq!(free.len(), 2);
+        assert_eq!(
+            free[1].description,
+            "API Calls over the plan, free of charge"
+        );
     }
 
     proptest::proptest! {

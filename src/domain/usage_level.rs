@@ -108,15 +108,20 @@ pub enum Allowance {
     Included(Quantity),
 }
 
-impl Allowance {
-    /// Whether more usage is accepted after `used`: always when unlimited or when the
-    /// allowance is not a hard limit (`limited`), else only while `used` is below it.
-    pub fn accepts_more(self, used: Quantity, limited: bool) -> bool {
-        match self {
-            Allowance::Unlimited => true,
-            Allowance::Included(limit) => !limited || used < limit,
-        }
+/// Where usage of a metric is refused, if anywhere: a hard-limited (`limited`) resource
+/// stops at its own `limit`, or at the included amount when it has none. `None` for a soft
+/// limit, whose usage past the included amount is billed as overage instead.
+pub fn hard_cap(allowance: Allowance, limited: bool, limit: Option<Quantity>) -> Option<Quantity> {
+    match (limited, limit, allowance) {
+        (false, _, _) | (true, None, Allowance::Unlimited) => None,
+        (true, Some(limit), _) | (true, None, Allowance::Included(limit)) => Some(limit),
     }
+}
+
+/// Whether more usage is accepted after `used`: always without a hard cap, else only while
+/// `used` is below it.
+pub fn accepts_more(cap: Option<Quantity>, used: Quantity) -> bool {
+    cap.is_none_or(|cap| used < cap)
 }
 
 /// The level of one metric: percentage of its allowance used, colour band and overage.
@@ -231,15 +236,42 @@ mod tests {
     fn a_hard_limit_refuses_more_once_used_up() {
         let q = |n: i64| Quantity::parse(Decimal::from(n)).expect("quantity");
         let ten = Allowance::Included(q(10));
-        assert!(ten.accepts_more(q(9), true));
-        assert!(!ten.accepts_more(q(10), true));
-        assert!(
-            ten.accepts_more(q(12), false),
-            "a soft limit bills overage instead"
-        );
-        assert!(Allowance::Unlimited.accepts_more(q(1_000_000), true));
-        assert!(!Allowance::Included(q(0)).accepts_more(q(0), true));
+        let at_included = hard_cap(ten, true, None);
+        assert_eq!(at_included, Some(q(10)));
+        assert!(accepts_more(at_included, q(9)));
+        assert!(!accepts_more(at_included, q(10)));
+        let soft = hard_cap(ten, false, None);
+        assert_eq!(soft, None, "a soft limit bills overage instead");
+        assert!(accepts_more(soft, q(12)));
+        assert!(!accepts_more(
+            hard_cap(Allowance::Included(q(0)), true, None),
+            q(0)
+        ));
+        assert_eq!(hard_cap(Allowance::Unlimited, true, None), None);
     }
+
+    #[test]
+    fn a_limit_of_its_own_moves_the_cap_off_the_included_amount() {
+        let q = |n: i64| Quantity::parse(Decimal::from(n)).expect("quantity");
+        let ten = Allowance::Included(q(10));
+        let above = hard_cap(ten, true, Some(q(15)));
+        assert!(
+            accepts_more(above, q(12)),
+            "between included and limit: overage"
+        );
+        assert!(!accepts_more(above, q(15)));
+        let below = hard_cap(ten, true, Some(q(8)));
+        assert!(
+            !accepts_more(below, q(8)),
+            "a limit below included stops first"
+        );
+        assert_eq!(
+            hard_cap(ten, false, Some(q(15))),
+            None,
+            "only a hard limit refuses"
+        );
+    }
+
     use std::str::FromStr;
 
     fn qty(s: &str) -> Quantity {

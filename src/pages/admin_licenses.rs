@@ -122,6 +122,17 @@ pub fn LicenseEditPage() -> impl IntoView {
             }
         }
     });
+    // Another license opened in the same page: the last save's message was about the
+    // previous one, unless it created the license now shown.
+    Effect::new(move |_| {
+        let current = id.get();
+        let about_this = save.value().with_untracked(
+            |value| matches!(value, Some(Ok(license)) if license.id.to_string() == current),
+        );
+        if !about_this {
+            save.value().set(None);
+        }
+    });
     let editor = Resource::new(
         move || (id.get(), saved.get()),
         |(id, _)| async move {
@@ -200,6 +211,10 @@ fn LicenseFormView(editor: LicenseEditor, save: ServerAction<SaveLicense>) -> im
                             aria-label=label(t.hard_limit_label)/>
                     </td>
                     <td>
+                        <input name=field("limit") inputmode="decimal" value=row.limit.clone()
+                            aria-label=label(t.limit) title=t.limit_hint/>
+                    </td>
+                    <td>
                         <input name=field("overage") value=row.overage.clone()
                             aria-label=label(t.overage_price) title=t.overage_hint/>
                     </td>
@@ -235,7 +250,7 @@ fn LicenseFormView(editor: LicenseEditor, save: ServerAction<SaveLicense>) -> im
                 {t.default_license}
             </label>
             <h2>{t.resources}</h2>
-            <p class="hint">{t.unlimited_hint}" · "{t.overage_hint}</p>
+            <p class="hint">{t.unlimited_hint}" · "{t.limit_hint}" · "{t.overage_hint}</p>
             <table class="statements resource-editor">
                     <thead>
                         <tr>
@@ -243,6 +258,7 @@ fn LicenseFormView(editor: LicenseEditor, save: ServerAction<SaveLicense>) -> im
                             <th scope="col">{t.in_plan}</th>
                             <th scope="col">{t.included_amount}</th>
                             <th scope="col">{t.hard_limit_label}</th>
+                            <th scope="col">{t.limit}</th>
                             <th scope="col">{t.overage_price}</th>
                         </tr>
                     </thead>
@@ -251,6 +267,10 @@ fn LicenseFormView(editor: LicenseEditor, save: ServerAction<SaveLicense>) -> im
             <label class="checkbox">
                 <input type="checkbox" name="form[confirm_below_usage]" value="true"/>
                 {t.confirm_below_usage}
+            </label>
+            <label class="checkbox">
+                <input type="checkbox" name="form[confirm_limit_below_included]" value="true"/>
+                {t.confirm_limit_below_included}
             </label>
             <button type="submit" class="button">{t.save}</button>
         </ActionForm>

@@ -86,9 +86,20 @@ const METRICS: [DemoMetric; 15] = [
 type DemoResource = (
     &'static str,
     Option<&'static str>,
-    bool,
+    Hard,
     Option<&'static str>,
 );
+
+/// Whether, and where, a demo resource's usage is refused.
+#[derive(Clone, Copy)]
+enum Hard {
+    /// A soft limit: usage past the included amount is overage.
+    No,
+    /// Refused at the included amount.
+    AtIncluded,
+    /// Refused at this amount; overage in between.
+    At(&'static str),
+}
 
 struct DemoLicense {
     name: &'static str,
@@ -110,14 +121,14 @@ const LICENSES: [DemoLicense; 3] = [
         currency: "BRL",
         is_default: true,
         resources: &[
-            ("webhook", None, false, None),
-            ("mailbox", Some("1"), true, None),
-            ("relay_mail", Some("20"), true, None),
-            ("emails", Some("1000"), true, None),
-            ("sms", Some("100"), true, None),
-            ("whatsapp", Some("100"), true, None),
-            ("email", Some("1000"), true, None),
-            ("sage", Some("50"), true, None),
+            ("webhook", None, Hard::No, None),
+            ("mailbox", Some("1"), Hard::AtIncluded, None),
+            ("relay_mail", Some("20"), Hard::AtIncluded, None),
+            ("emails", Some("1000"), Hard::AtIncluded, None),
+            ("sms", Some("100"), Hard::AtIncluded, None),
+            ("whatsapp", Some("100"), Hard::AtIncluded, None),
+            ("email", Some("1000"), Hard::AtIncluded, None),
+            ("sage", Some("50"), Hard::AtIncluded, None),
         ],
     },
     // Seed 002's $29 plan, with each kind of overage price.
@@ -132,7 +143,7 @@ const LICENSES: [DemoLicense; 3] = [
             (
                 "apiCalls",
                 Some("100000"),
-                false,
+                Hard::No,
                 Some(
                     r#"{"model":"graduated","tiers":[{"up_to":"50000","unit_price":"0.001"},{"up_to":null,"unit_price":"0.0005"}]}"#,
                 ),
@@ -140,48 +151,48 @@ const LICENSES: [DemoLicense; 3] = [
             (
                 "storage",
                 Some("100"),
-                false,
+                Hard::No,
                 Some(r#"{"model":"per_unit","unit_price":"0.1"}"#),
             ),
-            ("seats", Some("10"), true, None),
+            ("seats", Some("10"), Hard::AtIncluded, None),
             (
                 "bandwidth",
                 Some("1000"),
-                false,
+                Hard::No,
                 Some(r#"{"model":"package","package_size":"100","package_price":"5"}"#),
             ),
             (
                 "emails",
                 Some("10000"),
-                false,
+                Hard::No,
                 Some(r#"{"model":"per_unit","unit_price":"0.001"}"#),
             ),
-            ("webhooks", None, false, None),
+            ("webhooks", None, Hard::No, None),
             (
                 "sms",
                 Some("500"),
-                false,
+                Hard::No,
                 Some(r#"{"model":"per_unit","unit_price":"0.05"}"#),
             ),
             (
                 "whatsapp",
                 Some("500"),
-                false,
+                Hard::No,
                 Some(r#"{"model":"per_unit","unit_price":"0.03"}"#),
             ),
             (
                 "email",
                 Some("10000"),
-                false,
+                Hard::No,
                 Some(r#"{"model":"per_unit","unit_price":"0.0005"}"#),
             ),
             (
                 "sage",
                 Some("200"),
-                false,
+                Hard::No,
                 Some(r#"{"model":"per_unit","unit_price":"0.1"}"#),
             ),
-            ("webhook", Some("10"), true, None),
+            ("webhook", Some("10"), Hard::AtIncluded, None),
         ],
     },
     // Seed 004's enterprise plan.
@@ -193,24 +204,25 @@ const LICENSES: [DemoLicense; 3] = [
         currency: "USD",
         is_default: false,
         resources: &[
-            ("apiCalls", None, false, None),
+            ("apiCalls", None, Hard::No, None),
             (
                 "storage",
                 Some("1000"),
-                false,
+                Hard::No,
                 Some(r#"{"model":"per_unit","unit_price":"0.05"}"#),
             ),
             (
                 "seats",
                 Some("100"),
-                false,
+                Hard::No,
                 Some(r#"{"model":"per_unit","unit_price":"8"}"#),
             ),
-            ("subscribers", Some("100000"), true, None),
+            ("subscribers", Some("100000"), Hard::AtIncluded, None),
+            // Overage up to a cap of twice the included amount.
             (
                 "adex_requests",
                 Some("1000000"),
-                false,
+                Hard::At("2000000"),
                 Some(r#"{"model":"package","package_size":"100000","package_price":"10"}"#),
             ),
         ],
@@ -485,7 +497,7 @@ async fn insert_license(
         now,
     )
     .await?;
-    for (position, (code, included, limited, price)) in (0_i64..).zip(license.resources) {
+    for (position, (code, included, hard, price)) in (0_i64..).zip(license.resources) {
         let Some(&(metric_id, _)) = metrics.get(code) else {
             continue;
         };
@@ -495,7 +507,11 @@ async fn insert_license(
                 license_id: id,
                 metric_id,
                 included_micros: included.map(|amount| units(amount).micros()),
-                limited: *limited,
+                limited: !matches!(hard, Hard::No),
+                limit_micros: match hard {
+                    Hard::At(amount) => Some(units(amount).micros()),
+                    Hard::No | Hard::AtIncluded => None,
+                },
                 overage_price: *price,
                 position,
             },

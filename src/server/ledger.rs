@@ -22,7 +22,7 @@ use crate::{
         pricing::{self, LineItem, OveragePrice, Plan, Rate, Rates, ResourceUse, Totals},
         projection::projected_usage,
         quantity::Quantity,
-        usage_level::{Allowance, Thresholds},
+        usage_level::{accepts_more, hard_cap, Allowance, Thresholds},
     },
     error::AppError,
 };
@@ -44,6 +44,8 @@ pub struct Resource {
     pub aggregation: Aggregation,
     pub allowance: Allowance,
     pub limited: bool,
+    /// Where a hard limit refuses more usage; `None` for a soft limit.
+    pub cap: Option<Quantity>,
     pub overage_price: Option<OveragePrice>,
     /// The plan's row for it; `None` for a metric used without being in the plan.
     pub stored: Option<ResourceRow>,
@@ -117,11 +119,14 @@ impl Ledger {
                     })
                     .ok()
             });
+            let limited = stored.limited != 0;
+            let limit = stored.limit_micros.map(stored_quantity).transpose()?;
             resources.push(Resource {
                 metric: metric.clone(),
                 aggregation: aggregation_of(metric),
                 allowance,
-                limited: stored.limited != 0,
+                limited,
+                cap: hard_cap(allowance, limited, limit),
                 overage_price,
                 stored: Some(stored.clone()),
             });
@@ -133,6 +138,7 @@ impl Ledger {
                     metric,
                     allowance: Allowance::Unlimited,
                     limited: false,
+                    cap: None,
                     overage_price: None,
                     stored: None,
                 });
@@ -465,7 +471,7 @@ pub fn usage_of(
             used,
             projected_usage(resource.aggregation, used, period, now),
         ),
-        (resource.allowance, resource.limited),
+        (resource.allowance, resource.cap),
         thresholds,
     )
 }
@@ -479,7 +485,8 @@ fn loose_code(code: &str) -> String {
 }
 
 /// The entitlement rule: a metric outside the plan is not allowed; a hard-limited one is
-/// allowed while usage is below its limit; anything else always is.
+/// allowed while usage is below its cap; anything else always is. `limit` is where usage
+/// is refused under a hard limit, else the included amount.
 pub fn entitlement_of(resource: &Resource, used: Quantity) -> Entitlement {
     let code = resource.metric.code.clone();
     if !resource.in_plan() {
@@ -489,26 +496,23 @@ pub fn entitlement_of(resource: &Resource, used: Quantity) -> Entitlement {
             used,
             limit: Some(Quantity::ZERO),
             remaining: Some(Quantity::ZERO),
+            included: Some(Quantity::ZERO),
             limited: true,
         };
     }
-    match resource.allowance {
-        Allowance::Unlimited => Entitlement {
-            metric: code,
-            allowed: true,
-            used,
-            limit: None,
-            remaining: None,
-            limited: resource.limited,
-        },
-        Allowance::Included(limit) => Entitlement {
-            metric: code,
-            allowed: resource.allowance.accepts_more(used, resource.limited),
-            used,
-            limit: Some(limit),
-            remaining: Some(limit.saturating_sub(used)),
-            limited: resource.limited,
-        },
+    let included = match resource.allowance {
+        Allowance::Included(included) => Some(included),
+        Allowance::Unlimited => None,
+    };
+    let limit = resource.cap.or(included);
+    Entitlement {
+        metric: code,
+        allowed: accepts_more(resource.cap, used),
+        used,
+        limit,
+        remaining: limit.map(|limit| limit.saturating_sub(used)),
+        included,
+        limited: resource.limited,
     }
 }
 
@@ -519,7 +523,7 @@ fn resource_use(resource: &Resource, used: Quantity) -> ResourceUse<'_> {
         unit: &resource.metric.unit,
         used,
         allowance: resource.allowance,
-        limited: resource.limited,
+        cap: resource.cap,
         overage_price: resource.overage_price.as_ref(),
     }
 }

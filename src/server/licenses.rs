@@ -14,6 +14,7 @@ use crate::{
     domain::{
         pricing::{check_plan_price, OveragePrice},
         quantity::Quantity,
+        usage_level::{hard_cap, Allowance},
     },
     error::AppError,
 };
@@ -55,7 +56,19 @@ pub struct ValidResource {
     /// `None`: unlimited.
     pub included: Option<Quantity>,
     pub limited: bool,
+    /// A hard limit's own cap; `None`: at the included amount.
+    pub limit: Option<Quantity>,
     pub overage: Option<OveragePrice>,
+}
+
+impl ValidResource {
+    /// Where usage is refused, if anywhere.
+    pub fn cap(&self) -> Option<Quantity> {
+        let allowance = self
+            .included
+            .map_or(Allowance::Unlimited, Allowance::Included);
+        hard_cap(allowance, self.limited, self.limit)
+    }
 }
 
 /// Checks a license form against the catalogue. `BadRequest` names the field at fault.
@@ -91,7 +104,21 @@ pub fn validate(form: &LicenseForm, catalogue: &[MetricRow]) -> Result<ValidLice
         if !seen.insert(metric.id) {
             return Err(bad(format!("{} is listed twice.", metric.name)));
         }
-        resources.push(validate_resource(row, metric)?);
+        let resource = validate_resource(row, metric)?;
+        if let (Some(limit), Some(included)) = (resource.limit, resource.included) {
+            if limit < included && !form.confirm_limit_below_included {
+                return Err(bad(format!(
+                    "{}: the hard limit ({}) is below the included amount ({}), so usage is \
+                     refused before the customer reaches what the plan includes. Tick \
+                     \"Save even where a hard limit is below the included amount\" if that \
+                     is intended.",
+                    metric.name,
+                    limit.to_decimal().normalize(),
+                    included.to_decimal().normalize(),
+                )));
+            }
+        }
+        resources.push(resource);
     }
     Ok(ValidLicense {
         name: name.to_string(),
@@ -105,23 +132,19 @@ pub fn validate(form: &LicenseForm, catalogue: &[MetricRow]) -> Result<ValidLice
 
 fn validate_resource(row: &ResourceForm, metric: &MetricRow) -> Result<ValidResource, AppError> {
     let bad = |message: String| AppError::BadRequest(format!("{}: {message}", metric.name));
-    let amount = row.amount.trim().replace([' ', '\u{a0}'], "");
-    let included = if amount.is_empty() {
-        None
-    } else {
-        let value: Decimal = amount
-            .parse()
-            .map_err(|_| bad(format!("the amount must be a number (got {amount:?}).")))?;
-        if value.is_sign_negative() && !value.is_zero() {
-            return Err(bad(format!(
-                "the amount must not be negative (got {value})."
-            )));
-        }
-        Some(Quantity::parse(value).map_err(|e| bad(format!("{e}.")))?)
-    };
+    let included = amount(&row.amount).map_err(|e| bad(format!("the amount {e}")))?;
+    let limit = amount(&row.limit).map_err(|e| bad(format!("the limit {e}")))?;
     if row.hard_limit && included.is_none() {
         return Err(bad(
-            "an unlimited resource cannot be a hard limit; give an amount or untick \"hard limit\"."
+            "an unlimited resource cannot have a hard limit; give an included amount (0 for \
+             none) or untick \"hard limit\"."
+                .into(),
+        ));
+    }
+    if limit.is_some() && !row.hard_limit {
+        return Err(bad(
+            "a limit is where usage is refused, so it needs \"hard limit\" ticked; tick it \
+             or leave the limit blank."
                 .into(),
         ));
     }
@@ -138,8 +161,27 @@ fn validate_resource(row: &ResourceForm, metric: &MetricRow) -> Result<ValidReso
         name: metric.name.clone(),
         included,
         limited: row.hard_limit,
+        limit,
         overage,
     })
+}
+
+/// An amount as typed: blank is `None`; spaces between digits are allowed. The error
+/// completes "the amount …" or "the limit …".
+fn amount(typed: &str) -> Result<Option<Quantity>, String> {
+    let amount = typed.trim().replace([' ', '\u{a0}'], "");
+    if amount.is_empty() {
+        return Ok(None);
+    }
+    let value: Decimal = amount
+        .parse()
+        .map_err(|_| format!("must be a number (got {amount:?})."))?;
+    if value.is_sign_negative() && !value.is_zero() {
+        return Err(format!("must not be negative (got {value})."));
+    }
+    Quantity::parse(value)
+        .map(Some)
+        .map_err(|e| format!("cannot be stored: {e}."))
 }
 
 /// Every license with how many resources it grants and organizations it has.
@@ -218,30 +260,31 @@ pub async fn editor(state: &AppState, id: Option<i64>) -> Result<LicenseEditor, 
         }
     }
     names.sort();
-    let resources = catalogue
-        .iter()
-        .map(
-            |metric| match stored.iter().find(|r| r.metric_id == metric.id) {
-                Some(resource) => ResourceForm {
-                    metric: metric.code.clone(),
-                    in_plan: true,
-                    amount: resource
-                        .included_micros
-                        .and_then(|micros| Quantity::from_micros(micros).ok())
-                        .map(|q| q.to_decimal().normalize().to_string())
-                        .unwrap_or_default(),
-                    hard_limit: resource.limited != 0,
-                    overage: stored_overage(resource)
-                        .map(|price| price.to_string())
-                        .unwrap_or_default(),
-                },
-                None => ResourceForm {
-                    metric: metric.code.clone(),
-                    ..ResourceForm::default()
-                },
+    // The license's resources in its order, then the rest of the catalogue.
+    let granted = stored.iter().filter_map(|resource| {
+        let metric = catalogue.iter().find(|m| m.id == resource.metric_id)?;
+        Some(ResourceForm {
+            metric: metric.code.clone(),
+            in_plan: true,
+            amount: typed(resource.included_micros),
+            hard_limit: resource.limited != 0,
+            limit: typed(resource.limit_micros),
+            // A stored price that cannot be read is shown as stored, so saving asks for
+            // a readable one instead of dropping it.
+            overage: match stored_overage(resource) {
+                Some(price) => price.to_string(),
+                None => resource.overage_price.clone().unwrap_or_default(),
             },
-        )
-        .collect();
+        })
+    });
+    let others = catalogue
+        .iter()
+        .filter(|metric| !stored.iter().any(|r| r.metric_id == metric.id))
+        .map(|metric| ResourceForm {
+            metric: metric.code.clone(),
+            ..ResourceForm::default()
+        });
+    let resources = granted.chain(others).collect();
     Ok(LicenseEditor {
         form: LicenseForm {
             id: Some(license.id),
@@ -253,6 +296,7 @@ pub async fn editor(state: &AppState, id: Option<i64>) -> Result<LicenseEditor, 
             is_default: license.is_default != 0,
             resources,
             confirm_below_usage: false,
+            confirm_limit_below_included: false,
         },
         metrics,
         organizations: names,
@@ -324,10 +368,10 @@ pub async fn save(
     if valid.is_default && current.is_default == 0 {
         affected.extend(unsubscribed(state).await?);
     }
-    if !form.confirm_below_usage {
-        refuse_limits_below_usage(state, &affected, &stored, &valid).await?;
-    }
     let before = stored_as_valid(&current, &stored, &catalogue);
+    if !form.confirm_below_usage {
+        refuse_limits_below_usage(state, &affected, &before, &valid).await?;
+    }
 
     let mut tx = pool.begin().await?;
     if valid.is_default {
@@ -439,51 +483,69 @@ async fn organizations_on(state: &AppState, license: &LicenseRow) -> Result<Vec<
     Ok(on)
 }
 
-/// `BadRequest` when a limit is lowered (or set) below what an organization on the license
-/// has already used this period, so an operator does not cut a customer off by accident.
+/// `BadRequest` when an included amount or hard limit is lowered (or set) to below what an
+/// organization on the license has already used this period, so an operator does not
+/// start billing overage or refusing a customer's usage by accident.
 async fn refuse_limits_below_usage(
     state: &AppState,
     organizations: &[i64],
-    stored: &[ResourceRow],
+    before: &ValidLicense,
     valid: &ValidLicense,
 ) -> Result<(), AppError> {
-    let lowered: Vec<&ValidResource> = valid
+    let lowered = |new: Option<Quantity>, old: Option<Quantity>| match (new, old) {
+        (Some(new), Some(old)) => new < old,
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    let checks: Vec<(&ValidResource, bool, bool)> = valid
         .resources
         .iter()
-        .filter(|resource| {
-            let before = stored
+        .filter_map(|resource| {
+            let old = before
+                .resources
                 .iter()
-                .find(|r| r.metric_id == resource.metric_id)
-                .and_then(|r| r.included_micros);
-            match (resource.included, before) {
-                (Some(new), Some(old)) => new.micros() < old,
-                (Some(_), None) => true,
-                (None, _) => false,
-            }
+                .find(|r| r.metric_id == resource.metric_id);
+            let included = lowered(resource.included, old.and_then(|r| r.included));
+            let cap = lowered(resource.cap(), old.and_then(ValidResource::cap));
+            (included || cap).then_some((resource, included, cap))
         })
         .collect();
-    if lowered.is_empty() {
+    if checks.is_empty() {
         return Ok(());
     }
     let now = Utc::now();
     for organization_id in organizations {
         let ledger = Ledger::load(state, *organization_id).await?;
         let totals = ledger.totals(state, &ledger.period_at(now)).await?;
-        for resource in &lowered {
+        for &(resource, included, cap) in &checks {
             let used = totals
                 .get(&resource.metric_id)
                 .copied()
                 .unwrap_or(Quantity::ZERO);
-            if let Some(new) = resource.included.filter(|new| used > *new) {
-                return Err(AppError::BadRequest(format!(
-                    "The new amount of {} ({}) is below what {} has already used this period \
-                     ({}). Tick \"Save even where usage is above a new amount\" to save anyway.",
+            let used_text = used.to_decimal().normalize();
+            let refused_from_now = resource.cap().filter(|new| cap && used >= *new);
+            let overage_from_now = resource.included.filter(|new| included && used > *new);
+            let refusal = match (refused_from_now, overage_from_now) {
+                (Some(new), _) => format!(
+                    "The new hard limit of {} ({}) is not above what {} has already used \
+                     this period ({used_text}), so its usage would be refused from now on.",
                     resource.name,
                     new.to_decimal().normalize(),
                     ledger.organization.name,
-                    used.to_decimal().normalize(),
-                )));
-            }
+                ),
+                (None, Some(new)) => format!(
+                    "The new amount of {} ({}) is below what {} has already used this \
+                     period ({used_text}).",
+                    resource.name,
+                    new.to_decimal().normalize(),
+                    ledger.organization.name,
+                ),
+                (None, None) => continue,
+            };
+            return Err(AppError::BadRequest(format!(
+                "{refusal} Tick \"Save even where usage is above a new amount\" to save \
+                 anyway."
+            )));
         }
     }
     Ok(())
@@ -513,6 +575,10 @@ async fn store_resources(
             metric_id: resource.metric_id,
             included_micros: resource.included.map(Quantity::micros),
             limited: resource.limited,
+            limit_micros: resource
+                .limit
+                .filter(|_| resource.limited)
+                .map(Quantity::micros),
             overage_price: overage.as_deref(),
             position,
         };
@@ -550,6 +616,9 @@ fn stored_as_valid(
                         .included_micros
                         .and_then(|micros| Quantity::from_micros(micros).ok()),
                     limited: resource.limited != 0,
+                    limit: resource
+                        .limit_micros
+                        .and_then(|micros| Quantity::from_micros(micros).ok()),
                     overage: stored_overage(resource),
                 })
             })
@@ -568,6 +637,7 @@ fn audited(license: &ValidLicense) -> Value {
                 json!({
                     "included": r.included.map(|q| q.to_decimal().normalize().to_string()),
                     "hardLimit": r.limited,
+                    "limit": r.limit.map(|q| q.to_decimal().normalize().to_string()),
                     "overage": r.overage.as_ref().map(ToString::to_string),
                 }),
             )
@@ -581,6 +651,14 @@ fn audited(license: &ValidLicense) -> Value {
         "default": license.is_default,
         "resources": resources,
     })
+}
+
+/// A stored amount as the form shows it: blank for none.
+fn typed(micros: Option<i64>) -> String {
+    micros
+        .and_then(|micros| Quantity::from_micros(micros).ok())
+        .map(|q| q.to_decimal().normalize().to_string())
+        .unwrap_or_default()
 }
 
 fn stored_overage(resource: &ResourceRow) -> Option<OveragePrice> {
@@ -646,7 +724,15 @@ mod tests {
             in_plan: true,
             amount: amount.into(),
             hard_limit,
+            limit: String::new(),
             overage: overage.into(),
+        }
+    }
+
+    fn limited(metric: &str, amount: &str, limit: &str) -> ResourceForm {
+        ResourceForm {
+            limit: limit.into(),
+            ..row(metric, amount, true, "")
         }
     }
 
@@ -733,6 +819,26 @@ mod tests {
             ),
             (form(vec![row("nope", "1", false, "")]), "no metric"),
             (
+                form(vec![limited("apiCalls", "100", "-5")]),
+                "limit must not be negative",
+            ),
+            (
+                form(vec![limited("apiCalls", "100", "lots")]),
+                "limit must be a number",
+            ),
+            (form(vec![limited("apiCalls", "", "50")]), "unlimited"),
+            (
+                form(vec![ResourceForm {
+                    hard_limit: false,
+                    ..limited("apiCalls", "100", "150")
+                }]),
+                "needs \"hard limit\" ticked",
+            ),
+            (
+                form(vec![limited("apiCalls", "100", "80")]),
+                "below the included amount",
+            ),
+            (
                 form(vec![
                     row("apiCalls", "1", false, ""),
                     row("apiCalls", "2", false, ""),
@@ -751,5 +857,26 @@ mod tests {
                 other => panic!("{bad:?} gave {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn a_limit_below_included_is_saved_only_when_intended() {
+        let catalogue = [metric(1, "apiCalls")];
+        let q = |n: i64| Some(Quantity::parse(Decimal::from(n)).expect("quantity"));
+        let above = validate(&form(vec![limited("apiCalls", "100", "150")]), &catalogue)
+            .expect("a limit above included needs no confirmation");
+        assert_eq!(
+            (above.resources[0].included, above.resources[0].limit),
+            (q(100), q(150))
+        );
+        let at_included =
+            validate(&form(vec![limited("apiCalls", "100", "")]), &catalogue).expect("blank limit");
+        assert_eq!(at_included.resources[0].limit, None);
+        let below = LicenseForm {
+            confirm_limit_below_included: true,
+            ..form(vec![limited("apiCalls", "100", "80")])
+        };
+        let below = validate(&below, &catalogue).expect("confirmed");
+        assert_eq!(below.resources[0].limit, q(80));
     }
 }

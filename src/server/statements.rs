@@ -186,9 +186,9 @@ async fn rated(
     let mut limit_status = LimitStatus::default();
     let mut usage_percent = Decimal::ZERO;
     for resource in ledger.resources.iter().filter(|r| r.in_plan()) {
-        let Allowance::Included(included) = resource.allowance else {
+        if resource.allowance == Allowance::Unlimited {
             continue;
-        };
+        }
         let used = totals
             .get(&resource.metric.id)
             .copied()
@@ -196,7 +196,7 @@ async fn rated(
         let level = UsageLevel::assess(used, resource.allowance, &thresholds);
         usage_percent = usage_percent.max(level.percentage.unwrap_or(Decimal::ZERO));
         let status = match level.band {
-            _ if resource.limited && used > included => LimitStatus(3),
+            _ if resource.cap.is_some_and(|cap| used > cap) => LimitStatus(3),
             Band::Red => LimitStatus(2),
             Band::Yellow => LimitStatus(1),
             Band::Green => LimitStatus(0),

@@ -14,9 +14,15 @@ use quotaboard::{
         usage::{GetUsageSummary, UsageSummary},
     },
     domain::{quantity::Quantity, usage_level::Allowance},
-    server::{db::licenses, demo},
+    server::{
+        api_keys,
+        auth::Role,
+        db::{licenses, organizations},
+        demo,
+    },
 };
 use rust_decimal::Decimal;
+use serde_json::{json, Value};
 
 use crate::helpers::TestApp;
 
@@ -49,6 +55,9 @@ fn encode(form: &LicenseForm) -> String {
     if form.confirm_below_usage {
         body.append_pair("form[confirm_below_usage]", "true");
     }
+    if form.confirm_limit_below_included {
+        body.append_pair("form[confirm_limit_below_included]", "true");
+    }
     for (i, row) in form.resources.iter().enumerate() {
         body.append_pair(&format!("form[resources][{i}][metric]"), &row.metric);
         if row.in_plan {
@@ -58,6 +67,7 @@ fn encode(form: &LicenseForm) -> String {
         if row.hard_limit {
             body.append_pair(&format!("form[resources][{i}][hard_limit]"), "true");
         }
+        body.append_pair(&format!("form[resources][{i}][limit]"), &row.limit);
         body.append_pair(&format!("form[resources][{i}][overage]"), &row.overage);
     }
     body.finish()
@@ -93,13 +103,8 @@ async fn save(app: &TestApp, operator: &str, form: &LicenseForm) -> reqwest::Res
 }
 
 async fn allowance_of(app: &TestApp, customer: &str, metric: &str) -> Allowance {
-    let summary: UsageSummary = app
-        .call_server_fn(GetUsageSummary::PATH, "from=&to=", Some(customer))
+    summary_of(app, customer)
         .await
-        .json()
-        .await
-        .expect("summary");
-    summary
         .metrics
         .iter()
         .find(|m| m.code == metric)
@@ -285,6 +290,208 @@ async fn bad_fields_and_limits_below_usage_are_refused_with_a_reason(app: TestAp
     assert_eq!(saved.version, 2);
 }
 
+/// Sets a metric's row to a hard limit at `limit` (blank: at the included amount).
+fn set_limit(form: &mut LicenseForm, metric: &str, limit: &str) {
+    let row = form
+        .resources
+        .iter_mut()
+        .find(|r| r.metric == metric)
+        .expect("metric row");
+    row.hard_limit = true;
+    row.limit = limit.into();
+}
+
+async fn a_hard_limit_above_included_bills_overage_up_to_it_and_refuses_past_it(app: TestApp) {
+    let (operator, customer) = sessions(&app).await;
+    let pro = pro_license(&app).await;
+    let acme = organizations::find_by_slug(app.db.pool(), "acme")
+        .await
+        .expect("query")
+        .expect("Acme");
+    let key = api_keys::create(&app.db, acme.id, Role::Member, "limits", 0)
+        .await
+        .expect("key");
+    let usage = |summary: &UsageSummary, metric: &str| {
+        summary
+            .metrics
+            .iter()
+            .find(|m| m.code == metric)
+            .expect("metric")
+            .clone()
+    };
+    // Acme has used 13 000 of Pro's 10 000 emails, billed as overage.
+    let soft = entitlement(&app, &key, "emails").await;
+    assert_eq!(
+        (&soft["allowed"], &soft["limit"], &soft["limited"]),
+        (&json!(true), &json!(10000), &json!(false))
+    );
+    let form = editor(&app, &operator, pro).await.form;
+
+    let mut capped = form.clone();
+    set_limit(&mut capped, "emails", "15000");
+    let response = save(&app, &operator, &capped).await;
+
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    let reopened = editor(&app, &operator, pro).await.form;
+    let row = reopened
+        .resources
+        .iter()
+        .find(|r| r.metric == "emails")
+        .expect("emails row");
+    assert_eq!(
+        (row.amount.as_str(), row.hard_limit, row.limit.as_str()),
+        ("10000", true, "15000")
+    );
+    let capped_now = entitlement(&app, &key, "emails").await;
+    assert_eq!(capped_now["allowed"], true, "{capped_now}");
+    assert_eq!(capped_now["limit"], 15000);
+    assert_eq!(capped_now["remaining"], 2000);
+    assert_eq!(capped_now["included"], 10000);
+    assert_eq!(capped_now["limited"], true);
+    let (_, subscription) = app
+        .get_json("/api/v1/billing/subscription", Some(&key))
+        .await;
+    let seed_001 = subscription["license"]["resources"]
+        .as_array()
+        .and_then(|all| all.iter().find(|r| r["resource"]["codeName"] == "emails"))
+        .expect("emails in seed 001's subscription")
+        .clone();
+    assert_eq!(
+        (&seed_001["limit"], &seed_001["limited"]),
+        (&json!(15000), &json!(true)),
+        "seed 001's limit is where usage is refused"
+    );
+    let summary = summary_of(&app, &customer).await;
+    let emails = usage(&summary, "emails");
+    assert_eq!(
+        emails.cap,
+        Some(Quantity::parse(Decimal::from(15_000)).expect("quantity"))
+    );
+    assert!(!emails.refused(), "2 000 left before the limit");
+    assert_eq!(
+        emails.level.overage,
+        Quantity::parse(Decimal::from(3_000)).expect("quantity"),
+        "usage past the included amount is still overage"
+    );
+    let entries = audit(&app, &operator, "license").await;
+    assert_eq!(
+        entries.first().expect("an audit entry").changes,
+        vec![
+            (
+                "resources.emails.hardLimit".to_string(),
+                Some("false".to_string()),
+                Some("true".to_string())
+            ),
+            (
+                "resources.emails.limit".to_string(),
+                None,
+                Some("15000".to_string())
+            ),
+        ]
+    );
+
+    // Below the included amount only when meant; below usage only when meant.
+    let mut below = reopened.clone();
+    set_limit(&mut below, "emails", "8000");
+    let refused = save(&app, &operator, &below).await;
+    assert_eq!(refused.status(), 400);
+    let body = refused.text().await.expect("body");
+    assert!(body.contains("below the included amount"), "{body}");
+    below.confirm_limit_below_included = true;
+    let refused = save(&app, &operator, &below).await;
+    assert_eq!(refused.status(), 400);
+    let body = refused.text().await.expect("body");
+    assert!(body.contains("would be refused from now on"), "{body}");
+    assert_eq!(
+        entitlement(&app, &key, "emails").await["limit"],
+        15000,
+        "nothing saved"
+    );
+    below.confirm_below_usage = true;
+    assert_eq!(save(&app, &operator, &below).await.status(), 200);
+
+    let used_up = entitlement(&app, &key, "emails").await;
+    assert_eq!(used_up["allowed"], false, "{used_up}");
+    assert_eq!(used_up["limit"], 8000);
+    assert_eq!(used_up["remaining"], 0);
+    // The 3 000 emails past the included amount are past the limit too: no longer billed
+    // (at Pro's 0.001 each).
+    let after = summary_of(&app, &customer).await;
+    assert!(usage(&after, "emails").refused());
+    assert_eq!(
+        summary.estimated_cost.totals.overage - after.estimated_cost.totals.overage,
+        Decimal::new(3, 0)
+    );
+}
+
+/// `GET /api/v1/entitlements/{metric}` with `key`.
+async fn entitlement(app: &TestApp, key: &str, metric: &str) -> Value {
+    let (status, body) = app
+        .get_json(&format!("/api/v1/entitlements/{metric}"), Some(key))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+async fn summary_of(app: &TestApp, customer: &str) -> UsageSummary {
+    app.call_server_fn(GetUsageSummary::PATH, "from=&to=", Some(customer))
+        .await
+        .json()
+        .await
+        .expect("summary")
+}
+
+async fn the_editor_keeps_the_license_order_and_an_unreadable_price(app: TestApp) {
+    let (operator, _) = sessions(&app).await;
+    let pro = pro_license(&app).await;
+    let pool = app.db.pool();
+    sqlx::query("update license_resources set position = 100 - position where license_id = $1")
+        .bind(pro)
+        .execute(pool)
+        .await
+        .expect("reorder");
+    sqlx::query(
+        "update license_resources set overage_price = 'five cents each'
+         where license_id = $1 and metric_id = (select id from metrics where code = 'sms')",
+    )
+    .bind(pro)
+    .execute(pool)
+    .await
+    .expect("unreadable price");
+    let granted = |form: &LicenseForm| -> Vec<String> {
+        form.resources
+            .iter()
+            .filter(|r| r.in_plan)
+            .map(|r| r.metric.clone())
+            .collect()
+    };
+
+    let mut form = editor(&app, &operator, pro).await.form;
+    let order = granted(&form);
+    assert_eq!(order.first().map(String::as_str), Some("webhook"));
+    assert_eq!(order.last().map(String::as_str), Some("apiCalls"));
+    let sms = form
+        .resources
+        .iter_mut()
+        .find(|r| r.metric == "sms")
+        .expect("sms row");
+    assert_eq!(sms.overage, "five cents each", "shown as stored, not blank");
+    let refused = save(&app, &operator, &form).await;
+    assert_eq!(refused.status(), 400);
+    let body = refused.text().await.expect("body");
+    assert!(body.contains("overage price"), "{body}");
+
+    let sms = form
+        .resources
+        .iter_mut()
+        .find(|r| r.metric == "sms")
+        .expect("sms row");
+    sms.overage = "0.05".into();
+    assert_eq!(save(&app, &operator, &form).await.status(), 200);
+    let reopened = editor(&app, &operator, pro).await.form;
+    assert_eq!(granted(&reopened), order, "the license's order is kept");
+}
+
 async fn assigning_a_license_moves_the_organization_and_is_audited(app: TestApp) {
     let (operator, customer) = sessions(&app).await;
     let enterprise = licenses::find_by_name(app.db.pool(), "Enterprise")
@@ -408,5 +615,7 @@ crate::on_both_backends!(
     an_operator_edits_a_limit_the_customer_sees_it_and_the_audit_log_has_it,
     saving_over_a_newer_version_is_a_conflict_and_keeps_the_newer_one,
     bad_fields_and_limits_below_usage_are_refused_with_a_reason,
+    a_hard_limit_above_included_bills_overage_up_to_it_and_refuses_past_it,
+    the_editor_keeps_the_license_order_and_an_unreadable_price,
     assigning_a_license_moves_the_organization_and_is_audited,
 );

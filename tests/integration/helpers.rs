@@ -246,6 +246,7 @@ impl TestApp {
                     metric_id,
                     included_micros: included.map(Quantity::micros),
                     limited,
+                    limit_micros: None,
                     overage_price,
                     position,
                 },

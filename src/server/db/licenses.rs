@@ -56,6 +56,8 @@ pub struct NewResource<'a> {
     /// `None`: unlimited.
     pub included_micros: Option<i64>,
     pub limited: bool,
+    /// Where a hard limit refuses usage, when not at the included amount.
+    pub limit_micros: Option<i64>,
     pub overage_price: Option<&'a str>,
     pub position: i64,
 }
@@ -68,14 +70,15 @@ pub async fn insert_resource<'e, E: Executor<'e, Database = Any>>(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "insert into license_resources
-             (license_id, metric_id, included_micros, limited, overage_price, position,
-              created_at, updated_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $7)",
+             (license_id, metric_id, included_micros, limited, limit_micros, overage_price,
+              position, created_at, updated_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
     )
     .bind(resource.license_id)
     .bind(resource.metric_id)
     .bind(resource.included_micros)
     .bind(resource.limited)
+    .bind(resource.limit_micros)
     .bind(resource.overage_price)
     .bind(resource.position)
     .bind(now)
@@ -173,24 +176,28 @@ pub struct ResourceRow {
     pub included_micros: Option<i64>,
     /// 1 for a hard limit, else 0 (sqlx's `Any` driver reads no SQLite booleans).
     pub limited: i64,
+    /// A hard limit's own amount; `None`: at the included amount.
+    pub limit_micros: Option<i64>,
     pub overage_price: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
+
+const RESOURCE_COLUMNS: &str = "r.id, r.metric_id, r.included_micros,
+    cast(case when r.limited then 1 else 0 end as bigint) as limited, r.limit_micros,
+    r.overage_price, r.created_at, r.updated_at";
 
 /// The license's resources in display order.
 pub async fn resources_of<'e, E: Executor<'e, Database = Any>>(
     executor: E,
     license_id: i64,
 ) -> Result<Vec<ResourceRow>, sqlx::Error> {
-    sqlx::query_as(
-        "select r.id, r.metric_id, r.included_micros,
-                cast(case when r.limited then 1 else 0 end as bigint) as limited, r.overage_price,
-                r.created_at, r.updated_at
+    sqlx::query_as(&format!(
+        "select {RESOURCE_COLUMNS}
          from license_resources r join metrics m on m.id = r.metric_id
          where r.license_id = $1
-         order by r.position, m.position, m.id",
-    )
+         order by r.position, m.position, m.id"
+    ))
     .bind(license_id)
     .fetch_all(executor)
     .await
@@ -245,44 +252,24 @@ pub async fn find<'e, E: Executor<'e, Database = Any>>(
 pub async fn all_resources<'e, E: Executor<'e, Database = Any>>(
     executor: E,
 ) -> Result<Vec<(i64, ResourceRow)>, sqlx::Error> {
-    let rows: Vec<LicensedResourceRow> = sqlx::query_as(
-        "select r.license_id, r.id, r.metric_id, r.included_micros,
-                cast(case when r.limited then 1 else 0 end as bigint) as limited, r.overage_price,
-                r.created_at, r.updated_at
+    let rows: Vec<LicensedResourceRow> = sqlx::query_as(&format!(
+        "select r.license_id, {RESOURCE_COLUMNS}
          from license_resources r join metrics m on m.id = r.metric_id
-         order by r.license_id, r.position, m.position, m.id",
-    )
+         order by r.license_id, r.position, m.position, m.id"
+    ))
     .fetch_all(executor)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|row| {
-            (
-                row.license_id,
-                ResourceRow {
-                    id: row.id,
-                    metric_id: row.metric_id,
-                    included_micros: row.included_micros,
-                    limited: row.limited,
-                    overage_price: row.overage_price,
-                    created_at: row.created_at,
-                    updated_at: row.updated_at,
-                },
-            )
-        })
+        .map(|row| (row.license_id, row.resource))
         .collect())
 }
 
 #[derive(FromRow)]
 struct LicensedResourceRow {
     license_id: i64,
-    id: i64,
-    metric_id: i64,
-    included_micros: Option<i64>,
-    limited: i64,
-    overage_price: Option<String>,
-    created_at: i64,
-    updated_at: i64,
+    #[sqlx(flatten)]
+    resource: ResourceRow,
 }
 
 /// Replaces the license's fields if it is still at `version`, raising its version; false
@@ -338,18 +325,19 @@ pub async fn upsert_resource<'e, E: Executor<'e, Database = Any>>(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "insert into license_resources
-             (license_id, metric_id, included_micros, limited, overage_price, position,
-              created_at, updated_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $7)
+             (license_id, metric_id, included_micros, limited, limit_micros, overage_price,
+              position, created_at, updated_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $8)
          on conflict (license_id, metric_id) do update
          set included_micros = excluded.included_micros, limited = excluded.limited,
-             overage_price = excluded.overage_price, position = excluded.position,
-             updated_at = excluded.updated_at",
+             limit_micros = excluded.limit_micros, overage_price = excluded.overage_price,
+             position = excluded.position, updated_at = excluded.updated_at",
     )
     .bind(resource.license_id)
     .bind(resource.metric_id)
     .bind(resource.included_micros)
     .bind(resource.limited)
+    .bind(resource.limit_micros)
     .bind(resource.overage_price)
     .bind(resource.position)
     .bind(now)

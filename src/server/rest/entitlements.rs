@@ -25,9 +25,10 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/entitlements/{metric}", get(entitlement))
 }
 
-/// 200 `{"metric", "allowed", "used", "limit", "remaining", "limited"}` (amounts as JSON
-/// numbers) for any key of the organization; `limit` and `remaining` are null when
-/// unlimited. 401 without a valid key,
+/// 200 `{"metric", "allowed", "used", "limit", "remaining", "included", "limited"}`
+/// (amounts as JSON numbers) for any key of the organization; `limit` is where a hard limit
+/// refuses usage, else the included amount; `limit`, `remaining` and `included` are null
+/// when unlimited. 401 without a valid key,
 /// 404 for a metric the catalogue lacks.
 #[utoipa::path(
     get, path = "/api/v1/entitlements/{metric}", tag = "usage",
@@ -53,6 +54,7 @@ pub(crate) async fn entitlement(
         used: quantity(entitlement.used),
         limit: entitlement.limit.map_or(Value::Null, quantity),
         remaining: entitlement.remaining.map_or(Value::Null, quantity),
+        included: entitlement.included.map_or(Value::Null, quantity),
         limited: entitlement.limited,
     }))
 }
@@ -66,12 +68,16 @@ pub struct EntitlementBody {
     pub allowed: bool,
     #[schema(value_type = f64)]
     pub used: Value,
-    /// The included amount; null when unlimited.
+    /// Where usage is refused under a hard limit, else the included amount; null when
+    /// unlimited.
     #[schema(value_type = Option<f64>, required = true)]
     pub limit: Value,
     /// What is left of it; null when unlimited.
     #[schema(value_type = Option<f64>, required = true)]
     pub remaining: Value,
+    /// The included amount per period, past which usage is overage; null when unlimited.
+    #[schema(value_type = Option<f64>, required = true)]
+    pub included: Value,
     /// A hard limit.
     pub limited: bool,
 }

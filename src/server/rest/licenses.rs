@@ -147,8 +147,9 @@ pub struct LicenseBody {
     pub currency: Option<String>,
 }
 
-/// Seed 001's license resource: `limit` is the included amount per period (null when
-/// unlimited), `limited` whether it is a hard limit.
+/// Seed 001's license resource, in the document's shape: `limited` whether it is a hard
+/// limit, `limit` where that limit refuses usage or, for a soft limit, the included amount
+/// per period (null when unlimited).
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ResourceBody {
@@ -220,13 +221,18 @@ pub fn resource_body(
     license_id: i64,
     metric: &MetricRow,
 ) -> Result<ResourceBody, AppError> {
-    let limit = resource.included_micros.map(stored_quantity).transpose()?;
+    let included = resource.included_micros.map(stored_quantity).transpose()?;
+    let limited = resource.limited != 0;
+    let limit = match resource.limit_micros.filter(|_| limited) {
+        Some(micros) => Some(stored_quantity(micros)?),
+        None => included,
+    };
     Ok(ResourceBody {
         id: id(resource.id),
         license_id: id(license_id),
         resource_id: id(metric.id),
         limit: limit.map_or(Value::Null, quantity),
-        limited: resource.limited != 0,
+        limited,
         created_at: timestamp_millis(resource.created_at),
         updated_at: timestamp_millis(resource.updated_at),
         resource: MetricBody {
