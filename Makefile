@@ -15,15 +15,18 @@ CARGO_LEPTOS_VERSION := 0.3.10
 WASM_BINDGEN_VERSION = $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/"/, "", $$3); print $$3; exit }' Cargo.lock)
 TARGET_DIR := $(abspath $(or $(CARGO_TARGET_DIR),$(CARGO_BUILD_TARGET_DIR),target))
 BIN := $(TARGET_DIR)/release/quotaboard
+# cargo-leptos `hash-files`: the content hashes in the site's file names, e.g. `wasm: 3k9d…`.
+HASHES := $(TARGET_DIR)/release/hash.txt
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 SITE_ADDR := $(or $(LEPTOS_SITE_ADDR),127.0.0.1:3000)
 
 # Transfer-size budgets (brotli, bytes), checked by `make test`. The app WASM's goal is
-# 250 KB (issue 7); until it is met the budget holds it at its measured size so it cannot grow.
-WASM_BUDGET := 600000
+# 250 KB (issue 7); until it is met the budget holds it near its measured size (453 627 bytes
+# with erased component types) so it cannot grow.
+WASM_BUDGET := 460000
 CHARTS_BUDGET := 170000
 
-.PHONY: setup build run dev test test-rust test-wasm-deps test-e2e test-sizes lint fmt clean
+.PHONY: setup build run dev test test-rust test-wasm-deps test-e2e test-sizes bench lint fmt clean
 
 ## setup: install what is missing (idempotent; a second run takes seconds)
 setup:
@@ -33,9 +36,9 @@ setup:
 	  || cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked --features no_downloads
 	@wasm-bindgen --version 2>/dev/null | grep -qw "$(WASM_BINDGEN_VERSION)" \
 	  || cargo install wasm-bindgen-cli --version =$(WASM_BINDGEN_VERSION)
-	@[ -x /usr/bin/chromium ] && command -v brotli >/dev/null \
+	@[ -x /usr/bin/chromium ] && command -v brotli >/dev/null && command -v wrk >/dev/null \
 	  || ($(SUDO) apt-get update -qq \
-	      && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium brotli)
+	      && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium brotli wrk)
 	@[ end2end/node_modules/.package-lock.json -nt end2end/package-lock.json ] \
 	  || (cd end2end && npm ci --no-audit --no-fund)
 	@# ECharts (npm, pinned in end2end/package-lock.json) is served from our own origin,
@@ -50,6 +53,11 @@ setup:
 ## build: release server binary and site (WASM, JS, CSS, assets) into target/site
 build: setup
 	cargo leptos build --release
+	@# Hashed names change with every build: keep only this build's (hash.txt beside the binary).
+	@hashes=$$(awk -F': *' '{ printf "%s.%s.%s\n", "quotaboard", $$2, $$1 }' $(HASHES)); \
+	  find target/site/pkg -maxdepth 1 -type f -name 'quotaboard.*' | while read -r file; do \
+	    name=$$(basename "$$file"); base=$${name%.br}; base=$${base%.gz}; \
+	    grep -qxF "$$base" <<<"$$hashes" || rm -f "$$file"; done
 	@# Precompressed copies, served in place of the originals to browsers that accept them.
 	@find target/site -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' -o -name '*.svg' \) \
 	  -exec gzip -9 -k -f -n {} \; -exec brotli -q 11 -k -f {} \;
@@ -94,11 +102,20 @@ test-e2e: build
 
 ## test-sizes: the app WASM and the charts bundle as sent (brotli) stay within budget
 test-sizes: build
-	@wasm=$$(stat -c %s target/site/pkg/quotaboard.wasm.br); \
+	@wasm=$$(stat -c %s target/site/pkg/quotaboard.$$(awk -F': *' '$$1 == "wasm" { print $$2 }' $(HASHES)).wasm.br); \
 	  charts=$$(stat -c %s target/site/vendor/echarts.min.js.br); \
 	  echo "brotli sizes: app WASM $$wasm bytes (budget $(WASM_BUDGET)), charts $$charts bytes (budget $(CHARTS_BUDGET))"; \
 	  [ "$$wasm" -le $(WASM_BUDGET) ] || { echo "the app WASM is over its budget" >&2; exit 1; }; \
 	  [ "$$charts" -le $(CHARTS_BUDGET) ] || { echo "the charts bundle is over its budget" >&2; exit 1; }
+
+## bench: release build, then every benchmark: criterion in-process, wrk over loopback and
+## Chromium against the release server on SQLite and PostgreSQL (TEST_DATABASE_URL, default
+## the local server); prints the table and writes bench/results.json (about 15 minutes)
+# The benches share the release build's dependencies only when compiled with its flags
+# (Cargo.toml: always-erase-components).
+bench: build
+	RUSTFLAGS="--cfg erase_components" cargo bench --locked --bench ingest
+	RUSTFLAGS="--cfg erase_components" QB_BENCH_BIN="$(BIN)" cargo bench --locked --bench load
 
 ## lint: formatting and clippy (warnings are errors) for the server and the browser build
 lint:

@@ -28,8 +28,7 @@ use crate::{
 
 /// The document around the app, rendered only on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    // Built from the options, so LEPTOS_SITE_PKG_DIR / LEPTOS_OUTPUT_NAME move it too.
-    let stylesheet = format!("/{}/{}.css", options.site_pkg_dir, options.output_name);
+    let (stylesheet, charts) = site_files(&options);
     let locale = i18n::request_locale();
     view! {
         <!DOCTYPE html>
@@ -40,7 +39,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <link rel="stylesheet" id="leptos" href=stylesheet/>
-                <script src="/vendor/echarts.min.js" defer></script>
+                <script src=charts defer></script>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -50,6 +49,19 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// The stylesheet's and the charts bundle's URLs, which change with their content.
+#[cfg(feature = "ssr")]
+fn site_files(options: &LeptosOptions) -> (String, String) {
+    let files = crate::server::assets::site_files(options);
+    (files.stylesheet.clone(), files.charts.clone())
+}
+
+/// The shell is rendered only on the server.
+#[cfg(not(feature = "ssr"))]
+fn site_files(_: &LeptosOptions) -> (String, String) {
+    (String::new(), String::new())
 }
 
 /// The application: navigation and one page per route. Every page but `/login` needs a

@@ -2,6 +2,7 @@
 
 pub mod alerts;
 pub mod api_keys;
+pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod browser;

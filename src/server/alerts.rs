@@ -183,6 +183,8 @@ pub async fn check_and_clear(
         .flat_map(|(metric, days)| days.iter().map(move |day| (*metric, *day)))
         .collect();
     if check_logged(state, organization_id, &Some(touched)).await {
+        // In turn with the batches, which it would otherwise keep polling for SQLite's lock.
+        let _turn = state.db.write_turn().await;
         if let Err(error) =
             deliveries::mark_checked(state.db.pool(), organization_id, &keys, noted_at).await
         {

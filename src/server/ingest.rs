@@ -168,21 +168,78 @@ pub async fn ingest(
     // of deadlocking.
     rows.sort_unstable_by(|a, b| a.event_id.cmp(b.event_id));
     let received_at = db::unix_seconds(now);
+    // The rollups, computed before taking the turn to write: on SQLite batches write one
+    // after another, so only what happens in the transaction limits the rate.
+    let planned = plan(drafts.iter(), time_zone);
+    let turn = state.db.write_turn().await;
     // The first statement writes, so SQLite takes its write lock at once (waiting on the
     // busy timeout) instead of failing to upgrade a read transaction.
     let mut tx = pool.begin().await?;
     let inserted = db::events::insert_new(&mut tx, organization.id, &rows, received_at).await?;
     report.accepted = inserted.len();
     report.duplicates += drafts.len() - inserted.len();
-    let stored: Vec<&Accepted> = drafts
+    // Planned before the transaction for the usual batch, all new; redone for those stored
+    // when some were not.
+    let Planned {
+        mut deltas,
+        distinct_values,
+        touched,
+    } = if inserted.len() == drafts.len() {
+        planned?
+    } else {
+        plan(
+            drafts
+                .iter()
+                .filter(|accepted| inserted.contains(&accepted.draft.id)),
+            time_zone,
+        )?
+    };
+    for new in db::usage::insert_distinct_values(&mut tx, organization.id, &distinct_values).await?
+    {
+        let key = RollupKey {
+            metric_id: new.metric_id,
+            day_start: new.day_start,
+            breakdown: None,
+        };
+        deltas.add(key, PeriodDelta::Add(Quantity::ONE), "unique count")?;
+    }
+    let deltas: Vec<(RollupKey, PeriodDelta)> = deltas.0.into_iter().collect();
+    db::usage::apply_deltas(&mut tx, organization.id, &deltas, received_at).await?;
+    // Noted with the usage, so a crash before the check below leaves it to the sweep.
+    let noted_at = now.timestamp_millis();
+    let unchecked: Vec<(i64, i64)> = touched
         .iter()
-        .filter(|accepted| inserted.contains(&accepted.draft.id))
+        .flat_map(|(metric, days)| days.iter().map(move |day| (*metric, *day)))
         .collect();
+    db::deliveries::mark_unchecked(&mut tx, organization.id, &unchecked, noted_at).await?;
+    tx.commit().await?;
+    drop(turn);
+    if report.accepted > 0 {
+        state.live.usage_changed(organization.id).await;
+        alerts::check_and_clear(state, organization.id, touched, noted_at).await;
+    }
+    Ok(report)
+}
 
+/// What a batch's stored events change.
+struct Planned {
+    /// Changes to the rollups, merged per row and sorted by key.
+    deltas: Rollups,
+    /// Values of unique-count metrics, sorted, each once.
+    distinct_values: Vec<DistinctValue>,
+    /// The days of each metric that changed.
+    touched: BTreeMap<i64, BTreeSet<i64>>,
+}
+
+/// The rollup changes of `stored` events, their days in `time_zone`.
+fn plan<'a>(
+    stored: impl Iterator<Item = &'a Accepted>,
+    time_zone: Tz,
+) -> Result<Planned, AppError> {
     let mut deltas = Rollups::default();
     let mut distinct_values = BTreeSet::new();
     let mut touched: BTreeMap<i64, BTreeSet<i64>> = BTreeMap::new();
-    for accepted in &stored {
+    for accepted in stored {
         let draft = &accepted.draft;
         let day_start = db::unix_seconds(day_start(draft.occurred_at, time_zone));
         touched
@@ -219,30 +276,11 @@ pub async fn ingest(
             deltas.add(key, delta, &draft.metric)?;
         }
     }
-    let values: Vec<DistinctValue> = distinct_values.into_iter().collect();
-    for new in db::usage::insert_distinct_values(&mut tx, organization.id, &values).await? {
-        let key = RollupKey {
-            metric_id: new.metric_id,
-            day_start: new.day_start,
-            breakdown: None,
-        };
-        deltas.add(key, PeriodDelta::Add(Quantity::ONE), "unique count")?;
-    }
-    let deltas: Vec<(RollupKey, PeriodDelta)> = deltas.0.into_iter().collect();
-    db::usage::apply_deltas(&mut tx, organization.id, &deltas, received_at).await?;
-    // Noted with the usage, so a crash before the check below leaves it to the sweep.
-    let noted_at = now.timestamp_millis();
-    let unchecked: Vec<(i64, i64)> = touched
-        .iter()
-        .flat_map(|(metric, days)| days.iter().map(move |day| (*metric, *day)))
-        .collect();
-    db::deliveries::mark_unchecked(&mut tx, organization.id, &unchecked, noted_at).await?;
-    tx.commit().await?;
-    if report.accepted > 0 {
-        state.live.usage_changed(organization.id);
-        alerts::check_and_clear(state, organization.id, touched, noted_at).await;
-    }
-    Ok(report)
+    Ok(Planned {
+        deltas,
+        distinct_values: distinct_values.into_iter().collect(),
+        touched,
+    })
 }
 
 struct CatalogueEntry {

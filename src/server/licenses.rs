@@ -447,7 +447,7 @@ pub async fn assign(
 /// checked against the new amounts.
 async fn tell(state: &AppState, organizations: &[i64]) {
     for organization_id in organizations {
-        state.live.usage_changed(*organization_id);
+        state.live.usage_changed(*organization_id).await;
         alerts::check_logged(state, *organization_id, &None).await;
     }
 }

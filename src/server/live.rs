@@ -1,39 +1,101 @@
 //! Live updates: ingestion announces which organization's usage changed; each open
-//! `/usage` page listens on a server-sent event stream and refetches.
+//! `/usage` page listens on a server-sent event stream and refetches. On PostgreSQL the
+//! announcements also travel through `NOTIFY`, so pages served by any server sharing the
+//! database hear about events ingested by any other.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
-use tokio::sync::{broadcast, watch};
+use sqlx::postgres::PgListener;
+use tokio::{
+    sync::{broadcast, watch},
+    task::JoinHandle,
+};
+
+use super::db::{Backend, Database};
 
 /// Announcements buffered per listener before a slow one is told to catch up.
 const BUFFER: usize = 1024;
 
-/// Cheap to clone; shared by ingestion and every event stream.
-#[derive(Clone, Debug)]
-pub struct LiveUpdates {
-    usage: broadcast::Sender<i64>,
-    closing: Arc<watch::Sender<bool>>,
+/// The `NOTIFY` channel. Its payload, `"<schema> <instance> <organization id>"`, names the
+/// schema so deployments sharing a database in separate schemas ignore each other.
+const CHANNEL: &str = "quotaboard_usage";
+
+/// How long the relay waits before connecting again after Postgres refused it.
+const RECONNECT_DELAY: Duration = Duration::from_secs(1);
+
+/// What changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// This organization's usage or plan.
+    Organization(i64),
+    /// Possibly anything: announcements from other servers may have been missed.
+    Everything,
 }
 
-impl Default for LiveUpdates {
-    fn default() -> Self {
-        let (usage, _) = broadcast::channel(BUFFER);
-        let (closing, _) = watch::channel(false);
-        LiveUpdates {
-            usage,
-            closing: Arc::new(closing),
+impl Change {
+    /// True when a page of `organization_id` should refetch.
+    pub fn concerns(self, organization_id: i64) -> bool {
+        match self {
+            Change::Organization(id) => id == organization_id,
+            Change::Everything => true,
         }
     }
 }
 
+/// Cheap to clone; shared by ingestion and every event stream.
+#[derive(Clone, Debug)]
+pub struct LiveUpdates {
+    usage: broadcast::Sender<Change>,
+    closing: Arc<watch::Sender<bool>>,
+    /// This server among those sharing the database: its own notifications come back to it
+    /// and are skipped, having been announced locally already.
+    instance: u64,
+    /// The database to `NOTIFY` through: PostgreSQL only.
+    postgres: Option<Database>,
+}
+
 impl LiveUpdates {
-    /// Tells every listener that `organization_id`'s usage changed (no-op without any).
-    pub fn usage_changed(&self, organization_id: i64) {
-        let _ = self.usage.send(organization_id);
+    /// Announcements for `db`'s users: within this process, and on PostgreSQL to every
+    /// server whose [`LiveRelay`] listens on the same database and schema.
+    pub fn new(db: &Database) -> Self {
+        let (usage, _) = broadcast::channel(BUFFER);
+        let (closing, _) = watch::channel(false);
+        let mut instance = [0_u8; 8];
+        // A clash only costs the two servers each other's announcements; the clock is a
+        // fine second source.
+        if getrandom::fill(&mut instance).is_err() {
+            instance = chrono::Utc::now()
+                .timestamp_nanos_opt()
+                .unwrap_or_default()
+                .to_le_bytes();
+        }
+        LiveUpdates {
+            usage,
+            closing: Arc::new(closing),
+            instance: u64::from_le_bytes(instance),
+            postgres: (db.backend() == Backend::Postgres).then(|| db.clone()),
+        }
+    }
+
+    /// Tells every listener, here and on the other servers, that `organization_id`'s usage
+    /// or plan changed. A failed `NOTIFY` is logged: the change is stored, only other
+    /// servers' open pages learn of it at their next change.
+    pub async fn usage_changed(&self, organization_id: i64) {
+        let _ = self.usage.send(Change::Organization(organization_id));
+        if let Some(db) = &self.postgres {
+            let notified = sqlx::query("select pg_notify($1, current_schema() || ' ' || $2)")
+                .bind(CHANNEL)
+                .bind(format!("{} {organization_id}", self.instance))
+                .execute(db.pool())
+                .await;
+            if let Err(error) = notified {
+                tracing::warn!(%error, organization_id, "cannot notify other servers");
+            }
+        }
     }
 
     /// Announcements from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<i64> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
         self.usage.subscribe()
     }
 
@@ -48,5 +110,141 @@ impl LiveUpdates {
         async move {
             let _ = closing.wait_for(|closed| *closed).await;
         }
+    }
+
+    /// The organization a notification from another server of this schema concerns;
+    /// `None` for this server's own, another schema's or a malformed one.
+    fn sent_elsewhere(&self, schema: &str, payload: &str) -> Option<i64> {
+        let mut fields = payload.rsplitn(3, ' ');
+        let organization_id = fields.next()?.parse().ok()?;
+        let instance: u64 = fields.next()?.parse().ok()?;
+        (fields.next()? == schema && instance != self.instance).then_some(organization_id)
+    }
+}
+
+/// Relays other servers' announcements to this server's pages (PostgreSQL only).
+pub struct LiveRelay {
+    task: JoinHandle<()>,
+}
+
+impl LiveRelay {
+    /// Listens on `database_url` until [`LiveUpdates::close`]; `None` when `live` has no
+    /// PostgreSQL database to listen on.
+    pub fn spawn(database_url: &str, live: &LiveUpdates) -> Option<LiveRelay> {
+        live.postgres.as_ref()?;
+        let task = tokio::spawn(relay(database_url.to_string(), live.clone()));
+        Some(LiveRelay { task })
+    }
+
+    /// Waits for the relay to end after [`LiveUpdates::close`].
+    pub async fn stopped(self) {
+        if let Err(error) = self.task.await {
+            tracing::error!(%error, "live relay failed");
+        }
+    }
+}
+
+async fn relay(database_url: String, live: LiveUpdates) {
+    let closed = live.closed();
+    tokio::pin!(closed);
+    let mut listened = false;
+    loop {
+        tokio::select! {
+            () = &mut closed => return,
+            connected = listen(&database_url, &live, listened) => listened |= connected,
+        }
+        tokio::select! {
+            () = &mut closed => return,
+            () = tokio::time::sleep(RECONNECT_DELAY) => {}
+        }
+    }
+}
+
+/// Connects and relays until the connection fails for good; false when it could not
+/// connect. After a gap (`listened` before) every page is told to refetch.
+async fn listen(database_url: &str, live: &LiveUpdates, listened: bool) -> bool {
+    let connected = async {
+        let mut listener = PgListener::connect(database_url).await?;
+        let schema: String = sqlx::query_scalar("select current_schema()")
+            .fetch_one(&mut listener)
+            .await?;
+        listener.listen(CHANNEL).await?;
+        Ok::<_, sqlx::Error>((listener, schema))
+    };
+    let (mut listener, schema) = match connected.await {
+        Ok(connected) => connected,
+        Err(error) => {
+            tracing::warn!(%error, "cannot listen for other servers' usage changes");
+            return false;
+        }
+    };
+    tracing::debug!(%schema, "listening for other servers' usage changes");
+    if listened {
+        // Whatever happened while this server was not listening is unknown.
+        let _ = live.usage.send(Change::Everything);
+    }
+    loop {
+        match listener.try_recv().await {
+            Ok(Some(notification)) => {
+                if let Some(id) = live.sent_elsewhere(&schema, notification.payload()) {
+                    let _ = live.usage.send(Change::Organization(id));
+                }
+            }
+            // The connection dropped; the next call reconnects and listens again.
+            Ok(None) => {
+                tracing::warn!("lost the connection listening for usage changes");
+                let _ = live.usage.send(Change::Everything);
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for other servers' usage changes");
+                return true;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn updates(instance: u64) -> LiveUpdates {
+        let (usage, _) = broadcast::channel(1);
+        let (closing, _) = watch::channel(false);
+        LiveUpdates {
+            usage,
+            closing: Arc::new(closing),
+            instance,
+            postgres: None,
+        }
+    }
+
+    #[test]
+    fn notifications_of_other_servers_of_the_same_schema_are_relayed() {
+        let live = updates(7);
+        let cases = [
+            ("public 8 42", Some(42)),
+            ("public 7 42", None),
+            ("tenant_b 8 42", None),
+            ("my schema 8 42", None),
+            ("public 8 x", None),
+            ("public x 42", None),
+            ("42", None),
+            ("", None),
+        ];
+        for (payload, expected) in cases {
+            assert_eq!(
+                live.sent_elsewhere("public", payload),
+                expected,
+                "{payload}"
+            );
+        }
+        assert_eq!(live.sent_elsewhere("my schema", "my schema 8 42"), Some(42));
+    }
+
+    #[test]
+    fn everything_concerns_every_organization() {
+        assert!(Change::Everything.concerns(3));
+        assert!(Change::Organization(3).concerns(3));
+        assert!(!Change::Organization(4).concerns(3));
     }
 }

@@ -10,11 +10,12 @@ use tower_http::trace::TraceLayer;
 use crate::app::{shell, App};
 
 use super::{
+    assets,
     browser::{self, PageGuard},
     config::Config,
     db::Database,
     deliveries::DeliveryWorker,
-    live::LiveUpdates,
+    live::{LiveRelay, LiveUpdates},
     rest,
     state::AppState,
 };
@@ -39,11 +40,12 @@ pub async fn open_database(config: &Config) -> Result<Database, StartupError> {
 
 /// The state shared by every request.
 pub fn build_state(config: &Config, db: Database) -> AppState {
+    let live = LiveUpdates::new(&db);
     AppState {
         leptos_options: config.leptos.clone(),
         db,
         settings: Arc::new(config.settings.clone()),
-        live: LiveUpdates::default(),
+        live,
         deliveries: Arc::default(),
     }
 }
@@ -67,6 +69,7 @@ pub fn app(state: AppState) -> Router {
         .merge(browser::router())
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn(assets::cache_control))
         .layer(middleware::from_fn_with_state(
             guard,
             browser::require_sign_in,
@@ -82,6 +85,7 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
     let db = state.db.clone();
     let live = state.live.clone();
     let deliveries = DeliveryWorker::spawn(state.clone());
+    let relay = LiveRelay::spawn(&state.settings.database_url, &state.live);
     let served = axum::serve(listener, app(state))
         .with_graceful_shutdown(async move {
             shutdown_signal().await;
@@ -89,6 +93,9 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
         })
         .await;
     deliveries.stop().await;
+    if let Some(relay) = relay {
+        relay.stopped().await;
+    }
     db.close().await;
     served
 }

@@ -10,7 +10,9 @@ use quotaboard::{
         config::{Config, DEFAULT_FILE},
         db::{licenses, organizations, usage, Database},
         deliveries::DeliveryWorker,
-        demo, startup,
+        demo,
+        live::LiveRelay,
+        startup,
         state::AppState,
         users::{self, UserRole},
     },
@@ -38,6 +40,7 @@ pub struct TestApp {
     /// The state the running app serves with, for calling server code directly.
     pub state: AppState,
     pub client: reqwest::Client,
+    _relay: Option<LiveRelay>,
     _cleanup: Cleanup,
 }
 
@@ -63,6 +66,19 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
+    }
+
+    /// Starts another server on this app's database, as a second instance behind a load
+    /// balancer would run: its own pool, state and live relay, nothing shared in memory.
+    /// Returns its address.
+    pub async fn second_server(&self) -> String {
+        let config = test_config(&self.database_url, TEST_SETTINGS);
+        let db = startup::open_database(&config)
+            .await
+            .expect("open database");
+        // The server and its relay run as long as the test's runtime.
+        let (address, _, _) = serve(startup::build_state(&config, db)).await;
+        address
     }
 
     /// `GET path`, without following redirects.
@@ -356,6 +372,8 @@ pub fn test_config(database_url: &str, overrides: &[(&str, &str)]) -> Config {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     env.insert("DATABASE_URL".into(), database_url.into());
+    // The test binary has no hash.txt beside it: pages link the unhashed names.
+    env.insert("LEPTOS_HASH_FILES".into(), "false".into());
     Config::parse(DEFAULT_FILE, None, &env, None).expect("test configuration")
 }
 
@@ -404,15 +422,8 @@ pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, &str)]) -> Opt
         .await
         .expect("open database");
     let state = startup::build_state(&config, db.clone());
-    let served = state.clone();
     let deliveries = Some(DeliveryWorker::spawn(state.clone()));
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let address = format!("http://{}", listener.local_addr().expect("address"));
-    tokio::spawn(async move {
-        axum::serve(listener, startup::app(served))
-            .await
-            .expect("serve");
-    });
+    let (address, state, relay) = serve(state).await;
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -424,8 +435,24 @@ pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, &str)]) -> Opt
         db,
         state,
         client,
+        _relay: relay,
         _cleanup: cleanup,
     })
+}
+
+/// Serves `state` on a free loopback port with its live relay; the address, the state and
+/// the relay.
+async fn serve(state: AppState) -> (String, AppState, Option<LiveRelay>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = format!("http://{}", listener.local_addr().expect("address"));
+    let relay = LiveRelay::spawn(&state.settings.database_url, &state.live);
+    let served = state.clone();
+    tokio::spawn(async move {
+        axum::serve(listener, startup::app(served))
+            .await
+            .expect("serve");
+    });
+    (address, state, relay)
 }
 
 fn unique_suffix() -> String {

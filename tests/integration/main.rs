@@ -12,6 +12,7 @@ mod helpers;
 mod openapi;
 mod resources;
 mod seeds;
+mod servers;
 mod sessions;
 mod shape;
 mod storage;

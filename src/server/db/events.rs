@@ -6,10 +6,7 @@ use sqlx::{Any, AnyConnection};
 
 use crate::domain::quantity::Quantity;
 
-use super::usage::parameter_rows;
-
-/// Rows per insert statement: 10 parameters each stays far below both engines' limits.
-const ROWS_PER_STATEMENT: usize = 500;
+use super::usage::{parameter_rows, rows_per_statement};
 
 /// One event to store.
 #[derive(Clone, Debug)]
@@ -34,8 +31,8 @@ pub async fn insert_new(
     received_at: i64,
 ) -> Result<HashSet<String>, sqlx::Error> {
     let mut inserted = HashSet::with_capacity(events.len());
-    for chunk in events.chunks(ROWS_PER_STATEMENT) {
-        let rows = parameter_rows(chunk.len(), 10);
+    for chunk in events.chunks(rows_per_statement(10)) {
+        let rows = parameter_rows(connection, chunk.len(), 10);
         let sql = format!(
             "insert into usage_events
                  (organization_id, event_id, metric_id, quantity_micros, occurred_at,

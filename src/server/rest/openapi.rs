@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use axum::{
+    extract::State,
     http::header,
     response::{Html, IntoResponse},
     routing::get,
@@ -22,7 +23,7 @@ use super::{
     api_keys, billing_usage, domain_usage, domains, entitlements, events, exports, health,
     licenses, organization_usage, sessions, statements, subscription, usage_stream, user, webhooks,
 };
-use crate::server::state::AppState;
+use crate::server::{assets, state::AppState};
 
 /// `GET /api/openapi.json`, `GET /api/docs`.
 pub fn router() -> Router<AppState> {
@@ -127,10 +128,11 @@ async fn openapi_json() -> Json<Document> {
 }
 
 /// The reference page: every operation with its parameters, body and answers.
-async fn reference() -> impl IntoResponse {
+async fn reference(State(state): State<AppState>) -> impl IntoResponse {
+    let stylesheet = &assets::site_files(&state.leptos_options).stylesheet;
     (
         [(header::CACHE_CONTROL, "public, max-age=300")],
-        Html(render(&document())),
+        Html(render(&document(), stylesheet)),
     )
 }
 
@@ -167,14 +169,16 @@ fn operations(item: &PathItem) -> Vec<(&'static str, &Operation)> {
     .collect()
 }
 
-/// The document as one HTML page: a table of contents, then each operation.
-pub fn render(document: &Document) -> String {
-    let mut page = String::from(
+/// The document as one HTML page, styled by the site's `stylesheet`: a table of contents,
+/// then each operation.
+pub fn render(document: &Document, stylesheet: &str) -> String {
+    let mut page = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>quotaboard API reference</title>\
-         <link rel=\"stylesheet\" href=\"/pkg/quotaboard.css\"></head>\
+         <link rel=\"stylesheet\" href=\"{}\"></head>\
          <body class=\"api-docs\"><main>",
+        escape(stylesheet)
     );
     let _ = write!(
         page,

@@ -48,7 +48,7 @@ pub(crate) async fn usage_stream(
     let updates = stream::unfold(state.live.subscribe(), move |mut receiver| async move {
         loop {
             match receiver.recv().await {
-                Ok(id) if id == organization_id => break,
+                Ok(change) if change.concerns(organization_id) => break,
                 Ok(_) => continue,
                 // Missed announcements: one refetch covers them all.
                 Err(RecvError::Lagged(_)) => break,

@@ -1,0 +1,119 @@
+//! In-process costs of the hot paths, without HTTP (criterion): checking a batch of 1 000
+//! events, storing it with its rollups in SQLite, and building the usage summary that the
+//! page and the API serve.
+
+use std::{collections::HashMap, hint::black_box};
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use quotaboard::{
+    domain::event::{EventDraft, EventWindow},
+    server::{
+        config::{Config, DEFAULT_FILE},
+        db::organizations,
+        demo, ingest,
+        ledger::Ledger,
+        startup,
+    },
+};
+use serde_json::value::RawValue;
+
+const BATCH: usize = 1_000;
+
+/// `BATCH` new events of the demo's `apiCalls`, spread over 16 accounts; ids start with `run`.
+fn batch(run: u64) -> Vec<Box<RawValue>> {
+    (0..BATCH)
+        .map(|i| {
+            let json = format!(
+                r#"{{"id":"bench-{run}-{i}","metric":"apiCalls","quantity":1,"account":"account-{}"}}"#,
+                i % 16
+            );
+            RawValue::from_string(json).expect("valid JSON")
+        })
+        .collect()
+}
+
+fn hot_paths(c: &mut Criterion) {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let env = HashMap::from([(
+        "DATABASE_URL".to_string(),
+        format!("sqlite://{}", dir.path().join("bench.db").display()),
+    )]);
+    let config = Config::parse(DEFAULT_FILE, None, &env, None).expect("configuration");
+    let now = chrono::Utc::now();
+    let (state, acme) = runtime.block_on(async {
+        let db = startup::open_database(&config).await.expect("database");
+        demo::load(&db, now).await.expect("demo data");
+        let acme = organizations::find_by_slug(db.pool(), "acme")
+            .await
+            .expect("query")
+            .expect("acme")
+            .id;
+        (startup::build_state(&config, db), acme)
+    });
+
+    let mut group = c.benchmark_group("ingest");
+    group.throughput(Throughput::Elements(BATCH as u64));
+    let window = EventWindow {
+        now,
+        backdating_days: 35,
+    };
+    let events = batch(0);
+    group.bench_function("check 1 000 events", |b| {
+        b.iter(|| {
+            for event in &events {
+                black_box(EventDraft::parse(event, &window).is_ok());
+            }
+        })
+    });
+    let mut run = 0;
+    group.bench_function("store 1 000 events with their rollups (SQLite)", |b| {
+        b.to_async(&runtime).iter_batched(
+            || {
+                run += 1;
+                batch(run)
+            },
+            |events| {
+                let state = state.clone();
+                async move {
+                    let report = ingest::ingest(&state, acme, &events, chrono::Utc::now())
+                        .await
+                        .expect("ingest");
+                    assert_eq!(report.accepted, BATCH);
+                }
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+
+    c.bench_function(
+        "load an organization's plan and catalogue (Ledger::load)",
+        |b| {
+            b.to_async(&runtime).iter(|| {
+                let state = state.clone();
+                async move { black_box(Ledger::load(&state, acme).await.expect("ledger")) }
+            })
+        },
+    );
+
+    c.bench_function("usage summary of an organization", |b| {
+        b.to_async(&runtime).iter(|| {
+            let state = state.clone();
+            async move {
+                let ledger = Ledger::load(&state, acme).await.expect("ledger");
+                let now = chrono::Utc::now();
+                let period = ledger.period_at(now);
+                black_box(
+                    ledger
+                        .summary_of(&state, period, now)
+                        .await
+                        .expect("summary"),
+                );
+            }
+        })
+    });
+}
+
+criterion_group!(benches, hot_paths);
+criterion_main!(benches);

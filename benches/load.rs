@@ -1,0 +1,766 @@
+//! `make bench`: the release server under load from wrk over loopback, in Chromium through
+//! Playwright, and as shipped (transfer sizes), on SQLite and PostgreSQL; prints the table
+//! and writes `bench/results.json`.
+//!
+//! Settings (environment): `QB_BENCH_BIN` the release binary (the Makefile passes it),
+//! `TEST_DATABASE_URL` the PostgreSQL server (default `postgres://postgres@127.0.0.1:5432/test`;
+//! a fresh schema is made and dropped), `QB_BENCH_SQLITE_EVENTS` / `QB_BENCH_POSTGRES_EVENTS`
+//! the organization sizes the usage summary is measured at (comma-separated), and
+//! `QB_BENCH_SECONDS` the length of the ingest and summary runs (the page run is always 30 s).
+
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+    process::Stdio,
+    time::{Duration, Instant},
+};
+
+use leptos::server_fn::ServerFn;
+use quotaboard::api::usage::GetUsageSummary;
+use serde::Serialize;
+use serde_json::{json, Value};
+use tokio::process::{Child, Command};
+
+/// Events a request of the ingest runs carries.
+const BATCH: u64 = 1_000;
+/// wrk connections of the ingest runs: SQLite takes one writer at a time, so more only queue.
+const INGEST_CONNECTIONS: u32 = 4;
+/// Connections of the summary runs.
+const SUMMARY_CONNECTIONS: u32 = 4;
+/// Connections and length of the page run, as the issue sets them.
+const PAGE_CONNECTIONS: u32 = 64;
+const PAGE_SECONDS: u64 = 30;
+
+type Failure = Box<dyn std::error::Error>;
+
+fn main() -> Result<(), Failure> {
+    // `cargo bench` passes `--bench`; this harness takes no arguments.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(run())
+}
+
+/// One line of the table.
+#[derive(Debug, Serialize)]
+struct Row {
+    benchmark: String,
+    backend: String,
+    result: String,
+    goal: String,
+    met: Option<bool>,
+    /// The measurements behind `result`.
+    figures: Value,
+}
+
+struct Bench {
+    root: PathBuf,
+    binary: PathBuf,
+    seconds: u64,
+    rows: Vec<Row>,
+    /// Server memory (kB RSS) after each load run, per backend.
+    memory: BTreeMap<String, Vec<(String, u64)>>,
+}
+
+async fn run() -> Result<(), Failure> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let binary = std::env::var_os("QB_BENCH_BIN")
+        .map(PathBuf::from)
+        .ok_or("QB_BENCH_BIN must name the release binary: run `make bench`")?;
+    let seconds = env_number("QB_BENCH_SECONDS", 20)?;
+    let mut bench = Bench {
+        root,
+        binary,
+        seconds,
+        rows: Vec::new(),
+        memory: BTreeMap::new(),
+    };
+    let started = Instant::now();
+
+    let scratch = tempfile::tempdir()?;
+    let sqlite_url = format!("sqlite://{}", scratch.path().join("bench.db").display());
+    let sqlite_events = env_list("QB_BENCH_SQLITE_EVENTS", "1000000,10000000")?;
+    bench
+        .backend("SQLite", &sqlite_url, &sqlite_events, true)
+        .await?;
+
+    let postgres = std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/test".into());
+    let postgres_events = env_list("QB_BENCH_POSTGRES_EVENTS", "1000000")?;
+    let schema = format!("qb_bench_{}", std::process::id());
+    match admin(&postgres, &format!("create schema {schema}")).await {
+        Ok(()) => {
+            let separator = if postgres.contains('?') { '&' } else { '?' };
+            let url = format!("{postgres}{separator}options[search_path]={schema}");
+            let measured = bench
+                .backend("PostgreSQL", &url, &postgres_events, false)
+                .await;
+            admin(&postgres, &format!("drop schema {schema} cascade")).await?;
+            measured?;
+        }
+        Err(error) => {
+            eprintln!("PostgreSQL at {postgres} is not reachable ({error}): its rows are missing");
+            bench.rows.push(Row {
+                benchmark: "batch ingest over HTTP".into(),
+                backend: "PostgreSQL".into(),
+                result: format!("not run: {error}"),
+                goal: "≥ 50 000 events/s".into(),
+                met: None,
+                figures: Value::Null,
+            });
+        }
+    }
+    bench.sizes()?;
+    bench.report(started.elapsed())
+}
+
+impl Bench {
+    /// Every server-side benchmark on one backend; `browser` adds the Chromium runs.
+    async fn backend(
+        &mut self,
+        backend: &str,
+        url: &str,
+        sizes: &[u64],
+        browser: bool,
+    ) -> Result<(), Failure> {
+        eprintln!("== {backend}");
+        let server = Server::start(&self.binary, &self.root, url).await?;
+        let acme = server.key("acme").await?;
+        let globex = server.key("globex").await?;
+        let cookie = server.sign_in("admin@acme.example").await?;
+        let mut memory = vec![("started".to_string(), server.rss_kb()?)];
+
+        // Throughput: Globex takes the measured runs, so Acme's size stays exact below.
+        let mut ingest = Vec::new();
+        for run in 1..=2 {
+            let result = self
+                .wrk(
+                    &server,
+                    "/api/v1/events",
+                    "ingest.lua",
+                    &[("QB_BENCH_KEY", globex.as_str())],
+                    &[],
+                    INGEST_CONNECTIONS,
+                    self.seconds,
+                )
+                .await?;
+            memory.push((format!("after ingest run {run}"), server.rss_kb()?));
+            ingest.push(result);
+        }
+        let best = ingest
+            .iter()
+            .max_by(|a, b| a.rate().total_cmp(&b.rate()))
+            .ok_or("no ingest run")?;
+        let events_per_second = best.rate() * BATCH as f64;
+        let goal = if backend == "SQLite" {
+            100_000.0
+        } else {
+            50_000.0
+        };
+        self.rows.push(Row {
+            benchmark: format!(
+                "batch ingest over HTTP ({BATCH} events a request, {INGEST_CONNECTIONS} connections, {} s, best of 2)",
+                self.seconds
+            ),
+            backend: backend.into(),
+            result: format!(
+                "{} events/s, p99 {} a batch",
+                thousands(events_per_second),
+                millis(best.p99_us)
+            ),
+            goal: format!("≥ {} events/s", thousands(goal)),
+            met: Some(events_per_second >= goal && ingest.iter().all(Wrk::clean)),
+            figures: json!({ "runs": ingest, "events_per_second": events_per_second }),
+        });
+
+        // The usage summary at each size of Acme.
+        let summary_fn = "from=&to=";
+        for &size in sizes {
+            let stored = self.fill(&server, &acme, size).await?;
+            memory.push((format!("after filling to {size}"), server.rss_kb()?));
+            let rest = self
+                .wrk(
+                    &server,
+                    "/api/billing/usage",
+                    "request.lua",
+                    &[],
+                    &[format!("x-api-key: {acme}")],
+                    SUMMARY_CONNECTIONS,
+                    self.seconds / 2,
+                )
+                .await?;
+            let function = self
+                .wrk(
+                    &server,
+                    GetUsageSummary::PATH,
+                    "request.lua",
+                    &[
+                        ("QB_BENCH_METHOD", "POST"),
+                        ("QB_BENCH_BODY", summary_fn),
+                        ("QB_BENCH_CONTENT_TYPE", "application/x-www-form-urlencoded"),
+                    ],
+                    &[format!("Cookie: {cookie}")],
+                    SUMMARY_CONNECTIONS,
+                    self.seconds / 2,
+                )
+                .await?;
+            memory.push((format!("after summaries at {size}"), server.rss_kb()?));
+            let worst = rest.p99_us.max(function.p99_us);
+            self.rows.push(Row {
+                benchmark: format!(
+                    "usage summary at {} events (GET /api/billing/usage; server function)",
+                    thousands(stored as f64)
+                ),
+                backend: backend.into(),
+                result: format!(
+                    "p99 {}; {} (p50 {}; {}), {} + {} requests/s",
+                    millis(rest.p99_us),
+                    millis(function.p99_us),
+                    millis(rest.p50_us),
+                    millis(function.p50_us),
+                    thousands(rest.rate()),
+                    thousands(function.rate())
+                ),
+                goal: "p99 < 5 ms, flat".into(),
+                met: Some(worst < 5_000 && rest.clean() && function.clean()),
+                figures: json!({ "events": stored, "rest": rest, "server_function": function }),
+            });
+        }
+
+        // The usage page, rendered on the server for a signed-in user.
+        let mut pages = Vec::new();
+        for run in 1..=2 {
+            let result = self
+                .wrk(
+                    &server,
+                    "/usage",
+                    "request.lua",
+                    &[],
+                    &[format!("Cookie: {cookie}")],
+                    PAGE_CONNECTIONS,
+                    PAGE_SECONDS,
+                )
+                .await?;
+            memory.push((format!("after page run {run}"), server.rss_kb()?));
+            pages.push(result);
+        }
+        let page = pages
+            .iter()
+            .max_by(|a, b| a.rate().total_cmp(&b.rate()))
+            .ok_or("no page run")?;
+        self.rows.push(Row {
+            benchmark: format!(
+                "/usage server-side render, signed in, {PAGE_CONNECTIONS} connections, {PAGE_SECONDS} s (best of 2)"
+            ),
+            backend: backend.into(),
+            result: format!(
+                "{} requests/s, p99 {}, {} errors",
+                thousands(page.rate()),
+                millis(page.p99_us),
+                page.socket_errors + page.unexpected
+            ),
+            goal: "≥ 2 000 requests/s, p99 < 50 ms, no errors".into(),
+            met: Some(page.rate() >= 2_000.0 && page.p99_us < 50_000 && pages.iter().all(Wrk::clean)),
+            figures: json!({ "runs": pages }),
+        });
+
+        if browser {
+            self.chromium(&server, &acme).await?;
+            memory.push(("after the Chromium runs".into(), server.rss_kb()?));
+        }
+        let growth = memory_growth(&memory);
+        self.rows.push(Row {
+            benchmark: "server memory (RSS) after each load run".into(),
+            backend: backend.into(),
+            result: format!(
+                "{} MiB at the end; {} MiB from the first page run to the second",
+                mebibytes(memory.last().map_or(0, |(_, kb)| *kb)),
+                growth.map_or_else(|| "n/a".into(), |kb| format!("{:+.1}", kb as f64 / 1024.0))
+            ),
+            goal: "reported; no growth across repeated runs".into(),
+            met: growth.map(|kb| kb <= 8 * 1024),
+            figures: json!(memory
+                .iter()
+                .map(|(when, kb)| json!({ "after": when, "rss_kb": kb }))
+                .collect::<Vec<_>>()),
+        });
+        self.memory.insert(backend.into(), memory);
+        server.stop().await
+    }
+
+    /// Ingests into Acme until it holds at least `size` events; how many it holds.
+    async fn fill(&self, server: &Server, key: &str, size: u64) -> Result<u64, Failure> {
+        loop {
+            let stored = server.events("acme").await?;
+            if stored >= size {
+                return Ok(stored);
+            }
+            let requests = (size - stored).div_ceil(BATCH);
+            eprintln!("   filling Acme: {stored} events stored, {requests} requests to go");
+            let limit = requests.to_string();
+            // wrk runs for its whole duration even when the script stops early: size it
+            // from a conservative 25 000 events/s, at most 120 s at a time.
+            let seconds = (requests * BATCH / 25_000 + 2).min(120);
+            let filled = self
+                .wrk(
+                    server,
+                    "/api/v1/events",
+                    "ingest.lua",
+                    &[("QB_BENCH_KEY", key), ("QB_BENCH_REQUESTS", limit.as_str())],
+                    &[],
+                    INGEST_CONNECTIONS,
+                    seconds,
+                )
+                .await?;
+            if !filled.clean() {
+                return Err(format!("filling Acme failed: {filled:?}").into());
+            }
+        }
+    }
+
+    /// Runs wrk (one thread: the server needs the other core) against `path`.
+    #[allow(clippy::too_many_arguments)]
+    async fn wrk(
+        &self,
+        server: &Server,
+        path: &str,
+        script: &str,
+        env: &[(&str, &str)],
+        headers: &[String],
+        connections: u32,
+        seconds: u64,
+    ) -> Result<Wrk, Failure> {
+        let scripts = self.root.join("benches/wrk");
+        let mut command = Command::new("wrk");
+        command
+            .args(["--threads", "1", "--latency", "--timeout", "10s"])
+            .arg(format!("--connections={connections}"))
+            .arg(format!("--duration={seconds}s"))
+            .arg("--script")
+            .arg(scripts.join(script))
+            .env("QB_BENCH_WRK_DIR", &scripts)
+            .env("QB_BENCH_RUN", format!("{}", unix_nanos()))
+            .envs(env.iter().copied());
+        for header in headers {
+            command.arg("--header").arg(header);
+        }
+        command.arg(format!("{}{path}", server.base));
+        let output = command.stderr(Stdio::inherit()).output().await?;
+        let text = String::from_utf8_lossy(&output.stdout);
+        if !output.status.success() {
+            return Err(format!("wrk failed: {text}").into());
+        }
+        let line = text
+            .lines()
+            .find_map(|line| line.strip_prefix("QB_RESULT "))
+            .ok_or_else(|| format!("wrk printed no result: {text}"))?;
+        let result: Wrk = serde_json::from_str(line)?;
+        eprintln!(
+            "   {path}: {:.0} requests/s, p99 {}, {} unexpected, {} socket errors",
+            result.rate(),
+            millis(result.p99_us),
+            result.unexpected,
+            result.socket_errors
+        );
+        Ok(result)
+    }
+
+    /// Navigation to hydrated `/usage`, and an event's way to the open page, in Chromium.
+    async fn chromium(&mut self, server: &Server, key: &str) -> Result<(), Failure> {
+        let out = tempfile::NamedTempFile::new()?;
+        let status = Command::new("npx")
+            .args(["playwright", "test", "--config", "bench.config.ts"])
+            .current_dir(self.root.join("end2end"))
+            .env("QB_BENCH_URL", &server.base)
+            .env("QB_BENCH_KEY", key)
+            .env("QB_BENCH_OUT", out.path())
+            .status()
+            .await?;
+        if !status.success() {
+            return Err("the Chromium benchmarks failed".into());
+        }
+        let measured: Value = serde_json::from_str(&std::fs::read_to_string(out.path())?)?;
+        let percentile = |name: &str, p: &str| measured[name][p].as_f64().unwrap_or(f64::NAN);
+        let hydrated = percentile("hydration_ms", "p99");
+        self.rows.push(Row {
+            benchmark: format!(
+                "navigation to hydrated /usage in Chromium ({} loads)",
+                measured["hydration_ms"]["samples"]
+            ),
+            backend: "SQLite".into(),
+            result: format!(
+                "p50 {:.0} ms, p99 {hydrated:.0} ms",
+                percentile("hydration_ms", "p50")
+            ),
+            goal: "< 500 ms".into(),
+            met: Some(hydrated < 500.0),
+            figures: measured["hydration_ms"].clone(),
+        });
+        let live = percentile("live_ms", "p99");
+        self.rows.push(Row {
+            benchmark: format!(
+                "event → visible on an open /usage page, Chromium ({} events)",
+                measured["live_ms"]["samples"]
+            ),
+            backend: "SQLite".into(),
+            result: format!(
+                "p50 {:.0} ms, p99 {live:.0} ms",
+                percentile("live_ms", "p50")
+            ),
+            goal: "p99 < 1 s".into(),
+            met: Some(live < 1_000.0),
+            figures: measured["live_ms"].clone(),
+        });
+        Ok(())
+    }
+
+    /// The app WASM and the charts bundle as sent to browsers (brotli).
+    fn sizes(&mut self) -> Result<(), Failure> {
+        let site = self.root.join("target/site");
+        let pkg = std::fs::read_dir(site.join("pkg"))?
+            .filter_map(Result::ok)
+            .map(|entry| entry.path())
+            .find(|path| path.to_string_lossy().ends_with(".wasm.br"))
+            .ok_or("no target/site/pkg/*.wasm.br: run `make build`")?;
+        for (name, path, goal) in [
+            ("app WASM, brotli", pkg, 250_000),
+            (
+                "charts asset (custom ECharts build), brotli",
+                site.join("vendor/echarts.min.js.br"),
+                170_000,
+            ),
+        ] {
+            let compressed = std::fs::metadata(&path)?.len();
+            let raw = std::fs::metadata(path.with_extension(""))?.len();
+            self.rows.push(Row {
+                benchmark: name.into(),
+                backend: "-".into(),
+                result: format!("{} KB ({} KB raw)", compressed / 1000, raw / 1000),
+                goal: format!("≤ {} KB", goal / 1000),
+                met: Some(compressed <= goal),
+                figures: json!({ "brotli_bytes": compressed, "raw_bytes": raw }),
+            });
+        }
+        Ok(())
+    }
+
+    /// Prints the table and writes `bench/results.json`.
+    fn report(&self, took: Duration) -> Result<(), Failure> {
+        let machine = Machine::read();
+        let date = chrono::Utc::now().format("%Y-%m-%d").to_string();
+        println!();
+        println!(
+            "quotaboard `make bench`, {date}, {} ({} cores, {} GiB), took {} s",
+            machine.cpu,
+            machine.cores,
+            machine.memory_gib,
+            took.as_secs()
+        );
+        println!();
+        println!("| benchmark | backend | result | goal | met |");
+        println!("|---|---|---|---|---|");
+        for row in &self.rows {
+            let met = match row.met {
+                Some(true) => "yes",
+                Some(false) => "**no**",
+                None => "-",
+            };
+            println!(
+                "| {} | {} | {} | {} | {met} |",
+                row.benchmark, row.backend, row.result, row.goal
+            );
+        }
+        let results = json!({
+            "date": date,
+            "command": "make bench",
+            "commit": git_commit(&self.root),
+            "machine": machine,
+            "seconds": took.as_secs(),
+            "rows": self.rows,
+            "memory_kb": self.memory,
+        });
+        let path = self.root.join("bench/results.json");
+        std::fs::create_dir_all(self.root.join("bench"))?;
+        std::fs::write(&path, serde_json::to_string_pretty(&results)? + "\n")?;
+        println!("\nwritten to {}", path.display());
+        Ok(())
+    }
+}
+
+/// What wrk's script printed (microseconds).
+#[derive(Debug, serde::Deserialize, Serialize)]
+struct Wrk {
+    requests: u64,
+    duration_us: u64,
+    socket_errors: u64,
+    unexpected: u64,
+    p50_us: u64,
+    p90_us: u64,
+    p99_us: u64,
+    max_us: u64,
+    mean_us: u64,
+}
+
+impl Wrk {
+    /// Requests a second.
+    fn rate(&self) -> f64 {
+        self.requests as f64 / (self.duration_us.max(1) as f64 / 1e6)
+    }
+
+    /// Every answer was the expected one.
+    fn clean(&self) -> bool {
+        self.socket_errors == 0 && self.unexpected == 0
+    }
+}
+
+/// The release server, serving `url`'s database loaded with the demo data.
+struct Server {
+    child: Child,
+    base: String,
+    binary: PathBuf,
+    config: PathBuf,
+    url: String,
+    client: reqwest::Client,
+}
+
+impl Server {
+    async fn start(binary: &Path, root: &Path, url: &str) -> Result<Server, Failure> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let config = root.join("Leptos.toml");
+        let server = |command: &str| {
+            let mut process = Command::new(binary);
+            process
+                .arg(command)
+                .env("QUOTABOARD_CONFIG", &config)
+                .env("DATABASE_URL", url)
+                .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+                .env("LEPTOS_SITE_ROOT", root.join("target/site"))
+                .env("QUOTABOARD_SESSION_COOKIE_SECURE", "false")
+                .env("RUST_LOG", "warn");
+            process
+        };
+        let demo = server("demo").output().await?;
+        if !demo.status.success() {
+            return Err(
+                format!("quotaboard demo: {}", String::from_utf8_lossy(&demo.stderr)).into(),
+            );
+        }
+        let child = server("serve").kill_on_drop(true).spawn()?;
+        let base = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !client
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            if Instant::now() > deadline {
+                return Err("the server did not answer /healthz within 30 s".into());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(Server {
+            child,
+            base,
+            binary: binary.into(),
+            config,
+            url: url.into(),
+            client,
+        })
+    }
+
+    /// A new admin key of the organization `slug`, through the CLI.
+    async fn key(&self, slug: &str) -> Result<String, Failure> {
+        let output = Command::new(&self.binary)
+            .args([
+                "keys", "create", "--org", slug, "--role", "admin", "--name", "bench",
+            ])
+            .env("QUOTABOARD_CONFIG", &self.config)
+            .env("DATABASE_URL", &self.url)
+            .env("RUST_LOG", "warn")
+            .output()
+            .await?;
+        let text = String::from_utf8_lossy(&output.stdout);
+        match text.lines().last() {
+            Some(key) if output.status.success() => Ok(key.trim().to_string()),
+            _ => Err(format!(
+                "quotaboard keys create: {}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+            .into()),
+        }
+    }
+
+    /// The `Cookie` header value of a new session of the demo user `email`.
+    async fn sign_in(&self, email: &str) -> Result<String, Failure> {
+        let response = self
+            .client
+            .post(format!("{}/api/v1/sessions", self.base))
+            .json(&json!({ "email": email, "password": "quotaboard-demo" }))
+            .send()
+            .await?;
+        let cookie = response
+            .headers()
+            .get("set-cookie")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.split(';').next())
+            .ok_or_else(|| format!("signing in {email}: {}", response.status()))?;
+        Ok(cookie.to_string())
+    }
+
+    /// How many raw events the organization `slug` holds.
+    async fn events(&self, slug: &str) -> Result<u64, Failure> {
+        let db = quotaboard::server::db::Database::connect(&self.url).await?;
+        let count: i64 = sqlx::query_scalar(
+            "select count(*) from usage_events
+             where organization_id = (select id from organizations where slug = $1)",
+        )
+        .bind(slug)
+        .fetch_one(db.pool())
+        .await?;
+        db.close().await;
+        Ok(u64::try_from(count)?)
+    }
+
+    /// The server's resident memory, kB.
+    fn rss_kb(&self) -> Result<u64, Failure> {
+        let pid = self.child.id().ok_or("the server has exited")?;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+            .ok_or_else(|| "no VmRSS in /proc/PID/status".into())
+    }
+
+    /// SIGTERM, then waits for the graceful shutdown.
+    async fn stop(mut self) -> Result<(), Failure> {
+        if let Some(pid) = self.child.id() {
+            Command::new("kill").arg(pid.to_string()).status().await?;
+        }
+        tokio::time::timeout(Duration::from_secs(20), self.child.wait()).await??;
+        Ok(())
+    }
+}
+
+/// The machine the figures come from.
+#[derive(Debug, Serialize)]
+struct Machine {
+    cpu: String,
+    cores: usize,
+    memory_gib: u64,
+}
+
+impl Machine {
+    fn read() -> Machine {
+        let cpu = std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(|text| {
+                text.lines()
+                    .find_map(|line| line.strip_prefix("model name"))
+                    .map(|rest| rest.trim_start_matches([' ', '\t', ':']).to_string())
+            })
+            .unwrap_or_else(|| "unknown CPU".into());
+        let memory_kb: u64 = std::fs::read_to_string("/proc/meminfo")
+            .ok()
+            .and_then(|text| {
+                text.lines()
+                    .find_map(|line| line.strip_prefix("MemTotal:"))
+                    .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+            })
+            .unwrap_or(0);
+        Machine {
+            cpu,
+            cores: std::thread::available_parallelism().map_or(0, usize::from),
+            memory_gib: (memory_kb as f64 / 1024.0 / 1024.0).round() as u64,
+        }
+    }
+}
+
+/// RSS after the second page run minus after the first, kB: the same work again should
+/// need no more memory.
+fn memory_growth(memory: &[(String, u64)]) -> Option<i64> {
+    let after = |name: &str| {
+        memory
+            .iter()
+            .find(|(when, _)| when == name)
+            .map(|(_, kb)| *kb)
+    };
+    let first = after("after page run 1")?;
+    let second = after("after page run 2")?;
+    Some(second as i64 - first as i64)
+}
+
+/// Runs one statement on the PostgreSQL server.
+async fn admin(url: &str, statement: &str) -> Result<(), Failure> {
+    let db = quotaboard::server::db::Database::connect(url).await?;
+    sqlx::query(statement).execute(db.pool()).await?;
+    db.close().await;
+    Ok(())
+}
+
+fn git_commit(root: &Path) -> Option<String> {
+    let output = std::process::Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .current_dir(root)
+        .output()
+        .ok()?;
+    Some(String::from_utf8_lossy(&output.stdout).trim().to_string())
+}
+
+fn env_number(name: &str, default: u64) -> Result<u64, Failure> {
+    match std::env::var(name) {
+        Ok(value) => Ok(value
+            .parse()
+            .map_err(|_| format!("{name} must be a number"))?),
+        Err(_) => Ok(default),
+    }
+}
+
+fn env_list(name: &str, default: &str) -> Result<Vec<u64>, Failure> {
+    let value = std::env::var(name).unwrap_or_else(|_| default.into());
+    value
+        .split(',')
+        .filter(|part| !part.trim().is_empty())
+        .map(|part| {
+            part.trim()
+                .parse()
+                .map_err(|_| format!("{name} must be numbers separated by commas").into())
+        })
+        .collect()
+}
+
+fn unix_nanos() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos())
+}
+
+/// `1234567.8` as `1 234 568`.
+fn thousands(value: f64) -> String {
+    let digits = format!("{:.0}", value.max(0.0));
+    let mut grouped = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(' ');
+        }
+        grouped.push(digit);
+    }
+    grouped
+}
+
+/// Microseconds as milliseconds with two decimals.
+fn millis(us: u64) -> String {
+    format!("{:.2} ms", us as f64 / 1000.0)
+}
+
+fn mebibytes(kb: u64) -> String {
+    format!("{:.1}", kb as f64 / 1024.0)
+}

@@ -1,0 +1,79 @@
+//! Several servers on one PostgreSQL database: sessions and live updates work across them,
+//! as behind a load balancer.
+
+use std::time::Duration;
+
+use quotaboard::server::{auth::Role, demo};
+
+use crate::helpers::{on_backend, Backend, TestApp};
+
+/// Reads `stream` into `received` until it holds `needle` or `within` has passed.
+async fn read_until(
+    stream: &mut reqwest::Response,
+    received: &mut String,
+    needle: &str,
+    within: Duration,
+) -> bool {
+    tokio::time::timeout(within, async {
+        while !received.contains(needle) {
+            let chunk = stream.chunk().await.expect("chunk").expect("open stream");
+            received.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    })
+    .await
+    .is_ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_event_ingested_through_one_server_reaches_a_page_open_on_another() {
+    on_backend(Backend::Postgres, |app: TestApp| async move {
+        let (acme, key) = app.demo_key("acme", Role::Admin).await;
+        let b = app.second_server().await;
+
+        // Signed in through A, the session works on B: sessions live in the database.
+        let cookie = app
+            .session_cookie("admin@acme.example", demo::DEMO_PASSWORD)
+            .await;
+        let page = app
+            .client
+            .get(format!("{b}/usage"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .expect("B's usage page");
+        assert_eq!(page.status(), 200);
+
+        let mut stream = app
+            .client
+            .get(format!("{b}/api/v1/usage/stream"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .expect("B's stream");
+        assert_eq!(stream.status(), 200);
+        let mut received = String::new();
+        assert!(
+            read_until(&mut stream, &mut received, "event: ready", Duration::from_secs(5)).await
+        );
+
+        // B's relay may still be connecting: send until B's page hears, within 10 s.
+        let announced = format!("event: usage\ndata: {{\"organizationId\":\"{acme}\"}}");
+        let mut sent = 0;
+        while !received.contains(&announced) && sent < 20 {
+            sent += 1;
+            let ingested = app
+                .client
+                .post(app.url("/api/v1/events"))
+                .header("x-api-key", &key)
+                .json(&serde_json::json!({"events": [{"id": format!("two-servers-{sent}"), "metric": "emails"}]}))
+                .send()
+                .await
+                .expect("ingest through A");
+            assert_eq!(ingested.status(), 200);
+            read_until(&mut stream, &mut received, &announced, Duration::from_millis(500)).await;
+        }
+        assert!(received.contains(&announced), "B's page heard nothing: {received}");
+
+    })
+    .await;
+}
