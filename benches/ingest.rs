@@ -1,5 +1,6 @@
 //! In-process costs of the hot paths, without HTTP (criterion): checking a batch of 1 000
-//! events, storing it with its rollups in SQLite, and building the usage summary that the
+//! events, storing it with its rollups in SQLite (as configured by default, and with
+//! `sqlite-synchronous = "full"`), and building the usage summary that the
 //! page and the API serve.
 
 use std::{collections::HashMap, hint::black_box};
@@ -13,6 +14,7 @@ use quotaboard::{
         demo, ingest,
         ledger::Ledger,
         startup,
+        state::AppState,
     },
 };
 use serde_json::value::RawValue;
@@ -32,25 +34,44 @@ fn batch(run: u64) -> Vec<Box<RawValue>> {
         .collect()
 }
 
+/// A server's state on a new SQLite file in `dir` with the demo data and this
+/// `sqlite-synchronous`; the id of the Acme organization.
+async fn demo_server(
+    dir: &tempfile::TempDir,
+    synchronous: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> (AppState, i64) {
+    let env = HashMap::from([
+        (
+            "DATABASE_URL".to_string(),
+            format!(
+                "sqlite://{}",
+                dir.path().join(format!("{synchronous}.db")).display()
+            ),
+        ),
+        (
+            "QUOTABOARD_SQLITE_SYNCHRONOUS".to_string(),
+            synchronous.to_string(),
+        ),
+    ]);
+    let config = Config::parse(DEFAULT_FILE, None, &env, None).expect("configuration");
+    let db = startup::open_database(&config).await.expect("database");
+    demo::load(&db, now).await.expect("demo data");
+    let acme = organizations::find_by_slug(db.pool(), "acme")
+        .await
+        .expect("query")
+        .expect("acme")
+        .id;
+    let state = startup::build_state(&config, db).await.expect("state");
+    (state, acme)
+}
+
 fn hot_paths(c: &mut Criterion) {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let dir = tempfile::tempdir().expect("temp dir");
-    let env = HashMap::from([(
-        "DATABASE_URL".to_string(),
-        format!("sqlite://{}", dir.path().join("bench.db").display()),
-    )]);
-    let config = Config::parse(DEFAULT_FILE, None, &env, None).expect("configuration");
     let now = chrono::Utc::now();
-    let (state, acme) = runtime.block_on(async {
-        let db = startup::open_database(&config).await.expect("database");
-        demo::load(&db, now).await.expect("demo data");
-        let acme = organizations::find_by_slug(db.pool(), "acme")
-            .await
-            .expect("query")
-            .expect("acme")
-            .id;
-        (startup::build_state(&config, db), acme)
-    });
+    let (state, acme) = runtime.block_on(demo_server(&dir, "normal", now));
+    let (durable, durable_acme) = runtime.block_on(demo_server(&dir, "full", now));
 
     let mut group = c.benchmark_group("ingest");
     group.throughput(Throughput::Elements(BATCH as u64));
@@ -66,25 +87,39 @@ fn hot_paths(c: &mut Criterion) {
             }
         })
     });
-    let mut run = 0;
-    group.bench_function("store 1 000 events with their rollups (SQLite)", |b| {
-        b.to_async(&runtime).iter_batched(
-            || {
-                run += 1;
-                batch(run)
-            },
-            |events| {
-                let state = state.clone();
-                async move {
-                    let report = ingest::ingest(&state, acme, &events, chrono::Utc::now())
-                        .await
-                        .expect("ingest");
-                    assert_eq!(report.accepted, BATCH);
-                }
-            },
-            BatchSize::PerIteration,
-        )
-    });
+    for (name, state, organization) in [
+        (
+            "store 1 000 events with their rollups (SQLite)",
+            &state,
+            acme,
+        ),
+        (
+            "store 1 000 events with their rollups (SQLite, synchronous=full)",
+            &durable,
+            durable_acme,
+        ),
+    ] {
+        let mut run = 0;
+        group.bench_function(name, |b| {
+            b.to_async(&runtime).iter_batched(
+                || {
+                    run += 1;
+                    batch(run)
+                },
+                |events| {
+                    let state = state.clone();
+                    async move {
+                        let report =
+                            ingest::ingest(&state, organization, &events, chrono::Utc::now())
+                                .await
+                                .expect("ingest");
+                        assert_eq!(report.accepted, BATCH);
+                    }
+                },
+                BatchSize::PerIteration,
+            )
+        });
+    }
     group.finish();
 
     c.bench_function(

@@ -10,6 +10,7 @@ use leptos_router::{
 
 use crate::{
     api::account::{get_session, SessionInfo},
+    error::AppError,
     i18n::{self, Locale},
     pages::{
         admin::AdminPage,
@@ -30,6 +31,8 @@ use crate::{
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let (stylesheet, charts) = site_files(&options);
     let locale = i18n::request_locale();
+    #[cfg(feature = "ssr")]
+    crate::server::headers::set_page_policy();
     view! {
         <!DOCTYPE html>
         <html lang=locale.tag()>
@@ -81,14 +84,7 @@ pub fn App() -> impl IntoView {
         <Title text="quotaboard"/>
         <Router>
             <a class="skip-link" href="#main">{t.skip_to_content}</a>
-            <header class="topbar">
-                <a class="brand" href="/usage">"quotaboard"</a>
-                <Transition fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        session.await.ok().flatten().map(|session| view! { <NavBar session/> })
-                    })}
-                </Transition>
-            </header>
+            <TopBar session/>
             <main id="main" tabindex="-1" data-hydrated=move || hydrated.get().then_some("")>
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=|| view! { <Redirect path="/usage"/> } ssr=SsrMode::Async/>
@@ -112,6 +108,22 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// Where the navigation's and the footer's forms bring the user back to. The server reads
+/// the path once, before any suspense resolves: the router's memos read from suspended
+/// views resolving at once on several threads panicked under load (`make soak`). The
+/// browser follows navigation.
+fn next_path() -> Signal<String> {
+    let here = here();
+    #[cfg(feature = "ssr")]
+    {
+        Signal::stored(untrack(here))
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        Signal::derive(here)
+    }
+}
+
 /// The current path and query: where a form brings the user back to.
 fn here() -> impl Fn() -> String + Copy {
     let location = use_location();
@@ -126,12 +138,27 @@ fn here() -> impl Fn() -> String + Copy {
     }
 }
 
+/// The brand, and the navigation once the session is known.
+#[component]
+fn TopBar(session: Resource<Result<Option<SessionInfo>, AppError>>) -> impl IntoView {
+    let next = next_path();
+    view! {
+        <header class="topbar">
+            <a class="brand" href="/usage">"quotaboard"</a>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    session.await.ok().flatten().map(|session| view! { <NavBar session next/> })
+                })}
+            </Transition>
+        </header>
+    }
+}
+
 /// Links to every page, the organization switcher when the user belongs to several, the
 /// user's email and a sign-out button.
 #[component]
-fn NavBar(session: SessionInfo) -> impl IntoView {
+fn NavBar(session: SessionInfo, next: Signal<String>) -> impl IntoView {
     let t = i18n::use_strings();
-    let here = here();
     let current = session.organization.as_ref().map(|o| o.id);
     let switcher = (session.organizations.len() > 1).then(|| {
         let options = session
@@ -149,7 +176,7 @@ fn NavBar(session: SessionInfo) -> impl IntoView {
             <form class="org-switcher" method="post" action="/switch-organization">
                 <label for="organization">{t.organization}</label>
                 <select id="organization" name="organization">{options}</select>
-                <input type="hidden" name="next" value=here/>
+                <input type="hidden" name="next" value=next/>
                 <button type="submit" class="button button--quiet">{t.switch}</button>
             </form>
         }
@@ -192,7 +219,7 @@ fn NavBar(session: SessionInfo) -> impl IntoView {
 #[component]
 fn LanguageMenu(locale: Locale) -> impl IntoView {
     let t = locale.strings();
-    let here = here();
+    let next = next_path();
     let options = Locale::ALL
         .into_iter()
         .map(|option| {
@@ -207,7 +234,7 @@ fn LanguageMenu(locale: Locale) -> impl IntoView {
         <form class="language" method="post" action="/language">
             <label for="language">{t.language}</label>
             <select id="language" name="language">{options}</select>
-            <input type="hidden" name="next" value=here/>
+            <input type="hidden" name="next" value=next/>
             <button type="submit" class="button button--quiet">{t.apply}</button>
         </form>
     }

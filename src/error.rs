@@ -34,6 +34,10 @@ pub enum AppError {
     /// 413: the request body is larger than the endpoint accepts; the message says the limit.
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// 429: the caller sent too many requests (or failed to sign in too often); it may
+    /// try again after this many seconds, which `Retry-After` repeats.
+    #[error("Too many requests; try again in {0} s")]
+    TooManyRequests(u64),
     /// 503: a dependency, such as the database, is not answering.
     #[error("The service is temporarily unavailable; try again shortly")]
     Unavailable,
@@ -56,6 +60,7 @@ impl AppError {
             AppError::MethodNotAllowed(_) => 405,
             AppError::Conflict(_) => 409,
             AppError::PayloadTooLarge(_) => 413,
+            AppError::TooManyRequests(_) => 429,
             AppError::Unavailable => 503,
             AppError::Internal => 500,
             AppError::Transport(_) => 502,
@@ -74,6 +79,7 @@ impl AppError {
             AppError::MethodNotAllowed(_) => "METHOD_NOT_ALLOWED",
             AppError::Conflict(_) => "CONFLICT",
             AppError::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
+            AppError::TooManyRequests(_) => "TOO_MANY_REQUESTS",
             AppError::Unavailable => "UNAVAILABLE",
             AppError::Internal => "INTERNAL",
             AppError::Transport(_) => "TRANSPORT",
@@ -111,6 +117,7 @@ mod tests {
             (AppError::MethodNotAllowed("PATCH".into()), 405),
             (AppError::Conflict("x".into()), 409),
             (AppError::PayloadTooLarge("x".into()), 413),
+            (AppError::TooManyRequests(3), 429),
             (AppError::Internal, 500),
             (AppError::Unavailable, 503),
         ];

@@ -167,6 +167,9 @@ pub fn error_text(locale: Locale, error: &AppError) -> String {
         AppError::NotFound(_) => t.error_not_found.to_string(),
         AppError::MethodNotAllowed(_) | AppError::Internal => t.error_internal.to_string(),
         AppError::Unavailable => t.error_unavailable.to_string(),
+        AppError::TooManyRequests(seconds) => t
+            .error_too_many_requests
+            .replace("{seconds}", &seconds.to_string()),
         AppError::Transport(_) => t.error_transport.to_string(),
     }
 }
@@ -236,6 +239,7 @@ strings! {
     email: "Email", "E-mail";
     password: "Password", "Senha";
     bad_credentials: "Email or password is incorrect.", "E-mail ou senha incorretos.";
+    sign_in_throttled: "Too many failed attempts; wait a few minutes, then try again.", "Tentativas demais sem sucesso; aguarde alguns minutos e tente novamente.";
     sign_in_unavailable: "Signing in is not possible right now; try again shortly.", "Não é possível entrar agora; tente novamente em instantes.";
     session_ended: "Your session has ended.", "Sua sessão terminou.";
     sign_in_again: "Sign in again", "Entrar novamente";
@@ -249,6 +253,7 @@ strings! {
     error_not_found: "It does not exist, or not in this organization.", "Não existe, ou não nesta organização.";
     error_internal: "Something went wrong on our side; it has been logged.", "Algo deu errado do nosso lado; foi registrado.";
     error_unavailable: "The service is unavailable for a moment; try again shortly.", "O serviço está indisponível no momento; tente novamente em instantes.";
+    error_too_many_requests: "Too many requests; try again in {seconds} seconds.", "Muitas solicitações; tente novamente em {seconds} segundos.";
     error_transport: "Could not reach the server; check the connection.", "Não foi possível contatar o servidor; verifique a conexão.";
     not_found_title: "Page not found", "Página não encontrada";
     not_found_text: "There is nothing at this address.", "Não há nada neste endereço.";

@@ -11,7 +11,7 @@ mod cli {
         config::{redact_database_url, Config},
         db::{self, organizations},
         demo::{self, DemoOutcome},
-        purge, startup, telemetry,
+        purge, sealing, startup, telemetry,
         telemetry::LogFormat,
         users::{self, UserRole},
     };
@@ -48,6 +48,12 @@ mod cli {
         Purge,
         /// Print the effective configuration (passwords redacted) and exit.
         Config,
+        /// Copy the SQLite database, consistently, to a new file while the server runs (and
+        /// its key file, when it has one, to the same name with `.key` added).
+        Backup {
+            /// Where to write the copy; must not exist yet.
+            path: PathBuf,
+        },
         /// Create, list or revoke API keys.
         Keys {
             #[command(subcommand)]
@@ -139,6 +145,7 @@ mod cli {
             Command::Keys { action } => manage_keys(&config, action).await,
             Command::Users { action } => manage_users(&config, action).await,
             Command::Purge => purge_events(&config).await,
+            Command::Backup { path } => backup(&config, &path).await,
         };
         match result {
             Ok(()) => ExitCode::SUCCESS,
@@ -150,6 +157,7 @@ mod cli {
     }
 
     async fn serve(config: &Config) -> Result<(), String> {
+        startup::require_secret_key(&config.settings).map_err(|e| e.to_string())?;
         let db = startup::open_database(config)
             .await
             .map_err(|e| e.to_string())?;
@@ -162,9 +170,30 @@ mod cli {
             database = redact_database_url(&config.settings.database_url),
             "quotaboard is serving"
         );
-        startup::serve(listener, startup::build_state(config, db))
+        let state = startup::build_state(config, db)
+            .await
+            .map_err(|e| e.to_string())?;
+        startup::serve(listener, state)
             .await
             .map_err(|e| e.to_string())
+    }
+
+    async fn backup(config: &Config, path: &std::path::Path) -> Result<(), String> {
+        let db = startup::open_database(config)
+            .await
+            .map_err(|e| e.to_string())?;
+        db.backup_to(path).await.map_err(|e| e.to_string())?;
+        tracing::info!(path = %path.display(), "backup written");
+        // The copy's webhook secrets open only with the key: keep the key file beside it.
+        if config.settings.secret_key.is_none() {
+            let key_file = sealing::key_file_for(path);
+            startup::sealing_key(&config.settings)
+                .and_then(|key| Ok(key.write_new(&key_file)?))
+                .map_err(|e| e.to_string())?;
+            tracing::info!(path = %key_file.display(), "key for sealed secrets copied");
+        }
+        db.close().await;
+        Ok(())
     }
 
     async fn load_demo(config: &Config) -> Result<(), String> {
@@ -351,6 +380,13 @@ mod cli {
         println!("backdating-days = {}", settings.backdating_days);
         println!("retention-months = {}", settings.retention_months);
         println!("mail-metric = {:?}", settings.mail_metric);
+        // Never the key itself; empty means the key file beside a SQLite database.
+        let key = if settings.secret_key.is_some() {
+            "***"
+        } else {
+            ""
+        };
+        println!("secret-key = {key:?}");
     }
 }
 

@@ -33,9 +33,44 @@ export async function signInRequest(request: APIRequestContext, email = ADMIN): 
   expect(response.headers()['location']).toBe(email === OPERATOR ? '/admin' : '/usage');
 }
 
-/** `<main data-hydrated>` appears once the WASM app has taken over the page. */
+/**
+ * `<main data-hydrated>` appears once the WASM app has taken over the page; a slow one on a
+ * busy two-core machine gets 15 s. A page that does not hydrate fails with what the browser
+ * saw: its console, its uncaught errors and every request with its answer.
+ */
 export async function waitForHydration(page: Page): Promise<void> {
-  await expect(page.locator('main[data-hydrated]')).toHaveCount(1);
+  try {
+    await expect(page.locator('main[data-hydrated]')).toHaveCount(1, { timeout: 15_000 });
+  } catch (error) {
+    throw new Error(`${error}\nwhat the browser saw:\n${(await browserReport(page)).join('\n')}`);
+  }
+}
+
+/** The page's state, console messages, page errors and requests, one line each. */
+async function browserReport(page: Page): Promise<string[]> {
+  const lines = [
+    `url ${page.url()}, document ${await page.evaluate(() => document.readyState).catch(String)}`,
+  ];
+  for (const message of await page.consoleMessages()) {
+    lines.push(`console ${message.type()}: ${message.text()}`);
+  }
+  for (const error of await page.pageErrors()) lines.push(`page error: ${error.message}`);
+  for (const request of await page.requests()) {
+    // A request still waiting for its answer would hold `response()` forever.
+    const response = await Promise.race([
+      request.response(),
+      new Promise<undefined>((resolve) => setTimeout(resolve, 200)),
+    ]);
+    const answer =
+      request.failure()?.errorText ??
+      (response === undefined ? 'no answer yet' : response === null ? 'no response' : String(response.status()));
+    const { responseEnd } = request.timing();
+    const took = responseEnd >= 0 ? `${Math.round(responseEnd)} ms` : 'unfinished';
+    // The policy the page itself came with decides which of the others may load.
+    const policy = request.isNavigationRequest() && response ? `, policy: ${response.headers()['content-security-policy']}` : '';
+    lines.push(`${request.method()} ${request.url()} -> ${answer} (${took}${policy})`);
+  }
+  return lines;
 }
 
 /** The live indicator turns "Live" once the WASM app has hydrated and the stream is open. */

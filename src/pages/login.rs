@@ -16,6 +16,7 @@ pub fn LoginPage() -> impl IntoView {
     let error = move || {
         query.with(|q| match q.get("error").as_deref() {
             Some("credentials") => Some(t.bad_credentials),
+            Some("throttled") => Some(t.sign_in_throttled),
             Some(_) => Some(t.sign_in_unavailable),
             None => None,
         })

@@ -77,12 +77,15 @@ impl ApiPrincipal {
 impl FromRequestParts<AppState> for ApiPrincipal {
     type Rejection = AppError;
 
-    /// `Unauthorized` for a missing, malformed, unknown or revoked key, or without a key
-    /// for a missing or ended session; a key presented is never passed over for a cookie.
-    /// `Forbidden` for a platform admin's session, which belongs to no organization.
+    /// `Unauthorized` for a missing, malformed, unknown or revoked key, for two different
+    /// keys in one request (which one was meant?), or without a key for a missing or ended
+    /// session; a key presented is never passed over for a cookie. `Forbidden` for a
+    /// platform admin's session, which belongs to no organization.
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        if let Some(key) = presented_key(parts) {
-            return key_principal(state, key).await;
+        match presented_keys(parts) {
+            (Some(bearer), Some(header)) if bearer != header => return Err(AppError::Unauthorized),
+            (Some(key), _) | (None, Some(key)) => return key_principal(state, key).await,
+            (None, None) => {}
         }
         let user = Principal::from_session(state, &parts.headers).await?;
         Ok(ApiPrincipal {
@@ -113,21 +116,26 @@ async fn key_principal(state: &AppState, key: &str) -> Result<ApiPrincipal, AppE
 }
 
 /// The key from `Authorization: Bearer …`, else from `x-api-key`.
-fn presented_key(parts: &Parts) -> Option<&str> {
+pub fn presented_key(parts: &Parts) -> Option<&str> {
+    let (bearer, header) = presented_keys(parts);
+    bearer.or(header)
+}
+
+/// The keys in `Authorization: Bearer …` and in `x-api-key`.
+fn presented_keys(parts: &Parts) -> (Option<&str>, Option<&str>) {
     let header = |name| {
         parts
             .headers
             .get(name)
             .and_then(|value| value.to_str().ok())
     };
-    header("authorization")
-        .and_then(|value| {
-            let (scheme, token) = value.split_once(' ')?;
-            scheme
-                .eq_ignore_ascii_case("bearer")
-                .then_some(token.trim())
-        })
-        .or_else(|| header("x-api-key").map(str::trim))
+    let bearer = header("authorization").and_then(|value| {
+        let (scheme, token) = value.split_once(' ')?;
+        scheme
+            .eq_ignore_ascii_case("bearer")
+            .then_some(token.trim())
+    });
+    (bearer, header("x-api-key").map(str::trim))
 }
 
 /// A signed-in dashboard user and the organization their session acts for: whom server

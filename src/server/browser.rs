@@ -21,7 +21,7 @@ use crate::{
     i18n::{Locale, LANGUAGE_COOKIE},
 };
 
-use super::{auth, db, sessions, state::AppState};
+use super::{auth, db, limits::ClientAddress, sessions, state::AppState};
 
 /// The form routes.
 pub fn router() -> Router<AppState> {
@@ -105,18 +105,20 @@ struct SignInForm {
 }
 
 /// `POST /login`: 303 to `next` with a new session cookie; 303 back to `/login` with
-/// `error=credentials` for a wrong email or password, `error=unavailable` when the database
-/// does not answer. (Posts from other sites never get here: [`refuse_cross_site`].)
+/// `error=credentials` for a wrong email or password, `error=throttled` after too many
+/// failures, `error=unavailable` when the database does not answer. (Posts from other
+/// sites never get here: [`refuse_cross_site`].)
 #[tracing::instrument(skip_all)]
 async fn sign_in(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     form: Result<Form<SignInForm>, FormRejection>,
 ) -> Response {
     let Ok(Form(form)) = form else {
         return see_other(&login_path(HOME, Some("credentials")), None);
     };
     let now = db::unix_seconds(Utc::now());
-    match sessions::sign_in(&state, &form.email, &form.password, now).await {
+    match sessions::sign_in(&state, &form.email, &form.password, address, now).await {
         Ok(signed_in) => {
             let cookie = sessions::set_cookie(&state.settings.session, &signed_in.token);
             // The operator has no usage of their own: their home is the organization list.
@@ -128,6 +130,9 @@ async fn sign_in(
         }
         Err(AppError::Unauthorized) => {
             see_other(&login_path(&form.next, Some("credentials")), None)
+        }
+        Err(AppError::TooManyRequests(_)) => {
+            see_other(&login_path(&form.next, Some("throttled")), None)
         }
         Err(_) => see_other(&login_path(&form.next, Some("unavailable")), None),
     }

@@ -25,6 +25,8 @@ use serde::Deserialize;
 
 use crate::domain::usage_level::Thresholds;
 
+use super::{db::Durability, sealing::SealingKey};
+
 /// The configuration compiled into the binary: used when no file is given or found.
 pub const DEFAULT_FILE: &str = include_str!("../../Leptos.toml");
 
@@ -58,6 +60,13 @@ pub struct Settings {
     /// The metric whose per-account totals are a domain's mails (seed 000's `totalMails`).
     pub mail_metric: String,
     pub webhooks: WebhookSettings,
+    pub limits: LimitSettings,
+    /// SQLite's `synchronous` setting: `normal` or `full` (see [`Durability`]).
+    pub durability: Durability,
+    /// A request not answered within this long gets 503 (the live usage stream excepted).
+    pub request_timeout: std::time::Duration,
+    /// The key webhook secrets are sealed with; `None`: a SQLite database's key file.
+    pub secret_key: Option<SealingKey>,
 }
 
 impl fmt::Debug for Settings {
@@ -72,6 +81,10 @@ impl fmt::Debug for Settings {
             .field("retention_months", &self.retention_months)
             .field("mail_metric", &self.mail_metric)
             .field("webhooks", &self.webhooks)
+            .field("limits", &self.limits)
+            .field("durability", &self.durability)
+            .field("request_timeout", &self.request_timeout)
+            .field("secret_key", &self.secret_key)
             .finish()
     }
 }
@@ -101,6 +114,23 @@ pub struct WebhookSettings {
     pub allow_private_addresses: bool,
 }
 
+/// How much one client may ask of the server; 0 turns a limit off.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LimitSettings {
+    /// Requests a second per API key (bursts of twice as many).
+    pub requests_per_second_per_key: u32,
+    /// Requests a second per client address, for requests without a key (pages, server
+    /// functions, sign-in); static files and `/healthz` are not counted.
+    pub requests_per_second_per_address: u32,
+    /// Failed sign-ins per account in 15 minutes before it must wait.
+    pub sign_in_failures_per_account: u32,
+    /// Failed sign-ins per client address in 15 minutes before it must wait.
+    pub sign_in_failures_per_address: u32,
+    /// The header a trusted proxy writes the client's address to (its last entry is
+    /// used); `None`: the connection's peer address.
+    pub client_ip_header: Option<String>,
+}
+
 /// The `[quotaboard]` table as written, before validation.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
@@ -120,6 +150,14 @@ struct RawSettings {
     webhook_max_attempts: u32,
     webhook_timeout_seconds: u64,
     webhook_allow_private_addresses: bool,
+    rate_limit_per_key: u32,
+    rate_limit_per_address: u32,
+    sign_in_failures_per_account: u32,
+    sign_in_failures_per_address: u32,
+    client_ip_header: String,
+    request_timeout_seconds: u64,
+    sqlite_synchronous: Durability,
+    secret_key: String,
 }
 
 /// Why the configuration could not be loaded; the message names the key at fault.
@@ -274,6 +312,14 @@ fn parse_settings(
         .and_then(|b| b.set_default("webhook-max-attempts", 8))
         .and_then(|b| b.set_default("webhook-timeout-seconds", 10))
         .and_then(|b| b.set_default("webhook-allow-private-addresses", false))
+        .and_then(|b| b.set_default("rate-limit-per-key", 100))
+        .and_then(|b| b.set_default("rate-limit-per-address", 50))
+        .and_then(|b| b.set_default("sign-in-failures-per-account", 10))
+        .and_then(|b| b.set_default("sign-in-failures-per-address", 50))
+        .and_then(|b| b.set_default("client-ip-header", ""))
+        .and_then(|b| b.set_default("request-timeout-seconds", 30))
+        .and_then(|b| b.set_default("sqlite-synchronous", "normal"))
+        .and_then(|b| b.set_default("secret-key", ""))
         .map_err(invalid)?
         .add_source(File::from_str(&table_text, FileFormat::Toml))
         .add_source(
@@ -283,6 +329,10 @@ fn parse_settings(
                 .source(Some(ours.into_iter().collect())),
         )
         .set_override_option("database-url", env.get("DATABASE_URL").cloned())
+        // As given: hex digits must not be parsed as a number.
+        .and_then(|b| {
+            b.set_override_option("secret-key", env.get("QUOTABOARD_SECRET_KEY").cloned())
+        })
         .map_err(invalid)?
         .build()
         .and_then(config::Config::try_deserialize)
@@ -351,7 +401,36 @@ impl RawSettings {
                 self.webhook_timeout_seconds
             ));
         }
+        if !(1..=3_600).contains(&self.request_timeout_seconds) {
+            return Err(format!(
+                "request-timeout-seconds must be between 1 and 3600 (got {})",
+                self.request_timeout_seconds
+            ));
+        }
+        let client_ip_header = self.client_ip_header.trim().to_ascii_lowercase();
+        if !client_ip_header.is_empty()
+            && axum::http::HeaderName::from_bytes(client_ip_header.as_bytes()).is_err()
+        {
+            return Err(format!(
+                "client-ip-header must be a header name such as \"x-forwarded-for\" (got {:?})",
+                self.client_ip_header
+            ));
+        }
+        let secret_key = match self.secret_key.trim() {
+            "" => None,
+            text => Some(SealingKey::from_hex(text).map_err(|e| e.to_string())?),
+        };
         Ok(Settings {
+            secret_key,
+            limits: LimitSettings {
+                requests_per_second_per_key: self.rate_limit_per_key,
+                requests_per_second_per_address: self.rate_limit_per_address,
+                sign_in_failures_per_account: self.sign_in_failures_per_account,
+                sign_in_failures_per_address: self.sign_in_failures_per_address,
+                client_ip_header: (!client_ip_header.is_empty()).then_some(client_ip_header),
+            },
+            request_timeout: std::time::Duration::from_secs(self.request_timeout_seconds),
+            durability: self.sqlite_synchronous,
             webhooks: WebhookSettings {
                 retry_initial: std::time::Duration::from_millis(self.webhook_retry_initial_ms),
                 max_attempts: self.webhook_max_attempts,
@@ -515,6 +594,11 @@ site-addr = "0.0.0.0:8080"
                 ("QUOTABOARD_SESSION_COOKIE_SECURE", "false"),
                 ("QUOTABOARD_CONFIG", "/etc/quotaboard/Leptos.toml"),
                 ("DATABASE_URL", "postgres://qb:secret@db:5432/qb"),
+                // Digits only, with an `e`: a number if it were parsed as one.
+                (
+                    "QUOTABOARD_SECRET_KEY",
+                    &format!("{}e{}", "1".repeat(32), "2".repeat(31)),
+                ),
             ]),
             None,
         )
@@ -525,6 +609,11 @@ site-addr = "0.0.0.0:8080"
         assert_eq!(settings.default_currency, "BRL");
         assert!(!settings.session.cookie_secure);
         assert_eq!(settings.database_url, "postgres://qb:secret@db:5432/qb");
+        let key = format!("{}e{}", "1".repeat(32), "2".repeat(31));
+        assert_eq!(
+            settings.secret_key,
+            Some(SealingKey::from_hex(&key).expect("key"))
+        );
     }
 
     #[test]
@@ -583,6 +672,7 @@ site-addr = "0.0.0.0:8080"
             ("LEPTOS_SITE_ADDR", "not-an-address", "Leptos options"),
             ("QUOTABOARD_BACKDATING_DAYS", "0", "backdating-days"),
             ("QUOTABOARD_MAIL_METRIC", " ", "mail-metric"),
+            ("QUOTABOARD_SECRET_KEY", "0123456789abcdef", "secret-key"),
         ];
         for (key, value, expected) in cases {
             let error = Config::parse(DEFAULT_FILE, None, &env(&[(key, value)]), None)
@@ -625,11 +715,18 @@ site-addr = "0.0.0.0:8080"
         let config = Config::parse(
             DEFAULT_FILE,
             None,
-            &env(&[("DATABASE_URL", "postgres://qb:secret@db/qb")]),
+            &env(&[
+                ("DATABASE_URL", "postgres://qb:secret@db/qb"),
+                ("QUOTABOARD_SECRET_KEY", &"ab".repeat(32)),
+            ]),
             None,
         )
         .expect("loads");
-        assert!(!format!("{:?}", config.settings).contains("secret"));
+        let shown = format!("{:?}", config.settings);
+        assert!(
+            !shown.contains("qb:secret") && !shown.contains("abab"),
+            "{shown}"
+        );
         assert_eq!(
             redact_database_url("sqlite://data/quotaboard.db"),
             "sqlite://data/quotaboard.db"

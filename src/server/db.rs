@@ -18,7 +18,12 @@ pub mod usage;
 pub mod users;
 pub mod webhooks;
 
-use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    str::FromStr,
+    sync::Arc,
+    time::Duration,
+};
 
 use sqlx::{
     any::{install_default_drivers, AnyPoolOptions},
@@ -52,6 +57,19 @@ impl Backend {
     }
 }
 
+/// Why `quotaboard backup` made no copy.
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    #[error("{0} already exists: choose a new file, a backup never overwrites one")]
+    Exists(String),
+    #[error("{0} is not a UTF-8 path")]
+    Path(String),
+    #[error("the database is PostgreSQL: back it up with pg_dump (see README)")]
+    Postgres,
+    #[error("cannot write the copy: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
 /// A pool of connections plus the backend it talks to.
 #[derive(Clone, Debug)]
 pub struct Database {
@@ -61,11 +79,29 @@ pub struct Database {
     writer: Arc<Mutex<()>>,
 }
 
+/// When SQLite makes a commit durable (`sqlite-synchronous`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Durability {
+    /// `synchronous=NORMAL`: a commit survives the process being killed, but the last
+    /// commits before a power loss or an operating-system crash may be rolled back.
+    #[default]
+    Normal,
+    /// `synchronous=FULL`: the log is flushed to disk at every commit, so an acknowledged
+    /// event survives power loss too, at the cost of one fsync per batch.
+    Full,
+}
+
 impl Database {
+    /// Connects with [`Durability::Normal`]; see [`Database::connect_with`].
+    pub async fn connect(url: &str) -> Result<Database, sqlx::Error> {
+        Database::connect_with(url, Durability::Normal).await
+    }
+
     /// Connects, creating a missing SQLite file and its directory.
     ///
-    /// SQLite runs in WAL mode with `synchronous=NORMAL` and a 5 s busy timeout.
-    pub async fn connect(url: &str) -> Result<Database, sqlx::Error> {
+    /// SQLite runs in WAL mode with a 5 s busy timeout and `durability`'s `synchronous`.
+    pub async fn connect_with(url: &str, durability: Durability) -> Result<Database, sqlx::Error> {
         install_default_drivers();
         let backend = Backend::of_url(url).ok_or_else(|| {
             sqlx::Error::Configuration("database URL must start with sqlite: or postgres://".into())
@@ -78,14 +114,19 @@ impl Database {
             .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
             .acquire_timeout(Duration::from_secs(5));
         let options = if backend == Backend::Sqlite {
-            options.after_connect(|connection, _meta| {
+            let pragmas = match durability {
+                Durability::Normal => {
+                    "pragma journal_mode = wal; pragma synchronous = normal; \
+                     pragma busy_timeout = 5000; pragma foreign_keys = on;"
+                }
+                Durability::Full => {
+                    "pragma journal_mode = wal; pragma synchronous = full; \
+                     pragma busy_timeout = 5000; pragma foreign_keys = on;"
+                }
+            };
+            options.after_connect(move |connection, _meta| {
                 Box::pin(async move {
-                    connection
-                        .execute(
-                            "pragma journal_mode = wal; pragma synchronous = normal; \
-                             pragma busy_timeout = 5000; pragma foreign_keys = on;",
-                        )
-                        .await?;
+                    connection.execute(pragmas).await?;
                     Ok(())
                 })
             })
@@ -121,6 +162,17 @@ impl Database {
         &self.pool
     }
 
+    /// Begins a transaction that will write. On SQLite it starts with `BEGIN IMMEDIATE`,
+    /// taking the write lock up front (waiting on the busy timeout): a deferred transaction
+    /// that reads first fails at once with "database is locked" when it tries to write while
+    /// another connection, such as the alert sweep, writes.
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
     /// On SQLite, this process's turn to write: hold it across a busy write transaction.
     /// SQLite lets one writer in at a time and makes the others poll, sleeping up to 100 ms
     /// between tries, so concurrent batches spent most of their time asleep (p99 2.9 s a
@@ -139,19 +191,48 @@ impl Database {
         self.backend
     }
 
+    /// Writes a consistent copy of the SQLite database to `path` while it keeps serving
+    /// (`VACUUM INTO`: one read transaction, so the copy holds every commit before it and
+    /// none after). Refuses an existing file and PostgreSQL, whose copies `pg_dump` makes.
+    pub async fn backup_to(&self, path: &Path) -> Result<(), BackupError> {
+        if self.backend == Backend::Postgres {
+            return Err(BackupError::Postgres);
+        }
+        if path.exists() {
+            return Err(BackupError::Exists(path.display().to_string()));
+        }
+        let target = path
+            .to_str()
+            .ok_or_else(|| BackupError::Path(path.display().to_string()))?;
+        sqlx::query("vacuum into $1")
+            .bind(target)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Waits for connections in use to be returned, then closes them all.
     pub async fn close(&self) {
         self.pool.close().await;
     }
 }
 
-/// Creates the SQLite file's directory and asks sqlx to create the file (`mode=rwc`).
-fn prepare_sqlite_url(url: &str) -> Result<String, sqlx::Error> {
+/// The file path and the query of a `sqlite:` URL.
+fn split_sqlite_url(url: &str) -> (&str, Option<&str>) {
     let rest = url.strip_prefix("sqlite:").unwrap_or(url);
     let rest = rest.strip_prefix("//").unwrap_or(rest);
-    let (path, query) = rest
-        .split_once('?')
-        .map_or((rest, None), |(p, q)| (p, Some(q)));
+    rest.split_once('?')
+        .map_or((rest, None), |(p, q)| (p, Some(q)))
+}
+
+/// The database file a `sqlite:` URL names; `None` for other URLs.
+pub fn sqlite_path(url: &str) -> Option<PathBuf> {
+    (Backend::of_url(url) == Some(Backend::Sqlite)).then(|| PathBuf::from(split_sqlite_url(url).0))
+}
+
+/// Creates the SQLite file's directory and asks sqlx to create the file (`mode=rwc`).
+fn prepare_sqlite_url(url: &str) -> Result<String, sqlx::Error> {
+    let (path, query) = split_sqlite_url(url);
     if path != ":memory:" {
         if let Some(parent) = Path::new(path)
             .parent()

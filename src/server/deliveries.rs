@@ -191,23 +191,29 @@ async fn attempt(
         .then(|| url::Url::parse(&delivery.url).ok())
         .flatten()
         .and_then(|url| destinations::refused_literal(&url));
-    if let Some(reason) = refused {
-        let result = AttemptResult {
-            lease_until_ms,
-            attempted_at: now.timestamp(),
-            status_code: None,
-            error: Some(&reason),
-            retry_at_ms: None,
-        };
-        deliveries::record(state.db.pool(), delivery.id, &result).await?;
-        return Ok(());
-    }
+    let opened = state
+        .sealing
+        .open(delivery.organization_id, &delivery.secret);
+    let secret = match (refused, opened) {
+        (None, Ok(secret)) => secret,
+        (Some(reason), _) => return give_up(state, delivery, lease_until_ms, &reason).await,
+        (None, Err(error)) => {
+            tracing::error!(
+                delivery = delivery.id,
+                webhook = delivery.webhook_id,
+                %error,
+                "cannot sign an alert"
+            );
+            let reason = format!("cannot sign: {error}");
+            return give_up(state, delivery, lease_until_ms, &reason).await;
+        }
+    };
     let sent = client
         .post(&delivery.url)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .header(
             SIGNATURE_HEADER,
-            signature(&delivery.secret, now.timestamp(), &delivery.payload),
+            signature(&secret, now.timestamp(), &delivery.payload),
         )
         .body(delivery.payload.clone())
         .send()
@@ -260,6 +266,24 @@ async fn attempt(
             "attempt outlived its claim; another try took the delivery over"
         );
     }
+    Ok(())
+}
+
+/// Records a delivery that is not tried, and will not be, for `reason`.
+async fn give_up(
+    state: &AppState,
+    delivery: &DueDelivery,
+    lease_until_ms: i64,
+    reason: &str,
+) -> Result<(), AppError> {
+    let result = AttemptResult {
+        lease_until_ms,
+        attempted_at: Utc::now().timestamp(),
+        status_code: None,
+        error: Some(reason),
+        retry_at_ms: None,
+    };
+    deliveries::record(state.db.pool(), delivery.id, &result).await?;
     Ok(())
 }
 

@@ -335,7 +335,7 @@ const MONTHS: u32 = 12;
 /// Loads whatever part of the demo dataset is missing, in one transaction. Usage is laid
 /// out relative to `now`: the current period up to today, and the eleven before it.
 pub async fn load(database: &Database, now: DateTime<Utc>) -> Result<DemoOutcome, sqlx::Error> {
-    let mut tx = database.pool().begin().await?;
+    let mut tx = database.begin_write().await?;
     let created = db::unix_seconds(now);
     let mut wrote = false;
 

@@ -172,9 +172,7 @@ pub async fn ingest(
     // after another, so only what happens in the transaction limits the rate.
     let planned = plan(drafts.iter(), time_zone);
     let turn = state.db.write_turn().await;
-    // The first statement writes, so SQLite takes its write lock at once (waiting on the
-    // busy timeout) instead of failing to upgrade a read transaction.
-    let mut tx = pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     let inserted = db::events::insert_new(&mut tx, organization.id, &rows, received_at).await?;
     report.accepted = inserted.len();
     report.duplicates += drafts.len() - inserted.len();

@@ -332,7 +332,7 @@ pub async fn save(
         } else {
             Vec::new()
         };
-        let mut tx = pool.begin().await?;
+        let mut tx = state.db.begin_write().await?;
         if valid.is_default {
             licenses::clear_default(&mut *tx, 0, now).await?;
         }
@@ -373,7 +373,7 @@ pub async fn save(
         refuse_limits_below_usage(state, &affected, &before, &valid).await?;
     }
 
-    let mut tx = pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     if valid.is_default {
         licenses::clear_default(&mut *tx, id, now).await?;
     }

@@ -2,7 +2,7 @@
 //! SHA-256 hash; a session ends after `session-idle-timeout-minutes` without activity,
 //! `session-absolute-timeout-hours` after sign-in, or at sign-out.
 
-use std::sync::OnceLock;
+use std::{net::IpAddr, sync::OnceLock};
 
 use axum::http::{header, HeaderMap, HeaderValue};
 use sha2::{Digest, Sha256};
@@ -68,13 +68,23 @@ fn decoy_hash() -> &'static str {
 
 /// Signs a user in with email and password: a fresh session each time (never one the
 /// browser brought along). `Unauthorized` for an unknown email or a wrong password alike,
-/// and for a user who belongs to no organization any more.
+/// and for a user who belongs to no organization any more. `TooManyRequests` while the
+/// account or the client's `address` has failed too often (see [`SignInThrottle`]), before
+/// the password is even checked.
+///
+/// [`SignInThrottle`]: super::limits::SignInThrottle
 pub async fn sign_in(
     state: &AppState,
     email: &str,
     password: &str,
+    address: Option<IpAddr>,
     now: i64,
 ) -> Result<SignedIn, AppError> {
+    let throttle = state.limits.sign_ins();
+    if let Err(wait) = throttle.check(email, address) {
+        tracing::warn!("sign-in refused: too many failures");
+        return Err(AppError::TooManyRequests(wait.as_secs().max(1)));
+    }
     let pool = state.db.pool();
     let user = match parse_email(email) {
         Ok(email) => sessions::credentials(pool, &email).await?,
@@ -82,12 +92,21 @@ pub async fn sign_in(
     };
     let stored = user
         .as_ref()
-        .map_or(decoy_hash(), |u| u.password_hash.as_str());
-    let matches = verify_password(password, stored);
+        .map_or_else(|| decoy_hash().to_string(), |u| u.password_hash.clone());
+    // Argon2 takes tens of milliseconds of CPU: off the threads that answer requests.
+    let password = password.to_string();
+    let matches = tokio::task::spawn_blocking(move || verify_password(&password, &stored))
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "password check did not finish");
+            AppError::Internal
+        })?;
     let Some(user) = user.filter(|_| matches) else {
         tracing::info!("sign-in refused");
+        throttle.failed(email, address);
         return Err(AppError::Unauthorized);
     };
+    throttle.succeeded(email);
     // The session starts in the user's home organization while they still belong to it,
     // else in the first they belong to, with the role of that membership. A platform admin
     // acts for none; a user left with no organization cannot sign in.

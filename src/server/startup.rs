@@ -12,12 +12,17 @@ use crate::app::{shell, App};
 use super::{
     assets,
     browser::{self, PageGuard},
-    config::Config,
-    db::Database,
+    config::{Config, Settings},
+    db::{self, Database},
     deliveries::DeliveryWorker,
+    headers,
+    limits::{self, Limits},
     live::{LiveRelay, LiveUpdates},
     rest,
+    sealing::{self, SealingError, SealingKey},
+    site,
     state::AppState,
+    webhooks,
 };
 
 /// Why the server could not start.
@@ -27,27 +32,68 @@ pub enum StartupError {
     Connect(#[source] sqlx::Error),
     #[error("cannot apply database migrations: {0}")]
     Migrate(#[source] sqlx::migrate::MigrateError),
+    #[error("{0}")]
+    Sealing(#[from] SealingError),
+    #[error("secret-key is not set: a PostgreSQL database needs QUOTABOARD_SECRET_KEY (64 hex digits, e.g. from `openssl rand -hex 32`) to store webhook secrets encrypted")]
+    NoSecretKey,
+    #[error("cannot seal the stored webhook secrets: {0}")]
+    SealStored(#[source] crate::error::AppError),
 }
 
 /// Connects to the configured database and applies pending migrations.
 pub async fn open_database(config: &Config) -> Result<Database, StartupError> {
-    let db = Database::connect(&config.settings.database_url)
+    let db = Database::connect_with(&config.settings.database_url, config.settings.durability)
         .await
         .map_err(StartupError::Connect)?;
     db.migrate().await.map_err(StartupError::Migrate)?;
     Ok(db)
 }
 
-/// The state shared by every request.
-pub fn build_state(config: &Config, db: Database) -> AppState {
+/// The key webhook secrets are sealed with: `secret-key`, else (SQLite) the key file beside
+/// the database, made on first start.
+pub fn sealing_key(settings: &Settings) -> Result<SealingKey, StartupError> {
+    require_secret_key(settings)?;
+    match (
+        &settings.secret_key,
+        db::sqlite_path(&settings.database_url),
+    ) {
+        (Some(key), _) => Ok(key.clone()),
+        (None, Some(database)) => Ok(SealingKey::load_or_create(&sealing::key_file_for(
+            &database,
+        ))?),
+        (None, None) => Err(StartupError::NoSecretKey),
+    }
+}
+
+/// `NoSecretKey` when there is neither `secret-key` nor a SQLite file to keep a key beside:
+/// checked before anything connects.
+pub fn require_secret_key(settings: &Settings) -> Result<(), StartupError> {
+    match (
+        &settings.secret_key,
+        db::sqlite_path(&settings.database_url),
+    ) {
+        (None, None) => Err(StartupError::NoSecretKey),
+        _ => Ok(()),
+    }
+}
+
+/// The state shared by every request. Seals the webhook secrets stored before secrets were
+/// sealed, so none stays readable in the database.
+pub async fn build_state(config: &Config, db: Database) -> Result<AppState, StartupError> {
+    let sealing = sealing_key(&config.settings)?;
+    webhooks::seal_stored_secrets(&db, &sealing)
+        .await
+        .map_err(StartupError::SealStored)?;
     let live = LiveUpdates::new(&db);
-    AppState {
+    Ok(AppState {
         leptos_options: config.leptos.clone(),
         db,
         settings: Arc::new(config.settings.clone()),
         live,
         deliveries: Arc::default(),
-    }
+        limits: Arc::new(Limits::new(&config.settings.limits)),
+        sealing: Arc::new(sealing),
+    })
 }
 
 /// Every route: REST, server functions, server-rendered pages and static files.
@@ -68,13 +114,30 @@ pub fn app(state: AppState) -> Router {
         .merge(rest::router())
         .merge(browser::router())
         .leptos_routes(&state, routes, move || shell(options.clone()))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(site::file_or_not_found)
+        .layer(middleware::from_fn_with_state(
+            site::server_function_paths(),
+            site::server_function_owns_its_root,
+        ))
         .layer(middleware::from_fn(assets::cache_control))
         .layer(middleware::from_fn_with_state(
             guard,
             browser::require_sign_in,
         ))
         .layer(middleware::from_fn(browser::refuse_cross_site))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            limits::limit_requests,
+        ))
+        .layer(middleware::from_fn(limits::limit_body))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            limits::time_out,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            headers::security_headers,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -86,7 +149,8 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
     let live = state.live.clone();
     let deliveries = DeliveryWorker::spawn(state.clone());
     let relay = LiveRelay::spawn(&state.settings.database_url, &state.live);
-    let served = axum::serve(listener, app(state))
+    let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let served = axum::serve(listener, service)
         .with_graceful_shutdown(async move {
             shutdown_signal().await;
             live.close();

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
-use super::{config::Settings, db::Database, live::LiveUpdates};
+use super::{
+    config::Settings, db::Database, limits::Limits, live::LiveUpdates, sealing::SealingKey,
+};
 
 /// Cheap to clone; provided to server functions as Leptos context and to axum handlers as state.
 #[derive(Clone)]
@@ -16,6 +18,10 @@ pub struct AppState {
     pub live: LiveUpdates,
     /// Woken when threshold alerts are queued, so the delivery task sends them at once.
     pub deliveries: Arc<tokio::sync::Notify>,
+    /// Request rates and failed sign-ins, per client.
+    pub limits: Arc<Limits>,
+    /// Seals and opens webhook signing secrets.
+    pub sealing: Arc<SealingKey>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -253,7 +253,7 @@ async fn issue(state: &AppState, statement: &mut Statement, now: i64) -> Result<
         limit_status: statement.limit_status.as_str(),
         usage_percent: statement.usage_percent.to_string(),
     };
-    let mut tx = state.db.pool().begin().await?;
+    let mut tx = state.db.begin_write().await?;
     let issued = statements::issue(&mut tx, statement.id, &header, &items, now).await?;
     tx.commit().await?;
     if issued {

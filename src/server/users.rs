@@ -112,7 +112,7 @@ pub async fn create(
         password_hash: &password_hash,
         role: role.as_str(),
     };
-    let mut transaction = database.pool().begin().await.map_err(|e| e.to_string())?;
+    let mut transaction = database.begin_write().await.map_err(|e| e.to_string())?;
     let id = db::users::insert(&mut *transaction, &user, now)
         .await
         .map_err(|error| match &error {

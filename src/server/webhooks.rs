@@ -13,6 +13,7 @@ use super::{
         webhooks::{self, WebhookFields, WebhookRow},
     },
     destinations,
+    sealing::{self, SealingKey},
     state::AppState,
 };
 
@@ -60,6 +61,7 @@ pub async fn create(
     };
     let thresholds = thresholds_text(&thresholds);
     let secret = new_secret()?;
+    let sealed = seal(&state.sealing, organization_id, &secret)?;
     let now = db::unix_seconds(Utc::now());
     let fields = WebhookFields {
         url: &url,
@@ -67,7 +69,7 @@ pub async fn create(
         thresholds: &thresholds,
         active: true,
     };
-    let id = webhooks::insert(state.db.pool(), organization_id, &fields, &secret, now).await?;
+    let id = webhooks::insert(state.db.pool(), organization_id, &fields, &sealed, now).await?;
     tracing::info!(webhook = id, "webhook created");
     let change = audit::Change {
         organization_id: Some(organization_id),
@@ -217,20 +219,25 @@ pub fn thresholds_of(hook: &WebhookRow) -> Vec<Decimal> {
     })
 }
 
-/// An absolute `http` or `https` URL with a host, at most 2 048 characters.
+/// An absolute `http` or `https` URL with a host, at most [`MAX_URL_CHARS`] characters as
+/// sent. Kept as sent (trimmed): normalizing could lengthen it past the limit the client was
+/// told (`http://0?…` reads as `http://0.0.0.0/?…`), and the client reads back what it wrote.
 pub fn parse_url(text: &str) -> Result<String, AppError> {
     let text = text.trim();
-    let url = url::Url::parse(text)
-        .ok()
-        .filter(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some())
-        .filter(|_| text.len() <= 2048)
-        .ok_or_else(|| {
-            AppError::BadRequest(format!(
-                "url must be an absolute http or https URL of at most 2048 characters (got {text:?})"
-            ))
-        })?;
-    Ok(url.to_string())
+    let valid = text.chars().count() <= MAX_URL_CHARS
+        && url::Url::parse(text)
+            .is_ok_and(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some());
+    if valid {
+        Ok(text.to_string())
+    } else {
+        Err(AppError::BadRequest(format!(
+            "url must be an absolute http or https URL of at most {MAX_URL_CHARS} characters (got {text:?})"
+        )))
+    }
 }
+
+/// The longest webhook URL, as the API documents it and the database holds it.
+pub const MAX_URL_CHARS: usize = 2048;
 
 pub fn parse_description(text: &str) -> Result<String, AppError> {
     let text = text.trim();
@@ -268,6 +275,29 @@ pub fn thresholds_text(thresholds: &[Decimal]) -> String {
     serde_json::to_string(thresholds).unwrap_or_else(|_| "[]".into())
 }
 
+/// Seals every webhook secret stored in the clear (before secrets were sealed); returns how
+/// many. Safe with several servers starting at once: a secret is replaced only as it was read.
+pub async fn seal_stored_secrets(db: &db::Database, key: &SealingKey) -> Result<usize, AppError> {
+    let mut sealed = 0;
+    for stored in webhooks::unsealed_secrets(db.pool(), sealing::PREFIX).await? {
+        let after = seal(key, stored.organization_id, &stored.secret)?;
+        if webhooks::replace_secret(db.pool(), stored.id, &stored.secret, &after).await? {
+            sealed += 1;
+        }
+    }
+    if sealed > 0 {
+        tracing::info!(webhooks = sealed, "stored webhook secrets sealed");
+    }
+    Ok(sealed)
+}
+
+fn seal(key: &SealingKey, organization_id: i64, secret: &str) -> Result<String, AppError> {
+    key.seal(organization_id, secret).map_err(|error| {
+        tracing::error!(%error, "cannot seal a webhook secret");
+        AppError::Internal
+    })
+}
+
 /// `whsec_` and 256 random bits in hex.
 fn new_secret() -> Result<String, AppError> {
     let mut bytes = [0_u8; 32];
@@ -284,6 +314,16 @@ mod tests {
 
     fn dec(text: &str) -> Decimal {
         text.parse().expect("decimal")
+    }
+
+    #[test]
+    fn a_url_of_2048_characters_is_kept_as_sent_and_a_longer_one_refused() {
+        // Longer once normalized (`http://0.0.0.0/?…`), but 2 048 characters as sent.
+        let sent = format!("http://0?{}", "0".repeat(MAX_URL_CHARS - 9));
+        assert_eq!(sent.len(), MAX_URL_CHARS);
+        assert_eq!(parse_url(&sent).as_deref(), Ok(sent.as_str()));
+        let longer = format!("{sent}0");
+        assert!(matches!(parse_url(&longer), Err(AppError::BadRequest(_))));
     }
 
     #[test]
@@ -309,6 +349,9 @@ mod tests {
             parse_url(" https://hooks.example.com/quota ").as_deref(),
             Ok("https://hooks.example.com/quota")
         );
+        // A host whose last label is a number reads as an IPv4 address, and this one is not.
+        assert!(parse_url("https://rwiAcq2Oz2h.7:3703?8;u:").is_err());
+        assert!(parse_url("https://4.0.00MhG3.DGSqSW.k:9555").is_ok());
         for bad in [
             "ftp://x.example",
             "/relative",

@@ -69,6 +69,7 @@ fn environment_variables_override_every_layer_and_passwords_stay_hidden() {
             .env("QUOTABOARD_WARNING_THRESHOLD", "60")
             .env("QUOTABOARD_DEFAULT_TIME_ZONE", "Asia/Tokyo")
             .env("DATABASE_URL", "postgres://qb:hunter2@db.internal:5432/qb")
+            .env("QUOTABOARD_SECRET_KEY", "c0ffee".repeat(10) + "c0ff")
             .arg("config"),
     );
 
@@ -90,6 +91,76 @@ fn environment_variables_override_every_layer_and_passwords_stay_hidden() {
         "{printed}"
     );
     assert!(!printed.contains("hunter2"), "{printed}");
+    assert!(printed.contains("secret-key = \"***\""), "{printed}");
+    assert!(!printed.contains("c0ffee"), "{printed}");
+}
+
+#[test]
+fn serving_postgres_without_a_secret_key_is_refused_with_the_key_named() {
+    // The key is checked before anything listens or connects.
+    let output = quotaboard()
+        .env("DATABASE_URL", "postgres://qb@127.0.0.1:1/qb")
+        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+        .arg("serve")
+        .output()
+        .expect("run quotaboard");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("QUOTABOARD_SECRET_KEY"), "{stderr}");
+}
+
+#[test]
+fn backup_copies_the_database_and_its_key_file_and_never_overwrites() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database = dir.path().join("qb.db");
+    let url = format!("sqlite://{}", database.display());
+    // Serving makes the key file on first start; `demo` then `backup` use it.
+    let mut server = quotaboard()
+        .env("DATABASE_URL", &url)
+        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+        .arg("serve")
+        .spawn()
+        .expect("serve");
+    let key_file = dir.path().join("qb.db.key");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !key_file.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    server.kill().expect("stop");
+    server.wait().expect("stopped");
+    let key = std::fs::read_to_string(&key_file).expect("key file made at start");
+    assert_eq!(key.trim().len(), 64);
+
+    let copy = dir.path().join("copy.db");
+    stdout_of(
+        quotaboard()
+            .env("DATABASE_URL", &url)
+            .arg("backup")
+            .arg(&copy),
+    );
+    assert!(copy.is_file());
+    let copied_key = std::fs::read_to_string(dir.path().join("copy.db.key")).expect("key copied");
+    assert_eq!(copied_key, key);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for file in [&key_file, &dir.path().join("copy.db.key")] {
+            let mode = std::fs::metadata(file)
+                .expect("metadata")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{}", file.display());
+        }
+    }
+
+    let again = quotaboard()
+        .env("DATABASE_URL", &url)
+        .arg("backup")
+        .arg(&copy)
+        .output()
+        .expect("run quotaboard");
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
 }
 
 #[test]

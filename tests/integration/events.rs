@@ -313,6 +313,34 @@ async fn only_a_valid_admin_key_may_send_events(app: TestApp) {
         .expect("request");
     assert_eq!(via_header.status(), 200);
     assert_eq!(stored_events(&app).await, 1);
+
+    // Two different keys in one request: refused, whichever is valid. The same key in both
+    // headers is one key.
+    for (bearer, header) in [
+        (admin.as_str(), "qb_nonsense"),
+        ("qb_nonsense", admin.as_str()),
+    ] {
+        let both = app
+            .client
+            .post(app.url("/api/v1/events"))
+            .bearer_auth(bearer)
+            .header("x-api-key", header)
+            .json(&batch)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(both.status(), 401, "bearer {bearer}, header {header}");
+    }
+    let same = app
+        .client
+        .get(app.url("/api/v1/user"))
+        .bearer_auth(&admin)
+        .header("x-api-key", &admin)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(same.status(), 200);
+    assert_eq!(stored_events(&app).await, 1);
 }
 
 async fn max_latest_count_and_unique_metrics_keep_their_own_kind_of_total(app: TestApp) {

@@ -1,6 +1,6 @@
 //! `spawn_app()`: the app on a free port with its own fresh database.
 
-use std::{collections::HashMap, future::Future, path::PathBuf};
+use std::{collections::HashMap, future::Future, path::PathBuf, time::Duration};
 
 use quotaboard::{
     domain::{aggregation::PeriodDelta, quantity::Quantity},
@@ -17,7 +17,7 @@ use quotaboard::{
         users::{self, UserRole},
     },
 };
-use tokio::net::TcpListener;
+use tokio::{net::TcpListener, process::Child};
 
 /// The password of users tests create.
 pub const TEST_PASSWORD: &str = "correct horse battery";
@@ -60,7 +60,7 @@ impl TestApp {
         let db = startup::open_database(&config)
             .await
             .expect("reopen database");
-        let state = startup::build_state(&config, db);
+        let state = startup::build_state(&config, db).await.expect("state");
         self.deliveries = Some(DeliveryWorker::spawn(state));
     }
 
@@ -77,7 +77,8 @@ impl TestApp {
             .await
             .expect("open database");
         // The server and its relay run as long as the test's runtime.
-        let (address, _, _) = serve(startup::build_state(&config, db)).await;
+        let state = startup::build_state(&config, db).await.expect("state");
+        let (address, _, _) = serve(state).await;
         address
     }
 
@@ -372,10 +373,22 @@ pub fn test_config(database_url: &str, overrides: &[(&str, &str)]) -> Config {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     env.insert("DATABASE_URL".into(), database_url.into());
+    if database_url.starts_with("postgres") {
+        env.entry("QUOTABOARD_SECRET_KEY".into())
+            .or_insert_with(|| TEST_SECRET_KEY.into());
+    }
     // The test binary has no hash.txt beside it: pages link the unhashed names.
     env.insert("LEPTOS_HASH_FILES".into(), "false".into());
+    // Static files come from the sources' public/ (favicon.svg), which exists before any build.
+    env.entry("LEPTOS_SITE_ROOT".into())
+        .or_insert_with(|| concat!(env!("CARGO_MANIFEST_DIR"), "/public").into());
     Config::parse(DEFAULT_FILE, None, &env, None).expect("test configuration")
 }
+
+/// The key test servers on PostgreSQL seal webhook secrets with (SQLite ones make a key file
+/// beside their database, as a real one does).
+pub const TEST_SECRET_KEY: &str =
+    "5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed";
 
 /// Settings every test app starts with (a test's own overrides come after): failed webhook
 /// deliveries are retried after 100 ms, not 30 s, and may go to receivers on loopback.
@@ -421,11 +434,15 @@ pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, &str)]) -> Opt
     let db = startup::open_database(&config)
         .await
         .expect("open database");
-    let state = startup::build_state(&config, db.clone());
+    let state = startup::build_state(&config, db.clone())
+        .await
+        .expect("state");
     let deliveries = Some(DeliveryWorker::spawn(state.clone()));
     let (address, state, relay) = serve(state).await;
+    // A request that hangs fails its test with a location instead of stalling the suite.
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(60))
         .build()
         .expect("client");
     Some(TestApp {
@@ -448,9 +465,9 @@ async fn serve(state: AppState) -> (String, AppState, Option<LiveRelay>) {
     let relay = LiveRelay::spawn(&state.settings.database_url, &state.live);
     let served = state.clone();
     tokio::spawn(async move {
-        axum::serve(listener, startup::app(served))
-            .await
-            .expect("serve");
+        let service =
+            startup::app(served).into_make_service_with_connect_info::<std::net::SocketAddr>();
+        axum::serve(listener, service).await.expect("serve");
     });
     (address, state, relay)
 }
@@ -500,4 +517,60 @@ macro_rules! on_both_backends {
             }
         }
     )+};
+}
+
+/// The `quotaboard` binary serving `database_url` on `port` with these extra environment
+/// variables, without rate limits (one test client is many customers' worth of requests);
+/// its standard error is piped.
+pub fn start_server(database_url: &str, port: u16, env: &[(&str, &str)]) -> Child {
+    // As `test_config`: the in-process app and this server open the same sealed secrets.
+    let secret_key = if database_url.starts_with("postgres") {
+        TEST_SECRET_KEY
+    } else {
+        ""
+    };
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_quotaboard"))
+        .arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env(
+            "QUOTABOARD_CONFIG",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/Leptos.toml"),
+        )
+        .env("DATABASE_URL", database_url)
+        .env("QUOTABOARD_SECRET_KEY", secret_key)
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("LEPTOS_HASH_FILES", "false")
+        .env("QUOTABOARD_RATE_LIMIT_PER_KEY", "0")
+        .env("QUOTABOARD_RATE_LIMIT_PER_ADDRESS", "0")
+        .env("RUST_LOG", "error")
+        .envs(env.iter().copied())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start quotaboard")
+}
+
+/// A port nothing on loopback listens on now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("free port")
+        .port()
+}
+
+/// Waits until the server at `base` answers `/healthz` with 200 (at most 30 s).
+pub async fn wait_until_healthy(client: &reqwest::Client, base: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let answered = client.get(format!("{base}/healthz")).send().await;
+        if answered.is_ok_and(|r| r.status().is_success()) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server did not come up"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }

@@ -48,7 +48,9 @@ pub async fn enqueue<'e, E: Executor<'e, Database = Any>>(
 pub struct DueDelivery {
     pub id: i64,
     pub webhook_id: i64,
+    pub organization_id: i64,
     pub url: String,
+    /// Sealed (see `sealing`).
     pub secret: String,
     pub payload: String,
     pub attempts: i64,
@@ -62,7 +64,7 @@ pub async fn due<'e, E: Executor<'e, Database = Any>>(
     limit: i64,
 ) -> Result<Vec<DueDelivery>, sqlx::Error> {
     sqlx::query_as(
-        "select d.id, d.webhook_id, w.url, w.secret, d.payload,
+        "select d.id, d.webhook_id, d.organization_id, w.url, w.secret, d.payload,
                 cast(d.attempts as bigint) as attempts, d.next_attempt_ms
          from webhook_deliveries d join webhooks w on w.id = d.webhook_id
          where d.status = 'pending' and d.next_attempt_ms <= $1 and w.active

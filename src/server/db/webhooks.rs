@@ -104,3 +104,41 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(
     .fetch_all(executor)
     .await
 }
+
+/// A webhook's stored signing secret: sealed, or as stored before secrets were sealed.
+#[derive(Clone, Debug, FromRow)]
+pub struct StoredSecret {
+    pub id: i64,
+    pub organization_id: i64,
+    pub secret: String,
+}
+
+/// Every webhook whose secret does not start with `sealed_prefix`: stored before sealing.
+pub async fn unsealed_secrets<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    sealed_prefix: &str,
+) -> Result<Vec<StoredSecret>, sqlx::Error> {
+    sqlx::query_as(
+        "select id, organization_id, secret from webhooks where secret not like $1 order by id",
+    )
+    .bind(format!("{sealed_prefix}%"))
+    .fetch_all(executor)
+    .await
+}
+
+/// Replaces the secret `before` of webhook `id` with `after`; false when it is no longer
+/// `before` (another server sealed it first).
+pub async fn replace_secret<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    id: i64,
+    before: &str,
+    after: &str,
+) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query("update webhooks set secret = $1 where id = $2 and secret = $3")
+        .bind(after)
+        .bind(id)
+        .bind(before)
+        .execute(executor)
+        .await?;
+    Ok(result.rows_affected() == 1)
+}

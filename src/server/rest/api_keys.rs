@@ -38,8 +38,10 @@ pub fn router() -> Router<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewKey {
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     /// `member` (the default) or `admin`.
+    #[schema(pattern = "^(member|admin)$")]
     pub role: Option<String>,
 }
 

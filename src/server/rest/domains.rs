@@ -49,6 +49,10 @@ pub fn router() -> Router<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct NewDomain {
     /// A domain name; stored in lower case.
+    #[schema(
+        max_length = 253,
+        pattern = r"^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?$"
+    )]
     pub name: String,
 }
 
@@ -57,6 +61,7 @@ pub struct NewDomain {
 #[serde(deny_unknown_fields)]
 pub struct NewAccount {
     /// An address of the domain.
+    #[schema(max_length = 320, pattern = "^[!-?A-~]{1,64}@[^@]+$")]
     pub account: String,
     /// A relay account (default false).
     #[serde(default)]

@@ -35,6 +35,7 @@ pub fn router() -> Router<AppState> {
 
 /// The request body as documented: up to 1 000 events.
 #[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct EventBatch {
     events: Vec<EventInput>,
@@ -42,7 +43,7 @@ pub struct EventBatch {
 
 /// One usage event. Unknown fields are refused.
 #[derive(ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct EventInput {
     /// Idempotency key, unique in the organization: a repeat is acknowledged, not counted.
@@ -51,8 +52,8 @@ pub struct EventInput {
     /// A metric code of the catalogue.
     #[schema(example = "apiCalls")]
     metric: String,
-    /// Default 1; at most 6 decimals.
-    #[schema(value_type = Option<f64>)]
+    /// Default 1; at most 6 decimals. A number, or a string of one to keep every digit.
+    #[schema(schema_with = quantity_schema)]
     quantity: Option<f64>,
     /// RFC 3339; default now. At most 35 days old (configurable), 5 minutes ahead.
     timestamp: Option<String>,
@@ -62,6 +63,19 @@ pub struct EventInput {
     /// Free-form JSON object, at most 8 KiB.
     #[schema(value_type = Option<Object>)]
     properties: Option<serde_json::Value>,
+}
+
+/// A quantity: a JSON number, or a decimal number in a string (no precision lost to floats).
+fn quantity_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+    let one_of = OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(Type::Number))
+        .item(ObjectBuilder::new().schema_type(Type::String).pattern(Some(
+            r"^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$",
+        )))
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .build();
+    Schema::OneOf(one_of)
 }
 
 /// The request body: `{"events": [ … ]}`; each event is checked on its own.

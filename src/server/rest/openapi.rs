@@ -14,7 +14,7 @@ use utoipa::{
     openapi::{
         path::{Operation, ParameterIn, PathItem},
         security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
-        OpenApi as Document, RefOr,
+        OpenApi as Document, RefOr, Schema,
     },
     Modify, OpenApi,
 };
@@ -71,7 +71,7 @@ pub fn router() -> Router<AppState> {
         usage_stream::usage_stream,
         health::health,
     ),
-    modifiers(&Security),
+    modifiers(&Security, &IdPattern),
     tags(
         (name = "usage", description = "Usage, limits and cost, in the shapes of the documents quotaboard serves"),
         (name = "events", description = "Usage events in"),
@@ -115,6 +115,34 @@ impl Modify for Security {
                     .build(),
             ),
         );
+    }
+}
+
+/// Ids in paths are strings of digits (`parse_id`).
+struct IdPattern;
+
+impl Modify for IdPattern {
+    fn modify(&self, openapi: &mut Document) {
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let parameters = operation.parameters.iter_mut().flatten();
+                for parameter in parameters.filter(|p| {
+                    p.parameter_in == ParameterIn::Path
+                        && ["id", "accountId", "domainId"].contains(&p.name.as_str())
+                }) {
+                    if let Some(RefOr::T(Schema::Object(object))) = &mut parameter.schema {
+                        object.pattern = Some(super::shape::ID_PATTERN.into());
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -39,16 +39,19 @@ pub fn router() -> Router<AppState> {
 /// the year 5000, as milliseconds they lie after March 1973.
 const MILLISECONDS_FROM: i64 = 100_000_000_000;
 
+/// The last millisecond of the year 9999: the latest time taken (and the document's maximum).
+const LATEST_MILLISECONDS: i64 = 253_402_300_799_999;
+
 /// Both required.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct RangeQuery {
-    /// Unix time in seconds (or milliseconds, from 100 000 000 000).
-    #[param(required = true, value_type = f64)]
+    /// Unix time in seconds (or milliseconds, from 100 000 000 000), up to the end of 9999.
+    #[param(required = true, value_type = f64, minimum = 0, maximum = 253402300799999_u64)]
     start_date: Option<String>,
     /// Unix time in seconds (or milliseconds); its local day is included.
-    #[param(required = true, value_type = f64)]
+    #[param(required = true, value_type = f64, minimum = 0, maximum = 253402300799999_u64)]
     end_date: Option<String>,
 }
 
@@ -172,7 +175,12 @@ fn unix_time(name: &str, text: Option<&str>) -> Result<DateTime<Utc>, AppError> 
             "{name} must be a Unix time in seconds or milliseconds (got {text:?})"
         ))
     };
-    let number = Decimal::from_str(text).map_err(|_| invalid())?;
+    // `1.7e9` is a number too, as JSON and the document's `number` write it.
+    let number = Decimal::from_str(text)
+        .or_else(|_| Decimal::from_scientific(text))
+        .ok()
+        .filter(|number| *number >= Decimal::ZERO && *number <= Decimal::from(LATEST_MILLISECONDS))
+        .ok_or_else(invalid)?;
     let seconds = if number.abs() >= Decimal::from(MILLISECONDS_FROM) {
         number / Decimal::from(1000)
     } else {
@@ -197,6 +205,8 @@ mod tests {
             "1706659200.9",
             "1706659200000",
             " 1706659200999 ",
+            "1.7066592e9",
+            "1.706659200999E12",
         ] {
             assert_eq!(
                 unix_time("startDate", Some(text)).expect(text),
@@ -214,6 +224,9 @@ mod tests {
             (Some("2024-01-31"), "startDate must be a Unix time"),
             (Some("soon"), "startDate must be a Unix time"),
             (Some("1e400"), "startDate must be a Unix time"),
+            (Some("-5.1e199"), "startDate must be a Unix time"),
+            (Some("-1"), "startDate must be a Unix time"),
+            (Some("253402300800000"), "startDate must be a Unix time"),
         ];
         for (text, message) in cases {
             let error = unix_time("startDate", text).expect_err("refused");

@@ -16,6 +16,7 @@ use crate::{
     error::AppError,
     server::{
         db,
+        limits::ClientAddress,
         rest::shape::{self, id, ErrorBody},
         sessions,
         state::AppState,
@@ -59,16 +60,20 @@ pub struct SessionBody {
         (status = 201, description = "Signed in; the session cookie is set", body = SessionBody),
         (status = 400, description = "A malformed body", body = ErrorBody),
         (status = 401, description = "Unknown email or wrong password", body = ErrorBody),
+        (status = 429, description = "Too many failed sign-ins for this account or address; \
+            `Retry-After` says how many seconds to wait", body = ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn sign_in(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     request: Result<Json<SignIn>, JsonRejection>,
 ) -> Result<impl IntoResponse, AppError> {
     let request = shape::body(request)?;
     let now = db::unix_seconds(Utc::now());
-    let signed_in = sessions::sign_in(&state, &request.email, &request.password, now).await?;
+    let signed_in =
+        sessions::sign_in(&state, &request.email, &request.password, address, now).await?;
     let cookie = sessions::set_cookie(&state.settings.session, &signed_in.token);
     Ok((
         StatusCode::CREATED,

@@ -55,12 +55,29 @@ impl<S: ErrorShape> IntoResponse for ShapedError<S> {
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        if let AppError::TooManyRequests(seconds) = self.error {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         response
     }
 }
 
 fn status_of(error: &AppError) -> StatusCode {
     StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// `error` in the shape of the endpoint at `path`, for answers given before routing (rate
+/// limits): seed 002's envelope, seed 003's named errors, else our own.
+pub fn for_path(path: &str, error: AppError) -> Response {
+    if path == "/api/billing/usage" {
+        ShapedError::<Envelope>::from(error).into_response()
+    } else if path.starts_with("/organizations/") {
+        ShapedError::<Named>::from(error).into_response()
+    } else {
+        ShapedError::<Standard>::from(error).into_response()
+    }
 }
 
 /// quotaboard's own endpoints: `{"error": {"code": "BAD_REQUEST", "message": "…"}}`.
@@ -117,6 +134,11 @@ impl ErrorShape for Named {
                 "ValidationError",
                 format!("Input data validation failed: {detail}"),
             ),
+            AppError::TooManyRequests(_) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "TooManyRequests",
+                error.to_string(),
+            ),
             AppError::Unavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "ServiceUnavailable",
@@ -155,18 +177,23 @@ pub fn body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, AppError> {
     })
 }
 
-/// A path id: a string of digits, else 400 naming the parameter.
+/// A path id: a string of digits, else 400 naming the parameter. Digits that name no
+/// possible row (0, or too many for an id) are 404, as an id that was never used is.
 pub fn parse_id(name: &str, text: &str) -> Result<i64, AppError> {
-    text.trim()
-        .parse::<i64>()
+    let text = text.trim();
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(AppError::BadRequest(format!(
+            "{name} must be an id, a string of digits (got {text:?})"
+        )));
+    }
+    text.parse::<i64>()
         .ok()
         .filter(|id| *id > 0)
-        .ok_or_else(|| {
-            AppError::BadRequest(format!(
-                "{name} must be an id, a string of digits (got {text:?})"
-            ))
-        })
+        .ok_or_else(|| AppError::NotFound(format!("{name} {text}")))
 }
+
+/// What an id in a path looks like, for the OpenAPI document.
+pub const ID_PATTERN: &str = "^[0-9]+$";
 
 /// `?search=&limit=&offset=` of a list endpoint.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -175,15 +202,17 @@ pub struct ListQuery {
     /// Part of a name to look for, ignoring case.
     pub search: Option<String>,
     /// Items per page, 1–100 (default 100).
-    #[param(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
     /// Items to skip (default 0).
-    #[param(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>, maximum = 4294967295_u64)]
     pub offset: Option<String>,
 }
 
 /// Most items a list answers at once, and its default.
 pub const MAX_PAGE: usize = 100;
+/// The largest offset a list takes (the document's `uint32`).
+pub const MAX_OFFSET: usize = u32::MAX as usize;
 
 impl ListQuery {
     /// True when `texts` hold the search term (ignoring case), or there is none.
@@ -206,7 +235,7 @@ impl ListQuery {
     /// (default 0) to `offset + limit` (1–100, default 100). 400 for a bad limit or offset.
     pub fn page<T>(&self, items: Vec<T>) -> Result<Page<T>, AppError> {
         let limit = bounded("limit", self.limit.as_deref(), MAX_PAGE, 1..=MAX_PAGE)?;
-        let offset = bounded("offset", self.offset.as_deref(), 0, 0..=usize::MAX)?;
+        let offset = bounded("offset", self.offset.as_deref(), 0, 0..=MAX_OFFSET)?;
         let total = items.len();
         let items = items.into_iter().skip(offset).take(limit).collect();
         Ok(Page { total, items })

@@ -16,7 +16,7 @@ use crate::{
     server::{
         auth::ApiPrincipal,
         ledger::Ledger,
-        rest::shape::{bounded, decimal, id, timestamp_seconds, ErrorBody, Page},
+        rest::shape::{bounded, decimal, id, timestamp_seconds, ErrorBody, Page, MAX_OFFSET},
         state::AppState,
         statements::{self, Statement},
     },
@@ -41,10 +41,10 @@ pub struct StatementQuery {
     #[param(example = "-amount")]
     sort: Option<String>,
     /// Statements per page, 1–100 (default 20).
-    #[param(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     limit: Option<String>,
     /// Statements to skip (default 0).
-    #[param(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>, maximum = 4294967295_u64)]
     offset: Option<String>,
 }
 
@@ -79,7 +79,7 @@ pub(crate) async fn list_statements(
         DEFAULT_LIMIT,
         1..=MAX_LIMIT,
     )?;
-    let offset = bounded("offset", query.offset.as_deref(), 0, 0..=usize::MAX)?;
+    let offset = bounded("offset", query.offset.as_deref(), 0, 0..=MAX_OFFSET)?;
     let ledger = Ledger::load(&state, principal.organization_id).await?;
     let mut listed = statements::list(&state, &ledger, Utc::now()).await?;
     statements::select(&mut listed, query.search.as_deref(), &order);

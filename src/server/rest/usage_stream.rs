@@ -22,6 +22,17 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/usage/stream", get(usage_stream))
 }
 
+/// One server-sent event of the stream, as a client's parser reads it.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct StreamEvent {
+    /// `ready` once, first; then `usage` on every change.
+    #[schema(pattern = "^(ready|usage)$")]
+    event: String,
+    /// JSON: `{}` for `ready`, `{"organizationId": "…"}` for `usage`.
+    data: String,
+}
+
 /// 200 `text/event-stream`: first `event: ready`, then `event: usage` with
 /// `{"organizationId": "…"}` within 200 ms of events of the caller's organization being
 /// stored (one for a burst), with a keep-alive comment every 15 s. 401 without a key or
@@ -29,7 +40,7 @@ pub fn router() -> Router<AppState> {
 #[utoipa::path(
     get, path = "/api/v1/usage/stream", tag = "usage",
     responses(
-        (status = 200, description = "Server-sent events: ready, then usage on every change", body = String, content_type = "text/event-stream"),
+        (status = 200, description = "Server-sent events: ready, then usage on every change", body = StreamEvent, content_type = "text/event-stream"),
         (status = 401, description = "No valid key or session", body = ErrorBody),
     ),
     security(("api_key" = []), ("bearer" = []), ("session" = []))

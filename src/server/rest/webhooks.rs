@@ -41,21 +41,50 @@ pub fn router() -> Router<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewWebhook {
-    /// Absolute http(s) URL deliveries are posted to.
+    /// Absolute http(s) URL deliveries are posted to, kept as sent. Its host is a dotted
+    /// IPv4 address or a domain name whose last label starts with a letter (a last label of
+    /// digits would make the host read as an IPv4 number).
+    #[schema(
+        max_length = 2048,
+        pattern = r"^https?://((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z]([A-Za-z0-9-]*[A-Za-z0-9])?)(:[0-9]{1,4})?([/?#][!-~]*)?$"
+    )]
     pub url: String,
     pub description: Option<String>,
     /// Percentages of an allowance (default: warning, critical and 100).
-    #[schema(value_type = Option<Vec<f64>>)]
+    #[schema(schema_with = thresholds_schema)]
     pub thresholds: Option<Vec<Decimal>>,
+}
+
+/// 1 to 10 percentages above 0 and at most 1000 (`webhooks::parse_thresholds`), or null.
+/// The document's minimum is a millionth: smaller floats read as 0 when made decimals.
+fn thresholds_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, SchemaType, Type};
+    let percentage = ObjectBuilder::new()
+        .schema_type(Type::Number)
+        .minimum(Some(0.000_001))
+        .maximum(Some(f64::from(webhooks::MAX_THRESHOLD_PERCENT)));
+    Schema::Array(
+        ArrayBuilder::new()
+            .schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
+            .items(percentage)
+            .min_items(Some(1))
+            .max_items(Some(webhooks::MAX_THRESHOLDS))
+            .build(),
+    )
 }
 
 /// The fields of a webhook to change; the others stay.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookChange {
+    /// A new URL, with the same rules as a new webhook's.
+    #[schema(
+        max_length = 2048,
+        pattern = r"^https?://((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z]([A-Za-z0-9-]*[A-Za-z0-9])?)(:[0-9]{1,4})?([/?#][!-~]*)?$"
+    )]
     pub url: Option<String>,
     pub description: Option<String>,
-    #[schema(value_type = Option<Vec<f64>>)]
+    #[schema(schema_with = thresholds_schema)]
     pub thresholds: Option<Vec<Decimal>>,
     pub active: Option<bool>,
 }
