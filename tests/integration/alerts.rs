@@ -34,14 +34,22 @@ struct Receiver {
     received: Arc<Mutex<Vec<(String, String)>>>,
     /// Statuses to answer with, in order; 200 once they run out.
     script: Arc<Mutex<Vec<u16>>>,
+    /// How long each answer takes, after the delivery is recorded as received.
+    delay: Duration,
 }
 
 impl Receiver {
     /// Listens on a free port; returns the receiver and its URL.
     async fn start(script: &[u16]) -> (Receiver, String) {
+        Receiver::start_answering_after(script, Duration::ZERO).await
+    }
+
+    /// [`Receiver::start`], answering each delivery `delay` after it arrives.
+    async fn start_answering_after(script: &[u16], delay: Duration) -> (Receiver, String) {
         let receiver = Receiver {
             received: Arc::default(),
             script: Arc::new(Mutex::new(script.iter().rev().copied().collect())),
+            delay,
         };
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!(
@@ -80,6 +88,7 @@ async fn receive(State(receiver): State<Receiver>, headers: HeaderMap, body: Byt
         .expect("lock")
         .push((signature, String::from_utf8_lossy(&body).into_owned()));
     let status = receiver.script.lock().expect("lock").pop().unwrap_or(200);
+    tokio::time::sleep(receiver.delay).await;
     StatusCode::from_u16(status).expect("status")
 }
 
@@ -335,6 +344,26 @@ async fn a_restart_loses_no_pending_delivery(mut app: TestApp) {
     assert_eq!(receiver.received().len(), 3);
 }
 
+/// What a server does at SIGTERM once its last request is answered: the delivery task is
+/// told to stop, and a delivery under way is finished and recorded before it does.
+async fn stopping_finishes_the_delivery_under_way(mut app: TestApp) {
+    let (receiver, url) = Receiver::start_answering_after(&[], Duration::from_secs(1)).await;
+    let (key, _) = organization_with_webhook(&app, &url).await;
+    ingest(&app, &key, "e", 80, Utc::now()).await;
+    wait_until("the delivery to arrive", || async {
+        receiver.received().len() == 1
+    })
+    .await;
+
+    app.stop_deliveries().await;
+    assert_eq!(
+        queued(&app).await,
+        [("75".to_string(), "delivered".to_string(), 1)],
+        "the answer that came after the stop was recorded"
+    );
+    assert_eq!(receiver.received().len(), 1);
+}
+
 async fn a_crash_between_storing_usage_and_checking_it_loses_no_alert(app: TestApp) {
     let (receiver, url) = Receiver::start(&[]).await;
     organization_with_webhook(&app, &url).await;
@@ -385,6 +414,7 @@ async fn a_crash_between_storing_usage_and_checking_it_loses_no_alert(app: TestA
 }
 
 crate::on_both_backends!(
+    stopping_finishes_the_delivery_under_way,
     a_crash_between_storing_usage_and_checking_it_loses_no_alert,
     each_threshold_fires_once_under_concurrent_ingestion_and_again_next_period,
     deliveries_are_signed_with_the_documented_scheme,

@@ -524,7 +524,38 @@ async fn the_usage_stream_announces_ingested_events_of_the_organization_only(app
     assert_eq!(app.get("/api/v1/usage/stream").await.status(), 401);
 }
 
+/// Server functions answer POST only: a GET, which a link or an image on another site can
+/// make with the user's cookie, changes nothing. Every function is tried, with arguments.
+async fn no_server_function_answers_get(app: TestApp) {
+    let admin = demo_session(&app, "admin@acme.example").await;
+    let mut paths: Vec<&str> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path)
+        .collect();
+    paths.sort_unstable();
+    assert!(
+        paths.contains(&CreateApiKey::PATH) && paths.contains(&RevokeApiKey::PATH),
+        "the registered server functions: {paths:?}"
+    );
+    for path in &paths {
+        let response = app
+            .get_with_cookie(&format!("{path}?name=by-get&role=admin&id=1"), &admin)
+            .await;
+        assert_eq!(response.status(), 405, "GET {path}");
+    }
+    let (_, keys) = app
+        .get_json(
+            "/api/v1/api-keys",
+            Some(&app.demo_key("acme", Role::Admin).await.1),
+        )
+        .await;
+    assert!(
+        !keys.to_string().contains("by-get"),
+        "no key was made by a GET: {keys}"
+    );
+}
+
 crate::on_both_backends!(
+    no_server_function_answers_get,
     the_sign_in_form_redirects_back_and_refuses_bad_credentials_and_other_sites,
     signing_out_ends_the_session_for_every_page,
     a_user_switches_only_to_organizations_they_belong_to,

@@ -52,6 +52,14 @@ impl TestApp {
         }
     }
 
+    /// Stops the delivery task as a server shutting down does: an attempt under way ends
+    /// first.
+    pub async fn stop_deliveries(&mut self) {
+        if let Some(worker) = self.deliveries.take() {
+            worker.stop().await;
+        }
+    }
+
     /// Starts a new delivery task, as a restarted server would: a new connection pool on
     /// the same database and nothing carried over in memory.
     pub async fn restart_deliveries(&mut self) {

@@ -257,4 +257,70 @@ async fn every_acknowledged_event_survives_a_kill_and_a_resend_counts_each_once(
     server.start_kill().expect("stop");
 }
 
-crate::on_both_backends!(every_acknowledged_event_survives_a_kill_and_a_resend_counts_each_once);
+/// SIGTERM while a batch is half sent: the server takes no new connection, answers the
+/// batch in full, stores it, and then exits cleanly.
+async fn a_sigterm_lets_the_request_in_flight_finish(app: TestApp) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let (_, key) = app.demo_key("acme", Role::Admin).await;
+    app.metric("k_sum", "sum").await;
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = start_server(&app.database_url, port, &[]);
+    wait_until_healthy(&app.client, &base).await;
+
+    let body = serde_json::to_vec(&crash_batch(0)).expect("batch");
+    let (first, rest) = body.split_at(body.len() / 2);
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connect");
+    let head = format!(
+        "POST /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {key}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.expect("head");
+    stream.write_all(first).await.expect("first half");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+    let pid = server.id().expect("running").to_string();
+    let signalled = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(signalled.success());
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(
+        server.try_wait().expect("status").is_none(),
+        "the server left before answering the request in flight"
+    );
+    assert!(
+        tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err(),
+        "a new connection was taken after SIGTERM"
+    );
+
+    stream.write_all(rest).await.expect("second half");
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .await
+        .expect("response");
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains(r#""accepted":100"#), "{response}");
+    let exited = tokio::time::timeout(std::time::Duration::from_secs(10), server.wait())
+        .await
+        .expect("the server exits once the request is answered")
+        .expect("exit status");
+    assert!(exited.success(), "{exited}");
+    assert_eq!(
+        events_and_total_of(&app.state, "k_sum").await,
+        (100, 100 * 1_000_000)
+    );
+}
+
+crate::on_both_backends!(
+    every_acknowledged_event_survives_a_kill_and_a_resend_counts_each_once,
+    a_sigterm_lets_the_request_in_flight_finish,
+);
