@@ -274,14 +274,25 @@ async fn a_sigterm_lets_the_request_in_flight_finish(app: TestApp) {
     let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
         .await
         .expect("connect");
+    // `Expect: 100-continue`: the server says "100 Continue" once the handler reads the
+    // body, so the request is surely in flight before the signal.
     let head = format!(
         "POST /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {key}\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+         Content-Type: application/json\r\nContent-Length: {}\r\nExpect: 100-continue\r\n\
+         Connection: close\r\n\r\n",
         body.len()
     );
     stream.write_all(head.as_bytes()).await.expect("head");
+    let mut interim = Vec::new();
+    while !interim.ends_with(b"\r\n\r\n") {
+        interim.push(stream.read_u8().await.expect("interim answer"));
+    }
+    assert!(
+        interim.starts_with(b"HTTP/1.1 100"),
+        "{}",
+        String::from_utf8_lossy(&interim)
+    );
     stream.write_all(first).await.expect("first half");
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
 
     let pid = server.id().expect("running").to_string();
     let signalled = std::process::Command::new("kill")
@@ -289,16 +300,21 @@ async fn a_sigterm_lets_the_request_in_flight_finish(app: TestApp) {
         .status()
         .expect("kill");
     assert!(signalled.success());
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    // The listener closes at the signal: connections are refused from then on.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_ok()
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "new connections still taken 10 s after SIGTERM"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     assert!(
         server.try_wait().expect("status").is_none(),
         "the server left before answering the request in flight"
-    );
-    assert!(
-        tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_err(),
-        "a new connection was taken after SIGTERM"
     );
 
     stream.write_all(rest).await.expect("second half");
