@@ -234,6 +234,17 @@ impl Config {
                 message,
             },
         })?;
+        if !settings.session.cookie_secure && !leptos.site_addr.ip().is_loopback() {
+            return Err(ConfigError::Settings {
+                path: name,
+                message: format!(
+                    "session-cookie-secure = false sends the session cookie over plain HTTP, which \
+                     is allowed only while site-addr is a loopback address (got {}); behind an \
+                     HTTPS proxy leave it true",
+                    leptos.site_addr
+                ),
+            });
+        }
         Ok(Config {
             leptos,
             settings,
@@ -580,6 +591,43 @@ site-addr = "0.0.0.0:8080"
             config.settings.database_url,
             "sqlite:///srv/qb/data/quotaboard.db"
         );
+    }
+
+    #[test]
+    fn plain_http_cookies_only_on_a_loopback_address() {
+        for (addr, allowed) in [
+            ("127.0.0.1:3000", true),
+            ("[::1]:3000", true),
+            ("0.0.0.0:3000", false),
+            ("192.168.1.20:3000", false),
+        ] {
+            let result = Config::parse(
+                DEFAULT_FILE,
+                None,
+                &env(&[
+                    ("QUOTABOARD_SESSION_COOKIE_SECURE", "false"),
+                    ("LEPTOS_SITE_ADDR", addr),
+                ]),
+                None,
+            );
+            match result {
+                Ok(_) => assert!(allowed, "{addr} was allowed plain HTTP cookies"),
+                Err(error) => {
+                    assert!(!allowed, "{addr}: {error}");
+                    assert!(
+                        error.to_string().contains("session-cookie-secure"),
+                        "{error}"
+                    );
+                }
+            }
+        }
+        let secure = Config::parse(
+            DEFAULT_FILE,
+            None,
+            &env(&[("LEPTOS_SITE_ADDR", "0.0.0.0:3000")]),
+            None,
+        );
+        assert!(secure.is_ok(), "secure cookies on any address");
     }
 
     #[test]

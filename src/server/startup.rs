@@ -145,6 +145,7 @@ pub fn app(state: AppState) -> Router {
 /// Serves, and delivers threshold alerts, until SIGINT or SIGTERM; lets in-flight requests
 /// and delivery attempts finish, then closes the pool.
 pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
+    return_large_blocks_to_the_system();
     let db = state.db.clone();
     let live = state.live.clone();
     let deliveries = DeliveryWorker::spawn(state.clone());
@@ -187,4 +188,20 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// glibc raises its mmap threshold to the size of each large block freed (up to 32 MiB) and
+/// from then on keeps such blocks in its per-thread arenas: every password check (argon2id,
+/// 19 MiB) on another blocking thread left 19 MiB resident, and 120 sign-ins took the
+/// server from 23 MiB to 491 MiB. With the threshold fixed at glibc's default of 128 KiB,
+/// large blocks go back to the system when freed (24 MiB after the same sign-ins).
+fn return_large_blocks_to_the_system() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: `mallopt` only tunes the allocator, under its own lock; any thread may
+        // call it at any time.
+        if unsafe { libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024) } != 1 {
+            tracing::warn!("the allocator's mmap threshold could not be set");
+        }
+    }
 }
