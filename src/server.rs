@@ -6,6 +6,7 @@ pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod browser;
+pub mod cache;
 pub mod config;
 pub mod db;
 pub mod deliveries;

@@ -60,15 +60,15 @@ pub fn safe_next(next: &str) -> &str {
 /// The signed-in user, or `None` when the request has no live session.
 #[server]
 pub async fn get_session() -> Result<Option<SessionInfo>, AppError> {
-    use crate::server::{auth, db::memberships, server_fn};
+    use crate::server::{db::memberships, server_fn};
 
     server_fn::respond(
         async {
             let state = server_fn::state()?;
-            let Some(parts) = use_context::<axum::http::request::Parts>() else {
+            if use_context::<axum::http::request::Parts>().is_none() {
                 return Ok(None);
-            };
-            let Some(user) = auth::session_user(&state, &parts.headers).await? else {
+            }
+            let Some(user) = server_fn::user(&state).await? else {
                 return Ok(None);
             };
             let organizations: Vec<OrganizationChoice> =

@@ -107,13 +107,13 @@ impl MetricUsage {
 /// platform admin, `Unavailable` (503) when the database does not answer.
 #[server]
 pub async fn get_usage_summary(from: String, to: String) -> Result<UsageSummary, AppError> {
-    use crate::server::{ledger::Ledger, server_fn};
+    use crate::server::server_fn;
 
     server_fn::respond(
         async {
             let state = server_fn::state()?;
             let principal = server_fn::principal(&state).await?;
-            let ledger = Ledger::load(&state, principal.organization_id).await?;
+            let ledger = server_fn::ledger(&state, principal.organization_id).await?;
             let now = chrono::Utc::now();
             let period = match (parse_day("from", &from)?, parse_day("to", &to)?) {
                 (Some(first), Some(last)) => {
@@ -158,13 +158,13 @@ pub const HISTORY_MONTHS: usize = 12;
 /// Errors as [`get_usage_summary`].
 #[server]
 pub async fn get_usage_history() -> Result<UsageHistory, AppError> {
-    use crate::server::{ledger::Ledger, server_fn};
+    use crate::server::server_fn;
 
     server_fn::respond(
         async {
             let state = server_fn::state()?;
             let principal = server_fn::principal(&state).await?;
-            let ledger = Ledger::load(&state, principal.organization_id).await?;
+            let ledger = server_fn::ledger(&state, principal.organization_id).await?;
             ledger.usage_history(&state, chrono::Utc::now()).await
         }
         .await,
@@ -231,8 +231,9 @@ pub struct AccountUsage {
 #[server]
 pub async fn get_account_usage() -> Result<Vec<AccountUsage>, AppError> {
     use crate::server::{
+        cache::Read,
         db::{domains, usage::Dimension},
-        ledger::Ledger,
+        ledger::span_of,
         server_fn,
     };
 
@@ -240,19 +241,20 @@ pub async fn get_account_usage() -> Result<Vec<AccountUsage>, AppError> {
         async {
             let state = server_fn::state()?;
             let principal = server_fn::principal(&state).await?;
-            let ledger = Ledger::load(&state, principal.organization_id).await?;
+            let ledger = server_fn::ledger(&state, principal.organization_id).await?;
             let period = ledger.period_at(chrono::Utc::now());
-            let by_account = ledger
-                .breakdown(&state, Dimension::Account, &period)
-                .await?;
-            let metric = ledger
-                .resource_named(&state.settings.mail_metric)
-                .map(|resource| resource.metric.code.clone())
-                .unwrap_or_default();
-            let pool = state.db.pool();
-            let names = domains::list(pool, principal.organization_id).await?;
-            let mut accounts: Vec<AccountUsage> =
-                domains::accounts(pool, principal.organization_id)
+            let organization_id = principal.organization_id;
+            let load = || async {
+                let by_account = ledger
+                    .breakdown(&state, Dimension::Account, &period)
+                    .await?;
+                let metric = ledger
+                    .resource_named(&state.settings.mail_metric)
+                    .map(|resource| resource.metric.code.clone())
+                    .unwrap_or_default();
+                let pool = state.db.pool();
+                let names = domains::list(pool, organization_id).await?;
+                let mut accounts: Vec<AccountUsage> = domains::accounts(pool, organization_id)
                     .await?
                     .into_iter()
                     .map(|account| AccountUsage {
@@ -266,8 +268,19 @@ pub async fn get_account_usage() -> Result<Vec<AccountUsage>, AppError> {
                         account: account.address,
                     })
                     .collect();
-            accounts.sort_by(|a, b| (&a.domain, &a.account).cmp(&(&b.domain, &b.account)));
-            Ok(accounts)
+                accounts.sort_by(|a, b| (&a.domain, &a.account).cmp(&(&b.domain, &b.account)));
+                Ok(accounts)
+            };
+            let (from, to) = span_of(&period);
+            let accounts = state
+                .cache
+                .get(
+                    &state.live,
+                    (organization_id, Read::Accounts(from, to)),
+                    load,
+                )
+                .await?;
+            Ok(accounts.as_ref().clone())
         }
         .await,
     )

@@ -153,9 +153,13 @@ impl Principal {
     /// Errors: `Unauthorized` without a live session; `Forbidden` for a platform admin's
     /// session, which acts for no organization.
     pub async fn from_session(state: &AppState, headers: &HeaderMap) -> Result<Self, AppError> {
-        let user = session_user(state, headers)
-            .await?
-            .ok_or(AppError::Unauthorized)?;
+        Self::of(session_user(state, headers).await?)
+    }
+
+    /// The principal a session's user acts as: `Unauthorized` without one, `Forbidden` for
+    /// a user acting for no organization.
+    pub fn of(user: Option<sessions::SessionUser>) -> Result<Self, AppError> {
+        let user = user.ok_or(AppError::Unauthorized)?;
         let organization_id = user.organization_id.ok_or(AppError::Forbidden)?;
         let role = Role::from_str(&user.role).map_err(|_| AppError::Forbidden)?;
         Ok(Principal {

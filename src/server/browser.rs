@@ -21,7 +21,7 @@ use crate::{
     i18n::{Locale, LANGUAGE_COOKIE},
 };
 
-use super::{auth, db, limits::ClientAddress, sessions, state::AppState};
+use super::{auth, db, limits::ClientAddress, server_fn::RequestMemo, sessions, state::AppState};
 
 /// The form routes.
 pub fn router() -> Router<AppState> {
@@ -236,7 +236,7 @@ pub fn page_matches(page: &str, path: &str) -> bool {
 /// with a live session goes on to `next`. Everything else passes untouched.
 pub async fn require_sign_in(
     State(guard): State<PageGuard>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
     if request.method() != Method::GET && request.method() != Method::HEAD {
@@ -247,10 +247,11 @@ pub async fn require_sign_in(
     if !is_login && !guard.pages.iter().any(|page| page_matches(page, path)) {
         return next.run(request).await;
     }
-    let signed_in = match auth::session_user(&guard.state, request.headers()).await {
-        Ok(user) => user.is_some(),
+    let user = match auth::session_user(&guard.state, request.headers()).await {
+        Ok(user) => user,
         Err(error) => return error.into_response(),
     };
+    let signed_in = user.is_some();
     let target = request
         .uri()
         .path_and_query()
@@ -269,7 +270,11 @@ pub async fn require_sign_in(
                 .unwrap_or_default();
             see_other(safe_next(&next), None)
         }
-        _ => next.run(request).await,
+        _ => {
+            // The page's server functions take the user from here rather than look it up again.
+            request.extensions_mut().insert(RequestMemo(user));
+            next.run(request).await
+        }
     }
 }
 

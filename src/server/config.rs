@@ -65,6 +65,9 @@ pub struct Settings {
     pub durability: Durability,
     /// A request not answered within this long gets 503 (the live usage stream excepted).
     pub request_timeout: std::time::Duration,
+    /// How long pages and read endpoints may reuse a read of an organization nobody
+    /// announced a change to (see [`super::cache`]); zero reads the database every time.
+    pub read_cache: std::time::Duration,
     /// The key webhook secrets are sealed with; `None`: a SQLite database's key file.
     pub secret_key: Option<SealingKey>,
 }
@@ -84,6 +87,7 @@ impl fmt::Debug for Settings {
             .field("limits", &self.limits)
             .field("durability", &self.durability)
             .field("request_timeout", &self.request_timeout)
+            .field("read_cache", &self.read_cache)
             .field("secret_key", &self.secret_key)
             .finish()
     }
@@ -156,6 +160,7 @@ struct RawSettings {
     sign_in_failures_per_address: u32,
     client_ip_header: String,
     request_timeout_seconds: u64,
+    read_cache_ms: u64,
     sqlite_synchronous: Durability,
     secret_key: String,
 }
@@ -329,6 +334,7 @@ fn parse_settings(
         .and_then(|b| b.set_default("sign-in-failures-per-address", 50))
         .and_then(|b| b.set_default("client-ip-header", ""))
         .and_then(|b| b.set_default("request-timeout-seconds", 30))
+        .and_then(|b| b.set_default("read-cache-ms", 1000))
         .and_then(|b| b.set_default("sqlite-synchronous", "normal"))
         .and_then(|b| b.set_default("secret-key", ""))
         .map_err(invalid)?
@@ -418,6 +424,12 @@ impl RawSettings {
                 self.request_timeout_seconds
             ));
         }
+        if self.read_cache_ms > 60_000 {
+            return Err(format!(
+                "read-cache-ms must be between 0 and 60000 (got {})",
+                self.read_cache_ms
+            ));
+        }
         let client_ip_header = self.client_ip_header.trim().to_ascii_lowercase();
         if !client_ip_header.is_empty()
             && axum::http::HeaderName::from_bytes(client_ip_header.as_bytes()).is_err()
@@ -441,6 +453,7 @@ impl RawSettings {
                 client_ip_header: (!client_ip_header.is_empty()).then_some(client_ip_header),
             },
             request_timeout: std::time::Duration::from_secs(self.request_timeout_seconds),
+            read_cache: std::time::Duration::from_millis(self.read_cache_ms),
             durability: self.sqlite_synchronous,
             webhooks: WebhookSettings {
                 retry_initial: std::time::Duration::from_millis(self.webhook_retry_initial_ms),

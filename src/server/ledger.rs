@@ -5,6 +5,7 @@
 use std::{
     collections::{BTreeMap, HashMap},
     str::FromStr,
+    sync::Arc,
 };
 
 use chrono::{DateTime, Utc};
@@ -28,6 +29,7 @@ use crate::{
 };
 
 use super::{
+    cache::Read,
     db::{
         self,
         licenses::{self, PlanRow, ResourceRow},
@@ -197,6 +199,24 @@ impl Ledger {
         Ok(totals)
     }
 
+    /// [`Ledger::totals`] through the read cache: for what pages and read endpoints show,
+    /// never for limits, alerts or statements.
+    async fn shown_totals(
+        &self,
+        state: &AppState,
+        period: &BillingPeriod,
+    ) -> Result<Arc<HashMap<i64, Quantity>>, AppError> {
+        let (from, to) = span_of(period);
+        state
+            .cache
+            .get(
+                &state.live,
+                (self.organization.id, Read::Totals(from, to)),
+                || self.totals(state, period),
+            )
+            .await
+    }
+
     /// Combines day rows (of one span) into per-metric totals by each metric's rule.
     fn combine(&self, days: &[DayRow]) -> Result<HashMap<i64, Quantity>, AppError> {
         let mut by_metric: BTreeMap<i64, Vec<DayTotal>> = BTreeMap::new();
@@ -277,7 +297,7 @@ impl Ledger {
         period: BillingPeriod,
         now: DateTime<Utc>,
     ) -> Result<UsageSummary, AppError> {
-        let totals = self.totals(state, &period).await?;
+        let totals = self.shown_totals(state, &period).await?;
         let thresholds = state.settings.thresholds;
         let metrics = self
             .shown(&totals)
@@ -309,7 +329,15 @@ impl Ledger {
         state: &AppState,
         now: DateTime<Utc>,
     ) -> Result<UsageHistory, AppError> {
-        let months = self.history(state, now, HISTORY_MONTHS).await?;
+        let current = db::unix_seconds(self.period_at(now).start);
+        let months = state
+            .cache
+            .get(
+                &state.live,
+                (self.organization.id, Read::History(current)),
+                || self.history(state, now, HISTORY_MONTHS),
+            )
+            .await?;
         Ok(UsageHistory {
             metrics: self
                 .resources
@@ -323,7 +351,7 @@ impl Ledger {
                     )
                 })
                 .collect(),
-            months,
+            months: months.as_ref().clone(),
             currency: self.currency().to_string(),
         })
     }

@@ -3,7 +3,14 @@
 //! announcements also travel through `NOTIFY`, so pages served by any server sharing the
 //! database hear about events ingested by any other.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc, PoisonError, RwLock,
+    },
+    time::Duration,
+};
 
 use sqlx::postgres::PgListener;
 use tokio::{
@@ -26,7 +33,7 @@ const RECONNECT_DELAY: Duration = Duration::from_secs(1);
 /// What changed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Change {
-    /// This organization's usage or plan.
+    /// This organization's usage, plan, domains or accounts.
     Organization(i64),
     /// Possibly anything: announcements from other servers may have been missed.
     Everything,
@@ -52,6 +59,15 @@ pub struct LiveUpdates {
     instance: u64,
     /// The database to `NOTIFY` through: PostgreSQL only.
     postgres: Option<Database>,
+    /// Counts the changes announced, so cached reads can tell whether they are current.
+    generations: Arc<Generations>,
+}
+
+/// How many changes were announced: to everything, and to each organization.
+#[derive(Debug, Default)]
+struct Generations {
+    everything: AtomicU64,
+    organizations: RwLock<HashMap<i64, u64>>,
 }
 
 impl LiveUpdates {
@@ -74,14 +90,65 @@ impl LiveUpdates {
             closing: Arc::new(closing),
             instance: u64::from_le_bytes(instance),
             postgres: (db.backend() == Backend::Postgres).then(|| db.clone()),
+            generations: Arc::default(),
         }
     }
 
-    /// Tells every listener, here and on the other servers, that `organization_id`'s usage
-    /// or plan changed. A failed `NOTIFY` is logged: the change is stored, only other
+    /// Announcements within this process only, under a fixed instance number: for tests.
+    #[cfg(test)]
+    pub(crate) fn in_process(instance: u64) -> Self {
+        let (usage, _) = broadcast::channel(BUFFER);
+        let (closing, _) = watch::channel(false);
+        LiveUpdates {
+            usage,
+            closing: Arc::new(closing),
+            instance,
+            postgres: None,
+            generations: Arc::default(),
+        }
+    }
+
+    /// A number that changes whenever a change concerning `organization_id` is announced
+    /// (here, or by another server through the relay). A read that starts at generation `g`
+    /// and is stored with it is current while the generation is still `g`.
+    pub fn generation(&self, organization_id: i64) -> u64 {
+        let everything = self.generations.everything.load(Ordering::Acquire);
+        let organization = self
+            .generations
+            .organizations
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&organization_id)
+            .copied()
+            .unwrap_or(0);
+        everything.wrapping_add(organization)
+    }
+
+    /// Counts `change`, then tells this server's listeners. Counting first: a page that
+    /// hears of the change and reads again finds every cached read of before outdated.
+    fn announce(&self, change: Change) {
+        match change {
+            Change::Organization(id) => {
+                *self
+                    .generations
+                    .organizations
+                    .write()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .entry(id)
+                    .or_default() += 1;
+            }
+            Change::Everything => {
+                self.generations.everything.fetch_add(1, Ordering::AcqRel);
+            }
+        }
+        let _ = self.usage.send(change);
+    }
+
+    /// Tells every listener, here and on the other servers, that `organization_id`'s usage,
+    /// plan, domains or accounts changed. A failed `NOTIFY` is logged: the change is stored, only other
     /// servers' open pages learn of it at their next change.
     pub async fn usage_changed(&self, organization_id: i64) {
-        let _ = self.usage.send(Change::Organization(organization_id));
+        self.announce(Change::Organization(organization_id));
         if let Some(db) = &self.postgres {
             let notified = sqlx::query("select pg_notify($1, current_schema() || ' ' || $2)")
                 .bind(CHANNEL)
@@ -181,19 +248,19 @@ async fn listen(database_url: &str, live: &LiveUpdates, listened: bool) -> bool 
     tracing::debug!(%schema, "listening for other servers' usage changes");
     if listened {
         // Whatever happened while this server was not listening is unknown.
-        let _ = live.usage.send(Change::Everything);
+        live.announce(Change::Everything);
     }
     loop {
         match listener.try_recv().await {
             Ok(Some(notification)) => {
                 if let Some(id) = live.sent_elsewhere(&schema, notification.payload()) {
-                    let _ = live.usage.send(Change::Organization(id));
+                    live.announce(Change::Organization(id));
                 }
             }
             // The connection dropped; the next call reconnects and listens again.
             Ok(None) => {
                 tracing::warn!("lost the connection listening for usage changes");
-                let _ = live.usage.send(Change::Everything);
+                live.announce(Change::Everything);
             }
             Err(error) => {
                 tracing::warn!(%error, "cannot listen for other servers' usage changes");
@@ -208,14 +275,7 @@ mod tests {
     use super::*;
 
     fn updates(instance: u64) -> LiveUpdates {
-        let (usage, _) = broadcast::channel(1);
-        let (closing, _) = watch::channel(false);
-        LiveUpdates {
-            usage,
-            closing: Arc::new(closing),
-            instance,
-            postgres: None,
-        }
+        LiveUpdates::in_process(instance)
     }
 
     #[test]
@@ -239,6 +299,19 @@ mod tests {
             );
         }
         assert_eq!(live.sent_elsewhere("my schema", "my schema 8 42"), Some(42));
+    }
+
+    #[test]
+    fn announcing_a_change_moves_the_generations_it_concerns() {
+        let live = updates(7);
+        let (three, four) = (live.generation(3), live.generation(4));
+        live.announce(Change::Organization(3));
+        assert_ne!(live.generation(3), three);
+        assert_eq!(live.generation(4), four);
+        let (three, four) = (live.generation(3), live.generation(4));
+        live.announce(Change::Everything);
+        assert_ne!(live.generation(3), three);
+        assert_ne!(live.generation(4), four);
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! Helpers for `#[server]` bodies: reaching the shared state, answering errors with their status.
 
+use std::sync::Arc;
+
 use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
 
@@ -7,9 +9,16 @@ use crate::error::AppError;
 
 use super::{
     auth::{session_user, Principal},
+    cache::Read,
+    ledger::Ledger,
     sessions::SessionUser,
     state::AppState,
 };
+
+/// The session's user as the sign-in guard found it, kept in a page request's extensions
+/// so the server functions its render calls do not look it up again.
+#[derive(Clone, Debug)]
+pub struct RequestMemo(pub Option<SessionUser>);
 
 /// The state the router provides to every server function as context.
 pub fn state() -> Result<AppState, AppError> {
@@ -31,16 +40,34 @@ fn request_parts() -> Result<axum::http::request::Parts, AppError> {
 ///
 /// Errors: `Unauthorized` without a live session cookie, `Forbidden` for a platform admin.
 pub async fn principal(state: &AppState) -> Result<Principal, AppError> {
-    Principal::from_session(state, &request_parts()?.headers).await
+    Principal::of(user(state).await?)
+}
+
+/// The user of the current request's live session, if any: from the request's memo when
+/// the sign-in guard looked it up, else from the database.
+pub async fn user(state: &AppState) -> Result<Option<SessionUser>, AppError> {
+    let parts = request_parts()?;
+    match parts.extensions.get::<RequestMemo>() {
+        Some(RequestMemo(user)) => Ok(user.clone()),
+        None => session_user(state, &parts.headers).await,
+    }
+}
+
+/// The organization's ledger, through the read cache.
+pub async fn ledger(state: &AppState, organization_id: i64) -> Result<Arc<Ledger>, AppError> {
+    state
+        .cache
+        .get(&state.live, (organization_id, Read::Ledger), || {
+            Ledger::load(state, organization_id)
+        })
+        .await
 }
 
 /// The signed-in platform admin of the current request.
 ///
 /// Errors: `Unauthorized` without a live session, `Forbidden` for anyone else.
 pub async fn platform_admin(state: &AppState) -> Result<SessionUser, AppError> {
-    let user = session_user(state, &request_parts()?.headers)
-        .await?
-        .ok_or(AppError::Unauthorized)?;
+    let user = user(state).await?.ok_or(AppError::Unauthorized)?;
     if user.role == "platform-admin" {
         Ok(user)
     } else {

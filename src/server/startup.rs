@@ -12,6 +12,7 @@ use crate::app::{shell, App};
 use super::{
     assets,
     browser::{self, PageGuard},
+    cache::ReadCache,
     config::{Config, Settings},
     db::{self, Database},
     deliveries::DeliveryWorker,
@@ -93,6 +94,7 @@ pub async fn build_state(config: &Config, db: Database) -> Result<AppState, Star
         deliveries: Arc::default(),
         limits: Arc::new(Limits::new(&config.settings.limits)),
         sealing: Arc::new(sealing),
+        cache: Arc::new(ReadCache::new(config.settings.read_cache)),
     })
 }
 

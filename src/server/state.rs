@@ -6,7 +6,8 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use super::{
-    config::Settings, db::Database, limits::Limits, live::LiveUpdates, sealing::SealingKey,
+    cache::ReadCache, config::Settings, db::Database, limits::Limits, live::LiveUpdates,
+    sealing::SealingKey,
 };
 
 /// Cheap to clone; provided to server functions as Leptos context and to axum handlers as state.
@@ -22,6 +23,8 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     /// Seals and opens webhook signing secrets.
     pub sealing: Arc<SealingKey>,
+    /// What pages and read endpoints read of organizations, while current.
+    pub cache: Arc<ReadCache>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -79,8 +79,10 @@ impl TestApp {
     /// Starts another server on this app's database, as a second instance behind a load
     /// balancer would run: its own pool, state and live relay, nothing shared in memory.
     /// Returns its address.
-    pub async fn second_server(&self) -> String {
-        let config = test_config(&self.database_url, TEST_SETTINGS);
+    /// `overrides`: `QUOTABOARD_*` configuration, as for [`spawn_app_with`].
+    pub async fn second_server(&self, overrides: &[(&str, &str)]) -> String {
+        let overrides: Vec<(&str, &str)> = TEST_SETTINGS.iter().chain(overrides).copied().collect();
+        let config = test_config(&self.database_url, &overrides);
         let db = startup::open_database(&config)
             .await
             .expect("open database");
@@ -399,11 +401,17 @@ pub const TEST_SECRET_KEY: &str =
     "5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed";
 
 /// Settings every test app starts with (a test's own overrides come after): failed webhook
-/// deliveries are retried after 100 ms, not 30 s, and may go to receivers on loopback.
+/// deliveries are retried after 100 ms, not 30 s, and may go to receivers on loopback; and
+/// reads are not cached, since tests write to the database behind the server's back (the
+/// read cache's own tests turn it on).
 const TEST_SETTINGS: &[(&str, &str)] = &[
     ("QUOTABOARD_WEBHOOK_RETRY_INITIAL_MS", "100"),
     ("QUOTABOARD_WEBHOOK_ALLOW_PRIVATE_ADDRESSES", "true"),
+    ("QUOTABOARD_READ_CACHE_MS", "0"),
 ];
+
+/// A read cache that only announced changes outdate within a test's time.
+pub const LONG_READ_CACHE: (&str, &str) = ("QUOTABOARD_READ_CACHE_MS", "60000");
 
 /// Starts the app on `backend` with a brand-new, migrated database, or returns `None` for
 /// Postgres when it is not configured outside CI.

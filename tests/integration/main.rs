@@ -3,6 +3,7 @@
 
 mod admin;
 mod alerts;
+mod cache;
 mod cli;
 mod dashboard;
 mod entitlements;

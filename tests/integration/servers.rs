@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use quotaboard::server::{auth::Role, demo};
 
-use crate::helpers::{on_backend, Backend, TestApp};
+use serde_json::Value;
+
+use crate::helpers::{spawn_app_with, Backend, TestApp, LONG_READ_CACHE};
 
 /// Reads `stream` into `received` until it holds `needle` or `within` has passed.
 async fn read_until(
@@ -24,11 +26,34 @@ async fn read_until(
     .is_ok()
 }
 
+/// The emails `server` counts for the key's organization this period (seed 002's endpoint).
+async fn emails_used(app: &TestApp, server: &str, key: &str) -> Value {
+    let response = app
+        .client
+        .get(format!("{server}/api/billing/usage?metrics=emails"))
+        .header("x-api-key", key)
+        .send()
+        .await
+        .expect("usage");
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.expect("json");
+    body["data"]["metrics"]["emails"]["used"].clone()
+}
+
+/// Both servers keep reads for a minute: only the announcement can outdate B's.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_event_ingested_through_one_server_reaches_a_page_open_on_another() {
-    on_backend(Backend::Postgres, |app: TestApp| async move {
+    let Some(app) = spawn_app_with(Backend::Postgres, &[LONG_READ_CACHE]).await else {
+        eprintln!("TEST_DATABASE_URL not set: Postgres variant not run");
+        return;
+    };
+    {
         let (acme, key) = app.demo_key("acme", Role::Admin).await;
-        let b = app.second_server().await;
+        let b = app.second_server(&[LONG_READ_CACHE]).await;
+        // B reads (and caches) the usage before anything is ingested.
+        let before = emails_used(&app, &b, &key).await;
+        let before = before.as_u64().expect("a whole number of emails");
+        assert_eq!(emails_used(&app, &b, &key).await, before);
 
         // Signed in through A, the session works on B: sessions live in the database.
         let cookie = app
@@ -53,7 +78,13 @@ async fn an_event_ingested_through_one_server_reaches_a_page_open_on_another() {
         assert_eq!(stream.status(), 200);
         let mut received = String::new();
         assert!(
-            read_until(&mut stream, &mut received, "event: ready", Duration::from_secs(5)).await
+            read_until(
+                &mut stream,
+                &mut received,
+                "event: ready",
+                Duration::from_secs(5)
+            )
+            .await
         );
 
         // B's relay may still be connecting: send until B's page hears, within 10 s.
@@ -70,10 +101,24 @@ async fn an_event_ingested_through_one_server_reaches_a_page_open_on_another() {
                 .await
                 .expect("ingest through A");
             assert_eq!(ingested.status(), 200);
-            read_until(&mut stream, &mut received, &announced, Duration::from_millis(500)).await;
+            read_until(
+                &mut stream,
+                &mut received,
+                &announced,
+                Duration::from_millis(500),
+            )
+            .await;
         }
-        assert!(received.contains(&announced), "B's page heard nothing: {received}");
+        assert!(
+            received.contains(&announced),
+            "B's page heard nothing: {received}"
+        );
 
-    })
-    .await;
+        // What B had cached is outdated by the announcement: B counts every event sent.
+        assert_eq!(emails_used(&app, &b, &key).await, before + sent);
+        assert_eq!(
+            emails_used(&app, app.address.as_str(), &key).await,
+            before + sent
+        );
+    }
 }

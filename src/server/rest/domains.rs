@@ -133,6 +133,7 @@ pub(crate) async fn create_domain(
         created_at: now,
         updated_at: now,
     };
+    state.live.usage_changed(principal.organization_id).await;
     Ok((StatusCode::CREATED, Json(domain_body(&domain))))
 }
 
@@ -159,6 +160,7 @@ pub(crate) async fn delete_domain(
     principal.require(Role::Admin)?;
     let domain_id = parse_id("id", &domain_id)?;
     if domains::delete(state.db.pool(), principal.organization_id, domain_id).await? {
+        state.live.usage_changed(principal.organization_id).await;
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(AppError::NotFound("Domain".into()))
@@ -248,6 +250,7 @@ pub(crate) async fn create_account(
         created_at: now,
         updated_at: now,
     };
+    state.live.usage_changed(principal.organization_id).await;
     Ok((StatusCode::CREATED, Json(account_body(&account))))
 }
 
@@ -282,6 +285,7 @@ pub(crate) async fn delete_account(
     )
     .await?;
     if deleted {
+        state.live.usage_changed(principal.organization_id).await;
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(AppError::NotFound("Account".into()))
