@@ -1,6 +1,11 @@
 //! The `quotaboard` server binary: configuration, logging, then one subcommand.
 
 #[cfg(feature = "ssr")]
+#[global_allocator]
+static ALLOCATOR: quotaboard::server::allocator::ServerAllocator =
+    quotaboard::server::allocator::ServerAllocator;
+
+#[cfg(feature = "ssr")]
 mod cli {
     use std::{path::PathBuf, process::ExitCode};
 

@@ -1,6 +1,7 @@
 //! Server-only code: configuration, state, storage, REST routes, sign-in and start-up.
 
 pub mod alerts;
+pub mod allocator;
 pub mod api_keys;
 pub mod assets;
 pub mod audit;

@@ -40,14 +40,14 @@ pub const SORTABLE: [&str; 4] = ["start_date", "amount", "usage_percent", "limit
 /// Errors: `BadRequest` for an unknown sort field; `Unauthorized` when not signed in.
 #[server]
 pub async fn list_statements(search: String, sort: String) -> Result<Vec<StatementView>, AppError> {
-    use crate::server::{server_fn, statements};
+    use crate::server::{ledger::Ledger, server_fn, statements};
 
     server_fn::respond(
         async {
             let state = server_fn::state()?;
             let principal = server_fn::principal(&state).await?;
             let order = statements::SortKey::parse_list(&sort)?;
-            let ledger = server_fn::ledger(&state, principal.organization_id).await?;
+            let ledger = Ledger::cached(&state, principal.organization_id).await?;
             let mut listed = statements::list(&state, &ledger, chrono::Utc::now()).await?;
             statements::select(&mut listed, Some(&search), &order);
             Ok(listed

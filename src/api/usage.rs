@@ -107,13 +107,13 @@ impl MetricUsage {
 /// platform admin, `Unavailable` (503) when the database does not answer.
 #[server]
 pub async fn get_usage_summary(from: String, to: String) -> Result<UsageSummary, AppError> {
-    use crate::server::server_fn;
+    use crate::server::{ledger::Ledger, server_fn};
 
     server_fn::respond(
         async {
             let state = server_fn::state()?;
             let principal = server_fn::principal(&state).await?;
-            let ledger = server_fn::ledger(&state, principal.organization_id).await?;
+            let ledger = Ledger::cached(&state, principal.organization_id).await?;
             let now = chrono::Utc::now();
             let period = match (parse_day("from", &from)?, parse_day("to", &to)?) {
                 (Some(first), Some(last)) => {
@@ -158,13 +158,13 @@ pub const HISTORY_MONTHS: usize = 12;
 /// Errors as [`get_usage_summary`].
 #[server]
 pub async fn get_usage_history() -> Result<UsageHistory, AppError> {
-    use crate::server::server_fn;
+    use crate::server::{ledger::Ledger, server_fn};
 
     server_fn::respond(
         async {
             let state = server_fn::state()?;
             let principal = server_fn::principal(&state).await?;
-            let ledger = server_fn::ledger(&state, principal.organization_id).await?;
+            let ledger = Ledger::cached(&state, principal.organization_id).await?;
             ledger.usage_history(&state, chrono::Utc::now()).await
         }
         .await,
@@ -233,7 +233,7 @@ pub async fn get_account_usage() -> Result<Vec<AccountUsage>, AppError> {
     use crate::server::{
         cache::Read,
         db::{domains, usage::Dimension},
-        ledger::span_of,
+        ledger::{span_of, Ledger},
         server_fn,
     };
 
@@ -241,7 +241,7 @@ pub async fn get_account_usage() -> Result<Vec<AccountUsage>, AppError> {
         async {
             let state = server_fn::state()?;
             let principal = server_fn::principal(&state).await?;
-            let ledger = server_fn::ledger(&state, principal.organization_id).await?;
+            let ledger = Ledger::cached(&state, principal.organization_id).await?;
             let period = ledger.period_at(chrono::Utc::now());
             let organization_id = principal.organization_id;
             let load = || async {

@@ -73,6 +73,18 @@ pub struct Ledger {
 }
 
 impl Ledger {
+    /// The organization's ledger through the read cache: what `load` gives, shared until
+    /// the organization's next announced change (or `read-cache-ms`). For reads shown to a
+    /// user; limits and entitlements enforcement loads afresh.
+    pub async fn cached(state: &AppState, organization_id: i64) -> Result<Arc<Ledger>, AppError> {
+        state
+            .cache
+            .get(&state.live, (organization_id, Read::Ledger), || {
+                Ledger::load(state, organization_id)
+            })
+            .await
+    }
+
     /// Loads the organization, its plan and the catalogue. 404 when the organization does
     /// not exist. Bad stored values (time zone, rates, prices) are logged and read as the
     /// safe default rather than failing every page.

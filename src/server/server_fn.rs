@@ -1,7 +1,5 @@
 //! Helpers for `#[server]` bodies: reaching the shared state, answering errors with their status.
 
-use std::sync::Arc;
-
 use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
 
@@ -9,8 +7,6 @@ use crate::error::AppError;
 
 use super::{
     auth::{session_user, Principal},
-    cache::Read,
-    ledger::Ledger,
     sessions::SessionUser,
     state::AppState,
 };
@@ -51,16 +47,6 @@ pub async fn user(state: &AppState) -> Result<Option<SessionUser>, AppError> {
         Some(RequestMemo(user)) => Ok(user.clone()),
         None => session_user(state, &parts.headers).await,
     }
-}
-
-/// The organization's ledger, through the read cache.
-pub async fn ledger(state: &AppState, organization_id: i64) -> Result<Arc<Ledger>, AppError> {
-    state
-        .cache
-        .get(&state.live, (organization_id, Read::Ledger), || {
-            Ledger::load(state, organization_id)
-        })
-        .await
 }
 
 /// The signed-in platform admin of the current request.

@@ -192,11 +192,12 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
-/// glibc raises its mmap threshold to the size of each large block freed (up to 32 MiB) and
-/// from then on keeps such blocks in its per-thread arenas: every password check (argon2id,
-/// 19 MiB) on another blocking thread left 19 MiB resident, and 120 sign-ins took the
-/// server from 23 MiB to 491 MiB. With the threshold fixed at glibc's default of 128 KiB,
-/// large blocks go back to the system when freed (24 MiB after the same sign-ins).
+/// The server's large blocks come from glibc's malloc (`allocator`). glibc raises its mmap
+/// threshold to the size of each large block freed (up to 32 MiB) and from then on keeps
+/// such blocks in its per-thread arenas: every password check (argon2id, 19 MiB) on another
+/// blocking thread left 19 MiB resident, and 120 sign-ins took the server from 23 MiB to
+/// 491 MiB. With the threshold fixed at glibc's default of 128 KiB, large blocks go back to
+/// the system when freed (24 MiB after the same sign-ins).
 fn return_large_blocks_to_the_system() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {

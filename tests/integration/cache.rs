@@ -54,6 +54,15 @@ async fn this_month(app: &TestApp, cookie: &str, code: &str) -> Quantity {
         .map_or(Quantity::ZERO, |metric| metric.total)
 }
 
+/// `code`'s use in seed 002's `GET /api/billing/usage`; zero when it is not shown.
+async fn billed(app: &TestApp, key: &str, code: &str) -> f64 {
+    let (status, body) = app.get_json("/api/billing/usage", Some(key)).await;
+    assert_eq!(status, 200, "{body}");
+    body["data"]["metrics"][code]["used"]
+        .as_f64()
+        .unwrap_or(0.0)
+}
+
 async fn accounts(app: &TestApp, cookie: &str) -> Vec<String> {
     let response = app
         .call_server_fn(GetAccountUsage::PATH, "", Some(cookie))
@@ -84,8 +93,10 @@ async fn announced_changes_outdate_cached_reads_at_once(backend: Backend) {
     let before = summary(&app, &cookie).await;
     let month_before = this_month(&app, &cookie, "emails").await;
     let accounts_before = accounts(&app, &cookie).await;
+    let billed_before = billed(&app, &key, "emails").await;
     // Read twice: the second comes from the cache.
     assert_eq!(summary(&app, &cookie).await, before);
+    assert_eq!(billed(&app, &key, "emails").await, billed_before);
 
     let events: Vec<_> = (0..3)
         .map(|n| json!({ "id": format!("cached-{n}"), "metric": "emails" }))
@@ -101,6 +112,7 @@ async fn announced_changes_outdate_cached_reads_at_once(backend: Backend) {
     assert_eq!(ingested.status(), 200);
     let after = summary(&app, &cookie).await;
     assert_eq!(used(&after, "emails"), plus(used(&before, "emails"), 3));
+    assert_eq!(billed(&app, &key, "emails").await, billed_before + 3.0);
     assert_eq!(
         this_month(&app, &cookie, "emails").await,
         plus(month_before, 3)

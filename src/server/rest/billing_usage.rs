@@ -70,7 +70,7 @@ pub(crate) async fn billing_usage(
 ) -> Result<Json<BillingUsageBody>, ShapedError<Envelope>> {
     let principal = principal?;
     let Query(query) = query.map_err(|rejection| AppError::BadRequest(rejection.body_text()))?;
-    let ledger = Ledger::load(&state, principal.organization_id).await?;
+    let ledger = Ledger::cached(&state, principal.organization_id).await?;
     let now = Utc::now();
     let period = requested_period(&ledger, &query, now)?;
     let wanted = wanted_resources(&ledger, query.metrics.as_deref())?;

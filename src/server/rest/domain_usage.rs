@@ -67,7 +67,7 @@ pub(crate) async fn domain_usage(
     let domain = domains::find(pool, principal.organization_id, domain_id)
         .await?
         .ok_or_else(|| AppError::NotFound("Domain".into()))?;
-    let ledger = Ledger::load(&state, principal.organization_id).await?;
+    let ledger = Ledger::cached(&state, principal.organization_id).await?;
     let mail_metric = ledger
         .resource_named(&state.settings.mail_metric)
         .map(|resource| resource.metric.code.clone());

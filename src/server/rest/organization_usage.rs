@@ -95,7 +95,7 @@ pub(crate) async fn organization_usage(
         )
         .into());
     }
-    let ledger = Ledger::load(&state, organization_id).await?;
+    let ledger = Ledger::cached(&state, organization_id).await?;
     let zone = ledger.time_zone;
     let period = BillingPeriod::requested(
         start.with_timezone(&zone).date_naive(),
