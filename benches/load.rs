@@ -574,9 +574,10 @@ async fn admin(url: &str, statement: &str) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The commit measured, with `-dirty` when the working tree had changes not committed.
 fn git_commit(root: &Path) -> Option<String> {
     let output = std::process::Command::new("git")
-        .args(["rev-parse", "--short", "HEAD"])
+        .args(["describe", "--always", "--dirty"])
         .current_dir(root)
         .output()
         .ok()?;
