@@ -58,7 +58,7 @@ pub fn safe_next(next: &str) -> &str {
 }
 
 /// The signed-in user, or `None` when the request has no live session.
-#[server]
+#[server(output = crate::api::codec::JsonText)]
 pub async fn get_session() -> Result<Option<SessionInfo>, AppError> {
     use crate::server::{db::memberships, server_fn};
 

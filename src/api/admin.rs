@@ -29,7 +29,7 @@ pub struct OrganizationUsage {
 ///
 /// Errors: `Unauthorized` (401) when not signed in; `Forbidden` (403) for anyone but a
 /// platform admin; `NotFound` (404) for no such organization.
-#[server]
+#[server(output = crate::api::codec::JsonText)]
 pub async fn get_organization_usage(slug: String) -> Result<OrganizationUsage, AppError> {
     use crate::server::{
         db::{licenses, organizations},
@@ -152,7 +152,7 @@ pub fn select(
 ///
 /// Errors: `Unauthorized` (401) when not signed in; `Forbidden` (403) for anyone but a
 /// platform admin; `BadRequest` for an unknown sort.
-#[server]
+#[server(output = crate::api::codec::JsonText)]
 pub async fn list_organizations(
     search: String,
     at_risk: bool,

@@ -42,7 +42,7 @@ pub const AUDIT_LIMIT: i64 = 200;
 ///
 /// Errors: `Unauthorized` (401) when not signed in; `Forbidden` (403) for anyone but a
 /// platform admin; `BadRequest` (400) for an unknown entity or a malformed date.
-#[server]
+#[server(output = crate::api::codec::JsonText)]
 pub async fn list_audit(
     entity: String,
     search: String,

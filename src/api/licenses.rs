@@ -111,7 +111,7 @@ pub struct LicenseSaved {
 ///
 /// Errors: `Unauthorized` (401) when not signed in; `Forbidden` (403) for anyone but a
 /// platform admin.
-#[server]
+#[server(output = crate::api::codec::JsonText)]
 pub async fn list_licenses() -> Result<Vec<LicenseOverview>, AppError> {
     use crate::server::{licenses, server_fn};
 
@@ -128,7 +128,7 @@ pub async fn list_licenses() -> Result<Vec<LicenseOverview>, AppError> {
 /// The edit form of license `id`, or an empty one for a new license when `id` is `None`.
 ///
 /// Errors: as [`list_licenses`]; `NotFound` (404) for no such license.
-#[server]
+#[server(output = crate::api::codec::JsonText)]
 pub async fn get_license_editor(id: Option<i64>) -> Result<LicenseEditor, AppError> {
     use crate::server::{licenses, server_fn};
 
@@ -149,7 +149,7 @@ pub async fn get_license_editor(id: Option<i64>) -> Result<LicenseEditor, AppErr
 /// below what an organization already used without `confirm_below_usage`; `Conflict` (409)
 /// when the license was changed since `form.version` (nothing is saved) or the name is
 /// taken; `NotFound` (404) for no such license.
-#[server]
+#[server(output = crate::api::codec::JsonText)]
 pub async fn save_license(form: LicenseForm) -> Result<LicenseSaved, AppError> {
     use crate::server::{audit::Actor, licenses, server_fn};
 
@@ -167,7 +167,7 @@ pub async fn save_license(form: LicenseForm) -> Result<LicenseSaved, AppError> {
 /// log; its usage is rated by the new license at once.
 ///
 /// Errors: as [`list_licenses`]; `NotFound` (404) for no such organization or license.
-#[server]
+#[server(output = crate::api::codec::JsonText)]
 pub async fn assign_license(organization: String, license: i64) -> Result<(), AppError> {
     use crate::server::{audit::Actor, licenses, server_fn};
 

@@ -98,7 +98,7 @@ pub fn parse_thresholds(text: &str) -> Result<Option<Vec<Decimal>>, AppError> {
 }
 
 /// The organization's API keys, newest first. Errors: `Unauthorized` when not signed in.
-#[server]
+#[server(output = crate::api::codec::JsonText)]
 pub async fn list_api_keys() -> Result<Vec<ApiKeyView>, AppError> {
     use crate::server::{db, server_fn};
 
@@ -115,7 +115,7 @@ pub async fn list_api_keys() -> Result<Vec<ApiKeyView>, AppError> {
 
 /// Creates a key named `name` with `role` (`member` or `admin`). Errors: `BadRequest` for
 /// a blank or over-long name or an unknown role; `Forbidden` unless the user is an admin.
-#[server]
+#[server(output = crate::api::codec::JsonText)]
 pub async fn create_api_key(name: String, role: String) -> Result<CreatedKey, AppError> {
     use std::str::FromStr;
 
@@ -149,7 +149,7 @@ pub async fn create_api_key(name: String, role: String) -> Result<CreatedKey, Ap
 /// Revokes the organization's key `id`: it stops working on the next request. Errors:
 /// `Forbidden` unless an admin; `NotFound` for a key the organization does not have or
 /// one already revoked.
-#[server]
+#[server(output = crate::api::codec::JsonText)]
 pub async fn revoke_api_key(id: i64) -> Result<(), AppError> {
     use crate::server::{api_keys, audit::Actor, auth::Role, server_fn};
 
@@ -166,7 +166,7 @@ pub async fn revoke_api_key(id: i64) -> Result<(), AppError> {
 }
 
 /// The organization's webhooks, oldest first. Errors: `Unauthorized` when not signed in.
-#[server]
+#[server(output = crate::api::codec::JsonText)]
 pub async fn list_webhooks() -> Result<Vec<WebhookView>, AppError> {
     use crate::server::{db, server_fn};
 
@@ -197,7 +197,7 @@ pub async fn list_webhooks() -> Result<Vec<WebhookView>, AppError> {
 /// Adds a webhook posting to `url` at `thresholds` (blank: the instance's warning and
 /// critical thresholds and 100). Errors: `BadRequest` for a bad URL, description or
 /// thresholds; `Forbidden` unless an admin.
-#[server]
+#[server(output = crate::api::codec::JsonText)]
 pub async fn create_webhook(
     url: String,
     description: String,
@@ -234,7 +234,7 @@ pub async fn create_webhook(
 /// Changes webhook `id`: its URL, description, thresholds (blank keeps them) and whether it
 /// is enabled (`active` present, as a checked box sends it). Errors as [`create_webhook`],
 /// and `NotFound` for a webhook the organization does not have.
-#[server]
+#[server(output = crate::api::codec::JsonText)]
 pub async fn update_webhook(
     id: i64,
     url: String,

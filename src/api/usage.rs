@@ -105,7 +105,7 @@ impl MetricUsage {
 /// Errors: `BadRequest` (400) for a malformed date, a range that runs backwards or is
 /// longer than 13 months; `Unauthorized` (401) when not signed in, `Forbidden` (403) for a
 /// platform admin, `Unavailable` (503) when the database does not answer.
-#[server]
+#[server(output = crate::api::codec::JsonText)]
 pub async fn get_usage_summary(from: String, to: String) -> Result<UsageSummary, AppError> {
     use crate::server::{ledger::Ledger, server_fn};
 
@@ -156,7 +156,7 @@ pub const HISTORY_MONTHS: usize = 12;
 /// The signed-in organisation's last 12 billing periods, each metric's total and cost.
 ///
 /// Errors as [`get_usage_summary`].
-#[server]
+#[server(output = crate::api::codec::JsonText)]
 pub async fn get_usage_history() -> Result<UsageHistory, AppError> {
     use crate::server::{ledger::Ledger, server_fn};
 
@@ -228,7 +228,7 @@ pub struct AccountUsage {
 /// domain and address.
 ///
 /// Errors as [`get_usage_summary`].
-#[server]
+#[server(output = crate::api::codec::JsonText)]
 pub async fn get_account_usage() -> Result<Vec<AccountUsage>, AppError> {
     use crate::server::{
         cache::Read,

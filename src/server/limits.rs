@@ -74,22 +74,15 @@ impl Limits {
                 limiter.shrink_to_fit();
             }
         }
-        let now = governor::clock::DefaultClock::default().now();
         let refused = match (key, address) {
             (Some(key), _) => self
                 .per_key
                 .as_ref()
-                .and_then(|limiter| limiter.check_key(&key.to_string()).err()),
-            (None, Some(address)) => self
-                .per_address
-                .as_ref()
-                .and_then(|limiter| limiter.check_key(&address).err()),
+                .and_then(|l| wait(l, &key.to_string())),
+            (None, Some(address)) => self.per_address.as_ref().and_then(|l| wait(l, &address)),
             (None, None) => None,
         };
-        match refused {
-            Some(not_until) => Err(not_until.wait_time_from(now)),
-            None => Ok(()),
-        }
+        refused.map_or(Ok(()), Err)
     }
 
     /// The sign-in throttle.
@@ -108,6 +101,16 @@ impl Limits {
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(peer)| peer.ip())
     }
+}
+
+/// How long `key` must wait when `limiter` refuses it now. Timed by the limiter's own
+/// clock: a new `DefaultClock` calibrates itself (CPUID) each time it is made.
+fn wait<K: Clone + Eq + std::hash::Hash>(
+    limiter: &DefaultKeyedRateLimiter<K>,
+    key: &K,
+) -> Option<Duration> {
+    let refused = limiter.check_key(key).err()?;
+    Some(refused.wait_time_from(limiter.clock().now()))
 }
 
 fn forwarded_address(headers: &HeaderMap, name: &str) -> Option<IpAddr> {
