@@ -1,7 +1,9 @@
 //! The HTML shell, the root `<App/>` with its navigation bar, and the routes.
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Title};
+#[cfg(feature = "ssr")]
+use leptos_meta::MetaTags;
+use leptos_meta::{provide_meta_context, Title};
 use leptos_router::{
     components::{Redirect, Route, Router, Routes, A},
     hooks::use_location,
@@ -28,11 +30,16 @@ use crate::{
 };
 
 /// The document around the app, rendered only on the server.
-pub fn shell(options: LeptosOptions) -> impl IntoView {
-    let (stylesheet, charts) = site_files(&options);
+#[cfg(feature = "ssr")]
+pub fn shell(options: &LeptosOptions) -> impl IntoView {
+    let files = crate::server::assets::site_files(options);
+    // `cargo leptos watch` sets LEPTOS_WATCH: only then do pages reload themselves.
+    let reload = files
+        .watched
+        .then(|| view! { <AutoReload options=options.clone()/> });
     let locale = i18n::request_locale();
-    #[cfg(feature = "ssr")]
     crate::server::headers::set_page_policy();
+    let nonce = leptos::nonce::use_nonce();
     view! {
         <!DOCTYPE html>
         <html lang=locale.tag()>
@@ -41,10 +48,18 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
-                <link rel="stylesheet" id="leptos" href=stylesheet/>
-                <script src=charts defer></script>
-                <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <link rel="stylesheet" id="leptos" href=files.stylesheet.as_str()/>
+                <script src=files.charts.as_str() defer></script>
+                {reload}
+                <link rel="modulepreload" href=files.app_js.as_str() crossorigin=""/>
+                <link
+                    rel="preload"
+                    href=files.app_wasm.as_str()
+                    r#as="fetch"
+                    r#type="application/wasm"
+                    crossorigin=""
+                />
+                <script type="module" nonce=nonce>{files.hydration_script.as_str()}</script>
                 <MetaTags/>
             </head>
             <body>
@@ -52,19 +67,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
-}
-
-/// The stylesheet's and the charts bundle's URLs, which change with their content.
-#[cfg(feature = "ssr")]
-fn site_files(options: &LeptosOptions) -> (String, String) {
-    let files = crate::server::assets::site_files(options);
-    (files.stylesheet.clone(), files.charts.clone())
-}
-
-/// The shell is rendered only on the server.
-#[cfg(not(feature = "ssr"))]
-fn site_files(_: &LeptosOptions) -> (String, String) {
-    (String::new(), String::new())
 }
 
 /// The application: navigation and one page per route. Every page but `/login` needs a

@@ -60,7 +60,7 @@ pub fn safe_next(next: &str) -> &str {
 /// The signed-in user, or `None` when the request has no live session.
 #[server(output = crate::api::codec::JsonText)]
 pub async fn get_session() -> Result<Option<SessionInfo>, AppError> {
-    use crate::server::{db::memberships, server_fn};
+    use crate::server::{server_fn, sessions};
 
     server_fn::respond(
         async {
@@ -72,14 +72,14 @@ pub async fn get_session() -> Result<Option<SessionInfo>, AppError> {
                 return Ok(None);
             };
             let organizations: Vec<OrganizationChoice> =
-                memberships::of_user(state.db.pool(), user.user_id)
+                sessions::memberships_of(&state, user.user_id)
                     .await?
-                    .into_iter()
+                    .iter()
                     .map(|m| OrganizationChoice {
                         id: m.organization_id,
-                        slug: m.slug,
-                        name: m.name,
-                        role: m.role,
+                        slug: m.slug.clone(),
+                        name: m.name.clone(),
+                        role: m.role.clone(),
                     })
                     .collect();
             let organization = user

@@ -52,6 +52,46 @@ mod tests {
         assert_eq!(back, answer);
     }
 
+    /// A server function left on Leptos's default encoding would bring back a second JSON
+    /// reader for its answer's type in the WASM: every one names `JsonText`.
+    #[test]
+    fn every_server_function_answers_as_json_text() {
+        fn sources(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).expect("reads src") {
+                let path = entry.expect("lists src").path();
+                if path.is_dir() {
+                    sources(&path, found);
+                } else if path.extension().is_some_and(|ext| ext == "rs") {
+                    found.push(path);
+                }
+            }
+        }
+        let mut files = Vec::new();
+        sources(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut files,
+        );
+        let mut functions = 0;
+        let mut default_encoded = Vec::new();
+        for file in files {
+            let text = std::fs::read_to_string(&file).expect("reads a source file");
+            for (number, line) in text.lines().enumerate() {
+                let line = line.trim_start();
+                if line.starts_with("#[server") {
+                    functions += 1;
+                    if !line.contains("output = crate::api::codec::JsonText") {
+                        default_encoded.push(format!("{}:{}", file.display(), number + 1));
+                    }
+                }
+            }
+        }
+        assert!(functions > 0, "no server function found under src");
+        assert!(
+            default_encoded.is_empty(),
+            "without JsonText: {default_encoded:?}"
+        );
+    }
+
     #[test]
     fn bytes_that_are_not_utf8_are_an_error() {
         let read: Result<String, _> = JsonTextEncoding::decode(Bytes::from_static(b"\"\xff\""));

@@ -139,15 +139,66 @@ pub fn parse_day(name: &str, text: &str) -> Result<Option<chrono::NaiveDate>, Ap
         .map_err(|_| AppError::BadRequest(format!("{name} must be a date such as 2026-11-01")))
 }
 
-/// The last 12 months of the signed-in organisation with the metrics to chart.
+/// The last 12 months of the signed-in organisation as the history chart draws them: a
+/// column per month, oldest first, ending with the current period. Columns rather than a
+/// record per month keep it small: every page carries it, for hydration.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct UsageHistory {
-    /// `(code, display name, unit)` of every metric of the plan, in its order.
-    pub metrics: Vec<(String, String, String)>,
-    /// Oldest first, ending with the current period.
-    pub months: Vec<HistoryMonth>,
+    /// The first day of each month's period.
+    pub months: Vec<chrono::NaiveDate>,
+    /// Every metric of the plan, in its order, with its total in each month.
+    pub metrics: Vec<HistoryMetric>,
+    /// Everything each month's period costs: plan, overage, discount and tax.
+    pub costs: Vec<Decimal>,
     /// ISO 4217 of the costs.
     pub currency: String,
+}
+
+/// One metric of the history chart.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HistoryMetric {
+    pub code: String,
+    /// Display name, e.g. "API Calls".
+    pub name: String,
+    /// Unit of measurement, e.g. "requests".
+    pub unit: String,
+    /// One per month of [`UsageHistory::months`].
+    pub totals: Vec<Quantity>,
+}
+
+impl UsageHistory {
+    /// The history chart's columns from the periods' records: `(code, name, unit)` of each
+    /// metric to chart, in order; a metric a month has no record of counts zero there.
+    pub fn of(months: &[HistoryMonth], metrics: &[(&str, &str, &str)], currency: &str) -> Self {
+        UsageHistory {
+            months: months.iter().map(|month| month.period.first_day).collect(),
+            metrics: metrics
+                .iter()
+                .map(|&(code, name, unit)| HistoryMetric {
+                    code: code.to_string(),
+                    name: name.to_string(),
+                    unit: unit.to_string(),
+                    totals: months
+                        .iter()
+                        .map(|month| {
+                            month
+                                .metrics
+                                .iter()
+                                .find(|metric| metric.code == code)
+                                .map_or(Quantity::ZERO, |metric| metric.total)
+                        })
+                        .collect(),
+                })
+                .collect(),
+            costs: months.iter().map(|month| month.cost).collect(),
+            currency: currency.to_string(),
+        }
+    }
+
+    /// The metric `code`, if the chart has it.
+    pub fn metric(&self, code: &str) -> Option<&HistoryMetric> {
+        self.metrics.iter().find(|metric| metric.code == code)
+    }
 }
 
 /// Months in the history chart.
@@ -301,4 +352,60 @@ pub struct Entitlement {
     /// The included amount; `None` when unlimited.
     pub included: Option<Quantity>,
     pub limited: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+    use chrono_tz::Tz;
+
+    use super::*;
+
+    fn qty(units: i64) -> Quantity {
+        Quantity::from_micros(units * 1_000_000).expect("quantity")
+    }
+
+    fn month(month: u32, totals: &[(&str, i64)], cost: i64) -> HistoryMonth {
+        let day = Utc.with_ymd_and_hms(2026, month, 10, 0, 0, 0).unwrap();
+        HistoryMonth {
+            month: format!("{month:02}/2026"),
+            period: BillingPeriod::calendar_month_containing(day, Tz::UTC),
+            metrics: totals
+                .iter()
+                .map(|&(code, total)| MetricMonth {
+                    code: code.into(),
+                    total: qty(total),
+                    cost: Decimal::ZERO,
+                })
+                .collect(),
+            cost: Decimal::from(cost),
+        }
+    }
+
+    #[test]
+    fn the_chart_has_a_column_per_month_and_zero_where_a_month_has_no_record() {
+        let months = [
+            month(10, &[("emails", 5)], 29),
+            month(11, &[("emails", 7), ("sms", 2)], 31),
+        ];
+        let metrics = [("sms", "SMS", "messages"), ("emails", "Emails", "mails")];
+
+        let history = UsageHistory::of(&months, &metrics, "EUR");
+
+        assert_eq!(
+            history.months,
+            [
+                chrono::NaiveDate::from_ymd_opt(2026, 10, 1).unwrap(),
+                chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap()
+            ]
+        );
+        let codes: Vec<&str> = history.metrics.iter().map(|m| m.code.as_str()).collect();
+        assert_eq!(codes, ["sms", "emails"], "the plan's order");
+        assert_eq!(history.metric("sms").unwrap().totals, [qty(0), qty(2)]);
+        assert_eq!(history.metric("emails").unwrap().totals, [qty(5), qty(7)]);
+        assert_eq!(history.metric("emails").unwrap().unit, "mails");
+        assert_eq!(history.metric("calls"), None);
+        assert_eq!(history.costs, [Decimal::from(29), Decimal::from(31)]);
+        assert_eq!(history.currency, "EUR");
+    }
 }

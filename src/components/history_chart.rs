@@ -17,7 +17,7 @@ pub fn HistoryChart(history: UsageHistory) -> impl IntoView {
     let first = history
         .metrics
         .first()
-        .map(|(code, _, _)| code.clone())
+        .map(|metric| metric.code.clone())
         .unwrap_or_default();
     let selected = RwSignal::new(first);
     let history = StoredValue::new(history);
@@ -25,40 +25,33 @@ pub fn HistoryChart(history: UsageHistory) -> impl IntoView {
     let series = move || {
         let code = selected.get();
         history.with_value(|history| {
+            let totals = history
+                .metric(&code)
+                .map_or(&[][..], |m| m.totals.as_slice());
             history
                 .months
                 .iter()
-                .map(|month| {
-                    let total = month
-                        .metrics
-                        .iter()
-                        .find(|m| m.code == code)
-                        .map(|m| m.total.to_decimal())
+                .zip(&history.costs)
+                .enumerate()
+                .map(|(month, (first_day, cost))| {
+                    let total = totals
+                        .get(month)
+                        .map(|t| t.to_decimal())
                         .unwrap_or_default();
-                    (
-                        format::month(locale, month.period.first_day),
-                        total,
-                        month.cost,
-                    )
+                    (format::month(locale, *first_day), total, *cost)
                 })
                 .collect::<Vec<_>>()
         })
     };
     let unit = move || {
         let code = selected.get();
-        history.with_value(|h| {
-            h.metrics
-                .iter()
-                .find(|(c, _, _)| *c == code)
-                .map(|(_, _, unit)| unit.clone())
-                .unwrap_or_default()
-        })
+        history.with_value(|h| h.metric(&code).map(|m| m.unit.clone()).unwrap_or_default())
     };
     let currency = history.with_value(|h| h.currency.clone());
     let options = history.with_value(|h| {
         h.metrics
             .iter()
-            .map(|(code, name, _)| view! { <option value=code.clone()>{name.clone()}</option> })
+            .map(|m| view! { <option value=m.code.clone()>{m.name.clone()}</option> })
             .collect_view()
     });
     #[cfg(feature = "hydrate")]

@@ -19,6 +19,14 @@ pub struct SiteFiles {
     pub stylesheet: String,
     /// The charts bundle, `/vendor/echarts.min.js?v=<digest of its content>`.
     pub charts: String,
+    /// The app's JS glue, e.g. `/pkg/quotaboard.4c5d….js`, preloaded as a module.
+    pub app_js: String,
+    /// The app's WASM, e.g. `/pkg/quotaboard.7e8f….wasm`, preloaded.
+    pub app_wasm: String,
+    /// The module script that loads both and hydrates the page.
+    pub hydration_script: String,
+    /// Run by `cargo leptos watch` (`LEPTOS_WATCH` set): pages reload on rebuilds.
+    pub watched: bool,
 }
 
 /// Cache lifetime of a file whose URL changes with its content.
@@ -41,13 +49,19 @@ pub fn site_files(options: &LeptosOptions) -> &'static SiteFiles {
                 })
                 .ok()
         });
-        let css_hash = hashes.flatten().and_then(|text| hash_of(&text, "css"));
+        let hashes = hashes.flatten().unwrap_or_default();
+        let url = |kind: &str| match hash_of(&hashes, kind) {
+            Some(hash) => format!("/{}/{}.{hash}.{kind}", options.site_pkg_dir, options.output_name),
+            None => format!("/{}/{}.{kind}", options.site_pkg_dir, options.output_name),
+        };
+        let (app_js, app_wasm) = (url("js"), url("wasm"));
         let charts = Path::new(&*options.site_root).join("vendor/echarts.min.js");
         SiteFiles {
-            stylesheet: match css_hash {
-                Some(hash) => format!("/{}/{}.{hash}.css", options.site_pkg_dir, options.output_name),
-                None => format!("/{}/{}.css", options.site_pkg_dir, options.output_name),
-            },
+            stylesheet: url("css"),
+            hydration_script: hydration_script(&app_js, &app_wasm),
+            app_js,
+            app_wasm,
+            watched: std::env::var_os("LEPTOS_WATCH").is_some(),
             charts: match std::fs::read(&charts) {
                 Ok(bytes) => format!("/vendor/echarts.min.js?v={}", &hex::encode(Sha256::digest(bytes))[..16]),
                 Err(error) => {
@@ -57,6 +71,14 @@ pub fn site_files(options: &LeptosOptions) -> &'static SiteFiles {
             },
         }
     })
+}
+
+/// What Leptos's `<HydrationScripts/>` runs: import the JS glue, instantiate the WASM,
+/// call the app's `hydrate`. (That component reads `hash.txt` on every page it renders.)
+fn hydration_script(app_js: &str, app_wasm: &str) -> String {
+    format!(
+        "import({app_js:?}).then(app => app.default({{ module_or_path: {app_wasm:?} }}).then(() => app.hydrate()));"
+    )
 }
 
 /// The hash of `kind` (`js`, `wasm`, `css`) in a cargo-leptos hash file (`kind: hash` lines).

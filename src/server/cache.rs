@@ -1,13 +1,16 @@
 //! Cached reads for the dashboard: an organization's ledger and its usage totals, kept
 //! while no change to the organization has been announced ([`LiveUpdates::generation`]) and
-//! for at most the `read-cache-ms` setting, so a page view costs a session lookup rather than a dozen
-//! queries. Ingestion and license changes announce themselves, here and (through the live
+//! for at most the `read-cache-ms` setting, so a page view costs no query rather than a
+//! dozen. Ingestion and license changes announce themselves, here and (through the live
 //! relay) on every server sharing the database, so a cached read is outdated the moment
 //! they are stored. The setting bounds what nobody announces: a change made while the relay
 //! was reconnecting, or by another process such as the command line.
 //!
 //! Only what pages and read endpoints show goes through here; limits, entitlements,
 //! alerts and statements always read the database.
+//!
+//! Sessions are kept the same way ([`SessionCache`]), so a signed-in page view reads no
+//! table at all: sign-out and organization switches announce themselves to every server.
 
 use std::{
     any::Any,
@@ -21,7 +24,10 @@ use tokio::sync::OnceCell;
 
 use crate::error::AppError;
 
-use super::live::LiveUpdates;
+use super::{
+    db::{memberships::MembershipRow, sessions::SessionRow},
+    live::LiveUpdates,
+};
 
 /// Entries above this many make an insert sweep out the outdated ones.
 const SWEEP_ABOVE: usize = 4096;
@@ -130,6 +136,130 @@ impl ReadCache {
     /// True when nothing is held.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// Sessions as last read, by the hash of their secret, and the organizations each user
+/// belongs to. One is used while no session change was announced since it was read
+/// ([`LiveUpdates::sessions_generation`]) and for at most `read-cache-ms`, which bounds what
+/// nobody announces (memberships changed from the command line). Whether a session is
+/// still live (expiry, idle time, revocation) is judged on every use.
+pub struct SessionCache {
+    sessions: Kept<String, SessionRow>,
+    memberships: Kept<i64, Arc<Vec<MembershipRow>>>,
+}
+
+impl SessionCache {
+    /// A cache whose reads are used for at most `fresh_for`; zero: never.
+    pub fn new(fresh_for: Duration) -> Self {
+        SessionCache {
+            sessions: Kept::new(fresh_for),
+            memberships: Kept::new(fresh_for),
+        }
+    }
+
+    /// The session `token_hash` names as read at `generation`, if that was less than
+    /// `read-cache-ms` before `now`.
+    pub fn session(&self, token_hash: &str, generation: u64, now: Instant) -> Option<SessionRow> {
+        self.sessions.get(token_hash, generation, now)
+    }
+
+    /// Keeps `row`, read at `generation` from `read_at` on (taken before the read).
+    pub fn keep_session(
+        &self,
+        token_hash: &str,
+        generation: u64,
+        read_at: Instant,
+        row: SessionRow,
+    ) {
+        self.sessions
+            .insert(token_hash.to_string(), generation, read_at, row);
+    }
+
+    /// Records activity written back for the session `token_hash` names, so the next
+    /// requests do not write it again.
+    pub fn touched(&self, token_hash: &str, last_seen_at: i64) {
+        self.sessions.update(token_hash, |row| {
+            row.last_seen_at = row.last_seen_at.max(last_seen_at);
+        });
+    }
+
+    /// The organizations `user_id` belongs to as read at `generation`, as [`Self::session`].
+    pub fn memberships(
+        &self,
+        user_id: i64,
+        generation: u64,
+        now: Instant,
+    ) -> Option<Arc<Vec<MembershipRow>>> {
+        self.memberships.get(&user_id, generation, now)
+    }
+
+    /// Keeps what `user_id` belongs to, as [`Self::keep_session`].
+    pub fn keep_memberships(
+        &self,
+        user_id: i64,
+        generation: u64,
+        read_at: Instant,
+        memberships: Arc<Vec<MembershipRow>>,
+    ) {
+        self.memberships
+            .insert(user_id, generation, read_at, memberships);
+    }
+}
+
+/// Values by key, each with the generation it was read at and when.
+struct Kept<K, V> {
+    fresh_for: Duration,
+    entries: Mutex<HashMap<K, (u64, Instant, V)>>,
+}
+
+impl<K: Eq + std::hash::Hash, V: Clone> Kept<K, V> {
+    fn new(fresh_for: Duration) -> Self {
+        Kept {
+            fresh_for,
+            entries: Mutex::default(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, (u64, Instant, V)>> {
+        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn get<Q>(&self, key: &Q, generation: u64, now: Instant) -> Option<V>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Eq + std::hash::Hash + ?Sized,
+    {
+        let entries = self.lock();
+        let (read_at_generation, read_at, value) = entries.get(key)?;
+        (*read_at_generation == generation && now.duration_since(*read_at) < self.fresh_for)
+            .then(|| value.clone())
+    }
+
+    fn insert(&self, key: K, generation: u64, read_at: Instant, value: V) {
+        if self.fresh_for.is_zero() {
+            return;
+        }
+        let mut entries = self.lock();
+        if entries.len() >= SWEEP_ABOVE {
+            entries.retain(|_, (_, kept_at, _)| read_at.duration_since(*kept_at) < self.fresh_for);
+        }
+        entries.insert(key, (generation, read_at, value));
+    }
+
+    fn update<Q>(&self, key: &Q, change: impl FnOnce(&mut V))
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Eq + std::hash::Hash + ?Sized,
+    {
+        if let Some((_, _, value)) = self.lock().get_mut(key) {
+            change(value);
+        }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.lock().len()
     }
 }
 
@@ -247,6 +377,95 @@ mod tests {
         );
         assert_eq!((*a.expect("a"), *b.expect("b")), (7, 7));
         assert_eq!(loads.load(Ordering::SeqCst), 1);
+    }
+
+    fn session(last_seen_at: i64) -> SessionRow {
+        SessionRow {
+            user_id: 1,
+            email: "member@acme.example".into(),
+            role: "member".into(),
+            organization_id: Some(1),
+            last_seen_at,
+            expires_at: last_seen_at + 3_600,
+            revoked_at: None,
+        }
+    }
+
+    #[test]
+    fn a_session_is_kept_until_a_session_change_or_its_time() {
+        let sessions = SessionCache::new(FRESH_FOR);
+        let start = Instant::now();
+        sessions.keep_session("a", 5, start, session(100));
+        assert_eq!(
+            sessions.session("a", 5, start + FRESH_FOR / 2),
+            Some(session(100))
+        );
+        assert_eq!(sessions.session("b", 5, start), None, "another secret");
+        assert_eq!(
+            sessions.session("a", 6, start),
+            None,
+            "a session change since"
+        );
+        assert_eq!(
+            sessions.session("a", 5, start + FRESH_FOR),
+            None,
+            "read too long ago"
+        );
+    }
+
+    #[test]
+    fn memberships_are_kept_by_user_as_sessions_are() {
+        let sessions = SessionCache::new(FRESH_FOR);
+        let start = Instant::now();
+        let acme = Arc::new(vec![MembershipRow {
+            organization_id: 1,
+            slug: "acme".into(),
+            name: "Acme Cloud".into(),
+            role: "member".into(),
+        }]);
+        sessions.keep_memberships(7, 5, start, acme.clone());
+        assert_eq!(sessions.memberships(7, 5, start), Some(acme));
+        assert_eq!(sessions.memberships(8, 5, start), None, "another user");
+        assert_eq!(
+            sessions.memberships(7, 6, start),
+            None,
+            "a session change since"
+        );
+        assert_eq!(sessions.memberships(7, 5, start + FRESH_FOR), None);
+    }
+
+    #[test]
+    fn activity_written_back_is_kept_with_the_session() {
+        let sessions = SessionCache::new(FRESH_FOR);
+        let start = Instant::now();
+        sessions.keep_session("a", 0, start, session(100));
+        sessions.touched("a", 160);
+        sessions.touched("a", 130);
+        assert_eq!(
+            sessions.session("a", 0, start).map(|s| s.last_seen_at),
+            Some(160)
+        );
+    }
+
+    #[test]
+    fn a_session_cache_fresh_for_no_time_keeps_nothing() {
+        let sessions = SessionCache::new(Duration::ZERO);
+        let start = Instant::now();
+        sessions.keep_session("a", 0, start, session(100));
+        assert_eq!(sessions.sessions.len(), 0);
+        assert_eq!(sessions.session("a", 0, start), None);
+    }
+
+    #[test]
+    fn a_full_session_cache_sweeps_out_what_is_outdated() {
+        let sessions = SessionCache::new(FRESH_FOR);
+        let start = Instant::now();
+        for n in 0..SWEEP_ABOVE {
+            sessions.keep_session(&n.to_string(), 0, start, session(100));
+        }
+        assert_eq!(sessions.sessions.len(), SWEEP_ABOVE);
+        sessions.keep_session("new", 0, start + FRESH_FOR, session(100));
+        assert_eq!(sessions.sessions.len(), 1);
     }
 
     #[tokio::test]

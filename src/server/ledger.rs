@@ -342,30 +342,31 @@ impl Ledger {
         now: DateTime<Utc>,
     ) -> Result<UsageHistory, AppError> {
         let current = db::unix_seconds(self.period_at(now).start);
-        let months = state
+        let history = state
             .cache
             .get(
                 &state.live,
                 (self.organization.id, Read::History(current)),
-                || self.history(state, now, HISTORY_MONTHS),
+                || async {
+                    let months = self.history(state, now, HISTORY_MONTHS).await?;
+                    let metrics: Vec<(&str, &str, &str)> = self
+                        .resources
+                        .iter()
+                        .filter(|resource| resource.in_plan())
+                        .map(|resource| {
+                            let metric = &resource.metric;
+                            (
+                                metric.code.as_str(),
+                                metric.name.as_str(),
+                                metric.unit.as_str(),
+                            )
+                        })
+                        .collect();
+                    Ok(UsageHistory::of(&months, &metrics, self.currency()))
+                },
             )
             .await?;
-        Ok(UsageHistory {
-            metrics: self
-                .resources
-                .iter()
-                .filter(|resource| resource.in_plan())
-                .map(|resource| {
-                    (
-                        resource.metric.code.clone(),
-                        resource.metric.name.clone(),
-                        resource.metric.unit.clone(),
-                    )
-                })
-                .collect(),
-            months: months.as_ref().clone(),
-            currency: self.currency().to_string(),
-        })
+        Ok(history.as_ref().clone())
     }
 
     /// The `months` periods up to and including the one containing `now`, oldest first,

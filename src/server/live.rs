@@ -23,9 +23,13 @@ use super::db::{Backend, Database};
 /// Announcements buffered per listener before a slow one is told to catch up.
 const BUFFER: usize = 1024;
 
-/// The `NOTIFY` channel. Its payload, `"<schema> <instance> <organization id>"`, names the
-/// schema so deployments sharing a database in separate schemas ignore each other.
+/// The `NOTIFY` channel. Its payload, `"<schema> <instance> <organization id>"` or
+/// `"<schema> <instance> sessions"`, names the schema so deployments sharing a database in
+/// separate schemas ignore each other.
 const CHANNEL: &str = "quotaboard_usage";
+
+/// The last field of a notification that a session ended or changed organization.
+const SESSIONS: &str = "sessions";
 
 /// How long the relay waits before connecting again after Postgres refused it.
 const RECONNECT_DELAY: Duration = Duration::from_secs(1);
@@ -63,11 +67,19 @@ pub struct LiveUpdates {
     generations: Arc<Generations>,
 }
 
-/// How many changes were announced: to everything, and to each organization.
+/// How many changes were announced: to everything, to each organization, and to sessions.
 #[derive(Debug, Default)]
 struct Generations {
     everything: AtomicU64,
     organizations: RwLock<HashMap<i64, u64>>,
+    sessions: AtomicU64,
+}
+
+/// What another server's notification tells of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Notice {
+    Organization(i64),
+    Sessions,
 }
 
 impl LiveUpdates {
@@ -124,6 +136,36 @@ impl LiveUpdates {
         everything.wrapping_add(organization)
     }
 
+    /// A number that changes whenever a session is signed out or moves to another
+    /// organization (here, or on another server through the relay), and after the relay
+    /// may have missed something: cached sessions are current while it stays the same.
+    pub fn sessions_generation(&self) -> u64 {
+        let everything = self.generations.everything.load(Ordering::Acquire);
+        everything.wrapping_add(self.generations.sessions.load(Ordering::Acquire))
+    }
+
+    /// Tells this server and the others that a session ended or changed organization, so
+    /// none goes on using what it cached of it. Call it once the change is stored.
+    pub async fn sessions_changed(&self) {
+        self.generations.sessions.fetch_add(1, Ordering::AcqRel);
+        self.notify(SESSIONS).await;
+    }
+
+    /// `NOTIFY`s the other servers of `subject` (PostgreSQL only). A failure is logged:
+    /// they learn of it within `read-cache-ms` anyway, and their pages at the next change.
+    async fn notify(&self, subject: &str) {
+        if let Some(db) = &self.postgres {
+            let notified = sqlx::query("select pg_notify($1, current_schema() || ' ' || $2)")
+                .bind(CHANNEL)
+                .bind(format!("{} {subject}", self.instance))
+                .execute(db.pool())
+                .await;
+            if let Err(error) = notified {
+                tracing::warn!(%error, subject, "cannot notify other servers");
+            }
+        }
+    }
+
     /// Counts `change`, then tells this server's listeners. Counting first: a page that
     /// hears of the change and reads again finds every cached read of before outdated.
     fn announce(&self, change: Change) {
@@ -149,16 +191,7 @@ impl LiveUpdates {
     /// servers' open pages learn of it at their next change.
     pub async fn usage_changed(&self, organization_id: i64) {
         self.announce(Change::Organization(organization_id));
-        if let Some(db) = &self.postgres {
-            let notified = sqlx::query("select pg_notify($1, current_schema() || ' ' || $2)")
-                .bind(CHANNEL)
-                .bind(format!("{} {organization_id}", self.instance))
-                .execute(db.pool())
-                .await;
-            if let Err(error) = notified {
-                tracing::warn!(%error, organization_id, "cannot notify other servers");
-            }
-        }
+        self.notify(&organization_id.to_string()).await;
     }
 
     /// Announcements from now on.
@@ -179,13 +212,16 @@ impl LiveUpdates {
         }
     }
 
-    /// The organization a notification from another server of this schema concerns;
-    /// `None` for this server's own, another schema's or a malformed one.
-    fn sent_elsewhere(&self, schema: &str, payload: &str) -> Option<i64> {
+    /// What a notification from another server of this schema tells of; `None` for this
+    /// server's own, another schema's or a malformed one.
+    fn sent_elsewhere(&self, schema: &str, payload: &str) -> Option<Notice> {
         let mut fields = payload.rsplitn(3, ' ');
-        let organization_id = fields.next()?.parse().ok()?;
+        let notice = match fields.next()? {
+            SESSIONS => Notice::Sessions,
+            organization_id => Notice::Organization(organization_id.parse().ok()?),
+        };
         let instance: u64 = fields.next()?.parse().ok()?;
-        (fields.next()? == schema && instance != self.instance).then_some(organization_id)
+        (fields.next()? == schema && instance != self.instance).then_some(notice)
     }
 }
 
@@ -252,11 +288,13 @@ async fn listen(database_url: &str, live: &LiveUpdates, listened: bool) -> bool 
     }
     loop {
         match listener.try_recv().await {
-            Ok(Some(notification)) => {
-                if let Some(id) = live.sent_elsewhere(&schema, notification.payload()) {
-                    live.announce(Change::Organization(id));
+            Ok(Some(notification)) => match live.sent_elsewhere(&schema, notification.payload()) {
+                Some(Notice::Organization(id)) => live.announce(Change::Organization(id)),
+                Some(Notice::Sessions) => {
+                    live.generations.sessions.fetch_add(1, Ordering::AcqRel);
                 }
-            }
+                None => {}
+            },
             // The connection dropped; the next call reconnects and listens again.
             Ok(None) => {
                 tracing::warn!("lost the connection listening for usage changes");
@@ -282,8 +320,11 @@ mod tests {
     fn notifications_of_other_servers_of_the_same_schema_are_relayed() {
         let live = updates(7);
         let cases = [
-            ("public 8 42", Some(42)),
+            ("public 8 42", Some(Notice::Organization(42))),
+            ("public 8 sessions", Some(Notice::Sessions)),
             ("public 7 42", None),
+            ("public 7 sessions", None),
+            ("tenant_b 8 sessions", None),
             ("tenant_b 8 42", None),
             ("my schema 8 42", None),
             ("public 8 x", None),
@@ -298,7 +339,10 @@ mod tests {
                 "{payload}"
             );
         }
-        assert_eq!(live.sent_elsewhere("my schema", "my schema 8 42"), Some(42));
+        assert_eq!(
+            live.sent_elsewhere("my schema", "my schema 8 42"),
+            Some(Notice::Organization(42))
+        );
     }
 
     #[test]
@@ -312,6 +356,23 @@ mod tests {
         live.announce(Change::Everything);
         assert_ne!(live.generation(3), three);
         assert_ne!(live.generation(4), four);
+    }
+
+    #[tokio::test]
+    async fn sessions_move_on_their_own_changes_and_on_gaps_only() {
+        let live = updates(7);
+        let sessions = live.sessions_generation();
+        live.announce(Change::Organization(3));
+        assert_eq!(live.sessions_generation(), sessions);
+
+        let three = live.generation(3);
+        live.sessions_changed().await;
+        assert_ne!(live.sessions_generation(), sessions);
+        assert_eq!(live.generation(3), three, "pages need not refetch");
+
+        let sessions = live.sessions_generation();
+        live.announce(Change::Everything);
+        assert_ne!(live.sessions_generation(), sessions);
     }
 
     #[test]

@@ -2,7 +2,11 @@
 //! SHA-256 hash; a session ends after `session-idle-timeout-minutes` without activity,
 //! `session-absolute-timeout-hours` after sign-in, or at sign-out.
 
-use std::{net::IpAddr, sync::OnceLock};
+use std::{
+    net::IpAddr,
+    sync::{Arc, OnceLock},
+    time::Instant,
+};
 
 use axum::http::{header, HeaderMap, HeaderValue};
 use sha2::{Digest, Sha256};
@@ -12,7 +16,7 @@ use crate::error::AppError;
 use super::{
     config::SessionSettings,
     db::{
-        memberships,
+        memberships::{self, MembershipRow},
         sessions::{self, NewSession},
     },
     state::AppState,
@@ -152,6 +156,7 @@ pub async fn sign_in(
 }
 
 /// The user of the session `token` names, if it is live at `now`; records the activity.
+/// The session is read through [`super::cache::SessionCache`].
 pub async fn authenticate(
     state: &AppState,
     token: &str,
@@ -159,8 +164,19 @@ pub async fn authenticate(
 ) -> Result<Option<SessionUser>, AppError> {
     let token_hash = hash(token);
     let pool = state.db.pool();
-    let Some(session) = sessions::find(pool, &token_hash).await? else {
-        return Ok(None);
+    // Taken before the read: a change stored during it outdates what is read.
+    let (generation, read_at) = (state.live.sessions_generation(), Instant::now());
+    let session = match state.sessions.session(&token_hash, generation, read_at) {
+        Some(session) => session,
+        None => {
+            let Some(session) = sessions::find(pool, &token_hash).await? else {
+                return Ok(None);
+            };
+            state
+                .sessions
+                .keep_session(&token_hash, generation, read_at, session.clone());
+            session
+        }
     };
     let idle = i64::from(state.settings.session.idle_timeout_minutes) * 60;
     let live = session.revoked_at.is_none()
@@ -171,6 +187,7 @@ pub async fn authenticate(
     }
     if now - session.last_seen_at >= TOUCH_EVERY_SECONDS {
         sessions::touch(pool, &token_hash, now).await?;
+        state.sessions.touched(&token_hash, now);
     }
     Ok(Some(SessionUser {
         user_id: session.user_id,
@@ -178,6 +195,23 @@ pub async fn authenticate(
         role: session.role,
         organization_id: session.organization_id,
     }))
+}
+
+/// The organizations `user_id` belongs to, by name, as the navigation bar lists them; read
+/// through [`super::cache::SessionCache`].
+pub async fn memberships_of(
+    state: &AppState,
+    user_id: i64,
+) -> Result<Arc<Vec<MembershipRow>>, AppError> {
+    let (generation, read_at) = (state.live.sessions_generation(), Instant::now());
+    if let Some(kept) = state.sessions.memberships(user_id, generation, read_at) {
+        return Ok(kept);
+    }
+    let read = Arc::new(memberships::of_user(state.db.pool(), user_id).await?);
+    state
+        .sessions
+        .keep_memberships(user_id, generation, read_at, read.clone());
+    Ok(read)
 }
 
 /// Moves the live session `token` names to another organization its user belongs to.
@@ -202,6 +236,7 @@ pub async fn switch_organization(
         return Err(AppError::NotFound("Organization".into()));
     }
     sessions::switch_organization(pool, &hash(token), organization_id).await?;
+    state.live.sessions_changed().await;
     tracing::info!(
         user = user.user_id,
         organization_id,
@@ -212,7 +247,11 @@ pub async fn switch_organization(
 
 /// Ends the session `token` names; false when it was not live.
 pub async fn sign_out(state: &AppState, token: &str, now: i64) -> Result<bool, AppError> {
-    Ok(sessions::revoke(state.db.pool(), &hash(token), now).await?)
+    let revoked = sessions::revoke(state.db.pool(), &hash(token), now).await?;
+    if revoked {
+        state.live.sessions_changed().await;
+    }
+    Ok(revoked)
 }
 
 /// The session secret the request's cookies carry, if any.

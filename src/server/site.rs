@@ -46,7 +46,7 @@ pub async fn file_or_not_found(State(state): State<AppState>, request: Request) 
     let options = state.leptos_options.clone();
     let render = leptos_axum::render_app_async_with_context(
         move || provide_context(state.clone()),
-        move || shell(options.clone()),
+        move || shell(&options),
     );
     let mut response = render(request).await;
     if response.status() == StatusCode::OK {

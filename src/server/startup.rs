@@ -1,9 +1,9 @@
 //! Builds the application from its configuration and serves it on a given listener.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use axum::{middleware, Router};
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
@@ -12,7 +12,7 @@ use crate::app::{shell, App};
 use super::{
     assets,
     browser::{self, PageGuard},
-    cache::ReadCache,
+    cache::{ReadCache, SessionCache},
     config::{Config, Settings},
     db::{self, Database},
     deliveries::DeliveryWorker,
@@ -22,7 +22,7 @@ use super::{
     rest,
     sealing::{self, SealingError, SealingKey},
     site,
-    state::AppState,
+    state::{AppState, Shared},
     webhooks,
 };
 
@@ -86,7 +86,7 @@ pub async fn build_state(config: &Config, db: Database) -> Result<AppState, Star
         .await
         .map_err(StartupError::SealStored)?;
     let live = LiveUpdates::new(&db);
-    Ok(AppState {
+    Ok(AppState::new(Shared {
         leptos_options: config.leptos.clone(),
         db,
         settings: Arc::new(config.settings.clone()),
@@ -95,12 +95,13 @@ pub async fn build_state(config: &Config, db: Database) -> Result<AppState, Star
         limits: Arc::new(Limits::new(&config.settings.limits)),
         sealing: Arc::new(sealing),
         cache: Arc::new(ReadCache::new(config.settings.read_cache)),
-    })
+        sessions: Arc::new(SessionCache::new(config.settings.read_cache)),
+    }))
 }
 
 /// Every route: REST, server functions, server-rendered pages and static files.
 pub fn app(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = page_routes();
     let guard = PageGuard {
         state: state.clone(),
         pages: Arc::new(
@@ -115,7 +116,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(rest::router())
         .merge(browser::router())
-        .leptos_routes(&state, routes, move || shell(options.clone()))
+        .leptos_routes(&state, routes, move || shell(&options))
         .fallback(site::file_or_not_found)
         .layer(middleware::from_fn_with_state(
             site::server_function_paths(),
@@ -142,6 +143,15 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The pages' routes, listed once per process. Leptos lists them by rendering the app with
+/// resource loading suspended through a flag every render in the process shares: a page
+/// whose resources started while another server of the process (the tests start many)
+/// listed its routes waited forever and got the request timeout's 503.
+fn page_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
 /// Serves, and delivers threshold alerts, until SIGINT or SIGTERM; lets in-flight requests

@@ -6,13 +6,36 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use super::{
-    cache::ReadCache, config::Settings, db::Database, limits::Limits, live::LiveUpdates,
+    cache::{ReadCache, SessionCache},
+    config::Settings,
+    db::Database,
+    limits::Limits,
+    live::LiveUpdates,
     sealing::SealingKey,
 };
 
-/// Cheap to clone; provided to server functions as Leptos context and to axum handlers as state.
+/// Cheap to clone (one reference count: every request clones it several times, through
+/// its middleware and server functions); provided to server functions as Leptos context
+/// and to axum handlers as state. Its fields are [`Shared`]'s.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        AppState(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What every handler and server function shares, behind [`AppState`].
+pub struct Shared {
     pub leptos_options: LeptosOptions,
     pub db: Database,
     pub settings: Arc<Settings>,
@@ -25,6 +48,8 @@ pub struct AppState {
     pub sealing: Arc<SealingKey>,
     /// What pages and read endpoints read of organizations, while current.
     pub cache: Arc<ReadCache>,
+    /// Sessions as last read, while current.
+    pub sessions: Arc<SessionCache>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

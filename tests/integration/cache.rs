@@ -46,12 +46,9 @@ async fn this_month(app: &TestApp, cookie: &str, code: &str) -> Quantity {
         .await;
     assert_eq!(response.status(), 200);
     let history: UsageHistory = response.json().await.expect("history");
-    let month = history.months.last().expect("the current month");
-    month
-        .metrics
-        .iter()
-        .find(|metric| metric.code == code)
-        .map_or(Quantity::ZERO, |metric| metric.total)
+    let metric = history.metric(code).expect("a metric of the plan");
+    assert_eq!(metric.totals.len(), history.months.len());
+    *metric.totals.last().expect("the current month")
 }
 
 /// `code`'s use in seed 002's `GET /api/billing/usage`; zero when it is not shown.
