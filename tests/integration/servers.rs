@@ -143,7 +143,7 @@ async fn a_session_signed_out_through_one_server_is_refused_by_another_at_once()
         return;
     };
     {
-        // Arrange: B has read (and kept) the session, and its relay is listening.
+        // Arrange: both servers have read (and kept) the session, and B's relay listens.
         let (acme, key) = app.demo_key("acme", Role::Admin).await;
         let b = app.second_server(&[LONG_READ_CACHE]).await;
         let cookie = app
@@ -156,6 +156,7 @@ async fn a_session_signed_out_through_one_server_is_refused_by_another_at_once()
                 .header("cookie", &cookie);
             async move { request.send().await.expect("a usage page").status() }
         };
+        assert_eq!(page(app.address.clone()).await, 200);
         assert_eq!(page(b.clone()).await, 200);
         let (mut stream, mut received) = open_stream(&app, &b, &cookie).await;
         ingest_until_heard(&app, &key, acme, &mut stream, &mut received).await;
