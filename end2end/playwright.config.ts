@@ -37,8 +37,11 @@ export default defineConfig({
     trace: 'retain-on-failure',
   },
   projects: [
+    // Acme's sums at their whole period's amounts before any spec runs (demo.setup.ts).
+    { name: 'demo', testMatch: /demo\.setup\.ts/ },
     {
       name: 'chromium',
+      dependencies: ['demo'],
       use: {
         browserName: 'chromium',
         launchOptions: {

@@ -44,7 +44,7 @@ test.describe('in Brazilian Portuguese', () => {
 
     await expect(page.locator('html')).toHaveAttribute('lang', 'pt-BR');
     await expect(page.getByRole('heading', { level: 1 })).toHaveText(/^Uso de \d{1,2} [a-z]{3} \d{4} – /);
-    await expect(page.locator('[data-metric="apiCalls"] .usage-bar__amount')).toHaveText('45.230 / 100.000 requests');
+    await expect(page.locator('[data-metric="apiCalls"] .usage-bar__amount')).toHaveText('52.000 / 100.000 requests');
     await expect(page.getByRole('region', { name: 'Custo estimado' })).toContainText('29,00 USD');
     await expect(page.locator('[data-metric="storage"] .usage-bar__status')).toHaveText('Atenção');
   });

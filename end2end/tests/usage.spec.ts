@@ -7,12 +7,13 @@ test.beforeEach(async ({ page }) => {
   await signIn(page);
 });
 
-// Demo dataset (Acme Cloud on the Pro plan): name → [aria-valuenow, band, fill colour of the band in style/main.css].
+// Demo dataset (Acme Cloud on the Pro plan, its sums at their whole period: demo.setup.ts):
+// name → [aria-valuenow, band, fill colour of the band in style/main.css].
 const bars: [string, string, string, string][] = [
-  ['API Calls', '45.23', 'green', 'rgb(26, 127, 55)'],
+  ['API Calls', '52', 'green', 'rgb(26, 127, 55)'],
   ['Storage', '82.5', 'yellow', 'rgb(154, 103, 0)'],
   ['Team Seats', '90', 'yellow', 'rgb(154, 103, 0)'],
-  ['Bandwidth', '96.24', 'red', 'rgb(207, 34, 46)'],
+  ['Bandwidth', '96.2', 'red', 'rgb(207, 34, 46)'],
   ['Emails', '100', 'red', 'rgb(207, 34, 46)'],
   ['Webhook Events', '0', 'green', 'rgb(26, 127, 55)'],
   ['SMS', '24', 'green', 'rgb(26, 127, 55)'],
@@ -98,7 +99,7 @@ test('a banner names the metrics above the critical threshold or over their limi
   await page.goto('/usage');
 
   const banner = page.getByRole('region', { name: 'Close to or over a limit' });
-  await expect(banner.getByRole('listitem')).toHaveText(['Bandwidth: 96.24%', 'Emails: 130%']);
+  await expect(banner.getByRole('listitem')).toHaveText(['Bandwidth: 96.2%', 'Emails: 130%']);
 });
 
 test('the estimated cost card adds up the plan and the overage, overage in red', async ({ page }) => {

@@ -196,6 +196,13 @@ impl UsageLevel {
         }
     }
 
+    /// The percentage as a number, for clients that cannot take a missing one (seed 002's
+    /// `percentage`): where there is none, how full the bar is drawn, 0 for an unlimited
+    /// allowance and 100 once a zero allowance is exceeded.
+    pub fn reported_percentage(&self) -> Decimal {
+        self.percentage.unwrap_or_else(|| self.fill_percent())
+    }
+
     /// True once usage is above the included amount.
     pub fn is_over(&self) -> bool {
         self.overage > Quantity::ZERO

@@ -1,18 +1,18 @@
 //! The demo dataset `make run` loads: the metrics of every seed document, three licenses
 //! (a free default one), and the organizations acme, globex and initech with domains,
-//! accounts and twelve months of usage; acme's current period has metrics in every band.
-//! Loading is idempotent: what exists already is left as it is.
+//! accounts and twelve months of usage events that grow 5 % a month; between them every
+//! band shows on any day. Loading is idempotent: what exists already is left as it is.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
-use rust_decimal::Decimal;
+use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::domain::{
-    aggregation::PeriodDelta,
+    event::{EventDraft, MAX_EVENTS_PER_BATCH},
     period::{day_start, AnchorDay, BillingPeriod},
-    quantity::Quantity,
+    quantity::{self, Quantity},
 };
 
 use super::db::{
@@ -20,10 +20,11 @@ use super::db::{
     licenses::{self, NewLicense, NewResource},
     memberships,
     organizations::{self, NewOrganization},
-    usage::{self, Dimension, DistinctValue, NewMetric, RollupKey},
+    usage::{self, NewMetric},
     users::NewUser,
     Database,
 };
+use super::ingest::{self, Accepted, Catalogue};
 use super::users::hash_password;
 
 /// What [`load`] did.
@@ -240,14 +241,22 @@ struct DemoOrganization {
     anchor_day: u8,
     /// Domain name and its accounts (address, relay).
     domains: &'static [(&'static str, &'static [(&'static str, bool)])],
-    /// Usage in the current period so far, per metric (decimal strings); earlier months
-    /// have 5 % less per month back.
+    /// This period's usage per metric (decimal strings). For sums, what the whole period
+    /// comes to: it is recorded evenly over the period's time, so what is used at any
+    /// moment is that share of it and the projection lands on it. For gauges, the reading
+    /// now. Each month before had 5 % less than the one after it.
     usage: &'static [(&'static str, &'static str)],
 }
 
+/// Between them the three organizations show every band on any day of the period, with
+/// gauges, which are not projected: acme's storage (82.5 %) and seats (exactly 90 %) are
+/// yellow, initech's subscribers red (98.99 %) and its storage over the limit (118 %),
+/// globex's mailbox at its hard limit, and webhooks of acme and globex and initech's API
+/// calls unlimited; globex has not used Sage at all. Sums grow through the period towards
+/// amounts 5 % above the month before, and project below 100 % except two, by design:
+/// acme's e-mails (130 %, billed as overage) and initech's ad exchange requests (125 %,
+/// packages of overage under a hard limit of 200 %).
 const ORGANIZATIONS: [DemoOrganization; 3] = [
-    // Bars in every band: 45.23 % green, 82.5 % yellow, exactly 90 % yellow, 96.24 % red,
-    // 130 % red and over the limit, and unlimited.
     DemoOrganization {
         slug: "acme",
         name: "Acme Cloud",
@@ -265,10 +274,10 @@ const ORGANIZATIONS: [DemoOrganization; 3] = [
             ],
         )],
         usage: &[
-            ("apiCalls", "45230"),
+            ("apiCalls", "52000"),
             ("storage", "82.5"),
             ("seats", "9"),
-            ("bandwidth", "962.4"),
+            ("bandwidth", "962"),
             ("emails", "13000"),
             ("webhooks", "5210"),
             ("sms", "120"),
@@ -297,12 +306,11 @@ const ORGANIZATIONS: [DemoOrganization; 3] = [
         usage: &[
             ("webhook", "2"),
             ("mailbox", "1"),
-            ("relay_mail", "1"),
+            ("relay_mail", "12"),
             ("emails", "640"),
-            ("sms", "12"),
+            ("sms", "60"),
             ("whatsapp", "40"),
             ("email", "300"),
-            ("sage", "5"),
         ],
     },
     // Anchored on the 10th, with a discount and tax: seed 004's shape.
@@ -321,7 +329,7 @@ const ORGANIZATIONS: [DemoOrganization; 3] = [
         ],
         usage: &[
             ("apiCalls", "2500000"),
-            ("storage", "640"),
+            ("storage", "1180"),
             ("seats", "42"),
             ("subscribers", "98985"),
             ("adex_requests", "1250000"),
@@ -332,8 +340,9 @@ const ORGANIZATIONS: [DemoOrganization; 3] = [
 /// Months of history, the current one included.
 const MONTHS: u32 = 12;
 
-/// Loads whatever part of the demo dataset is missing, in one transaction. Usage is laid
-/// out relative to `now`: the current period up to today, and the eleven before it.
+/// Loads whatever part of the demo dataset is missing, in one transaction. Usage is
+/// recorded as events, through ingestion's own write, relative to `now`: the current
+/// period up to `now`, and the eleven before it.
 pub async fn load(database: &Database, now: DateTime<Utc>) -> Result<DemoOutcome, sqlx::Error> {
     let mut tx = database.begin_write().await?;
     let created = db::unix_seconds(now);
@@ -569,181 +578,225 @@ async fn insert_organization(
     )
     .await?;
 
-    let anchor = AnchorDay::new(demo.anchor_day).unwrap_or(AnchorDay::FIRST);
-    let current = BillingPeriod::containing(now, anchor, demo.time_zone);
-    let periods = current.last(MONTHS as usize, demo.time_zone);
-    let mut deltas: BTreeMap<RollupKey, PeriodDelta> = BTreeMap::new();
-    let mut distinct = Vec::new();
-    for (salt, &(code, amount)) in (0_i64..).zip(demo.usage) {
-        let Some(&(metric_id, aggregation)) = metrics.get(code) else {
-            continue;
-        };
-        let now_amount = units(amount);
-        for (months_back, period) in (0_i64..).zip(periods.iter().rev()) {
-            // A year of steady growth: 45 % of this month's usage eleven months ago. Whole
-            // amounts (messages, calls) stay whole.
-            let amount = Quantity::from_micros(in_steps_of(
-                now_amount.micros() / 100 * (100 - 5 * months_back),
-                step_of(now_amount.micros()),
-            ))
-            .unwrap_or_default();
-            let last = if months_back == 0 {
-                now
-            } else {
-                period.end - Duration::seconds(1)
+    let mail = Mail {
+        accounts: &accounts,
+        domain_id: first_domain.map(|id| id.to_string()),
+    };
+    let mut drafts = Vec::new();
+    for (months_back, period) in demo.periods(now) {
+        for &(code, amount) in demo.usage {
+            let Some(&(_, aggregation)) = metrics.get(code) else {
+                continue;
             };
-            let days = local_days(period.start, last, demo.time_zone);
-            match aggregation {
-                "latest" => {
-                    let day = days.last().copied().unwrap_or(period.start);
-                    let key = rollup(metric_id, day, None);
-                    deltas.insert(
-                        key,
-                        PeriodDelta::Latest {
-                            value: amount,
-                            at: last,
-                        },
-                    );
-                }
-                "unique_count" => {
-                    let day = days.first().copied().unwrap_or(period.start);
-                    let count = amount.micros() / 1_000_000;
-                    for user in 1..=count {
-                        distinct.push(DistinctValue {
-                            metric_id,
-                            day_start: db::unix_seconds(day),
-                            value: format!("user-{user}"),
-                        });
-                    }
-                    deltas.insert(
-                        rollup(metric_id, day, None),
-                        PeriodDelta::Add(units(&count.to_string())),
-                    );
-                }
-                _ => {
-                    for (day, share) in spread(amount, &days, salt) {
-                        deltas.insert(rollup(metric_id, day, None), PeriodDelta::Add(share));
-                        if code == "emails" && !accounts.is_empty() {
-                            split_by_account(
-                                &mut deltas,
-                                metric_id,
-                                day,
-                                share,
-                                &accounts,
-                                first_domain,
-                            );
-                        }
-                    }
-                }
-            }
+            let amount = month_amount(units(amount), months_back);
+            drafts.extend(events_of(
+                code,
+                aggregation,
+                amount,
+                &period,
+                now,
+                demo.time_zone,
+                &mail,
+            ));
         }
     }
-    let deltas: Vec<(RollupKey, PeriodDelta)> = deltas.into_iter().collect();
-    usage::insert_distinct_values(tx, organization_id, &distinct).await?;
-    usage::apply_deltas(tx, organization_id, &deltas, created).await?;
+    let catalogue = Catalogue::load(&mut **tx).await?;
+    let accepted: Vec<Accepted> = drafts
+        .into_iter()
+        .filter_map(|draft| catalogue.accept(draft).ok())
+        .collect();
+    for batch in accepted.chunks(MAX_EVENTS_PER_BATCH) {
+        ingest::write(tx, organization_id, demo.time_zone, batch, None, now)
+            .await
+            .map_err(|error| sqlx::Error::Protocol(error.to_string()))?;
+    }
     Ok(())
 }
 
-/// Sends 60 % of a day's e-mail through the first account and the rest through the others
-/// (all of it through a lone account), all in the first domain.
-fn split_by_account(
-    deltas: &mut BTreeMap<RollupKey, PeriodDelta>,
-    metric_id: i64,
-    day: DateTime<Utc>,
-    share: Quantity,
-    accounts: &[&str],
-    domain: Option<i64>,
-) {
-    let step = step_of(share.micros());
-    let first = in_steps_of(share.micros() / 10 * 6, step);
-    let others = accounts.len().saturating_sub(1).max(1) as i64;
-    let each_other = in_steps_of((share.micros() - first) / others, step);
-    let mut left = share.micros();
-    for (index, account) in accounts.iter().enumerate() {
-        let micros = if index + 1 == accounts.len() {
-            left
-        } else if index == 0 {
-            first
-        } else {
-            each_other
+impl DemoOrganization {
+    /// The billing periods of the demo's history at `now`, oldest first, each with how
+    /// many months back it is (0: the current one).
+    fn periods(&self, now: DateTime<Utc>) -> Vec<(u32, BillingPeriod)> {
+        let anchor = AnchorDay::new(self.anchor_day).unwrap_or(AnchorDay::FIRST);
+        let current = BillingPeriod::containing(now, anchor, self.time_zone);
+        (0..MONTHS)
+            .rev()
+            .zip(current.last(MONTHS as usize, self.time_zone))
+            .collect()
+    }
+}
+
+/// The usage of metric `code` that the demo records for organization `slug` in the
+/// billing period holding `now`, when loaded at `now`: a sum's share of its period so far,
+/// a gauge's reading. `None` for a metric the organization does not use.
+pub fn usage_at(slug: &str, code: &str, now: DateTime<Utc>) -> Option<Quantity> {
+    let demo = ORGANIZATIONS.iter().find(|o| o.slug == slug)?;
+    let &(_, amount) = demo.usage.iter().find(|(c, _)| *c == code)?;
+    let aggregation = METRICS.iter().find(|m| m.code == code)?.aggregation;
+    let (_, period) = demo.periods(now).pop()?;
+    let amount = units(amount);
+    Some(match aggregation {
+        "sum" => so_far(amount, &period, now),
+        _ => amount,
+    })
+}
+
+/// Where e-mail goes: 60 % of each day's through the first account, the rest through the
+/// others, all in the first domain.
+struct Mail<'a> {
+    accounts: &'a [&'a str],
+    domain_id: Option<String>,
+}
+
+/// The events that record `amount` of metric `code` in `period`, up to `now`:
+/// - a sum is spread evenly over the period's time, a piece a day in the current and the
+///   previous period and a piece a week before them, each piece one event in its middle
+///   (e-mail split by account);
+/// - a unique count names `amount` users on the period's first day;
+/// - a gauge takes one reading of `amount` in the period's last piece.
+fn events_of(
+    code: &str,
+    aggregation: &str,
+    amount: Quantity,
+    period: &BillingPeriod,
+    now: DateTime<Utc>,
+    time_zone: Tz,
+    mail: &Mail<'_>,
+) -> Vec<EventDraft> {
+    let recent = period.end > now - Duration::days(62);
+    let pieces = pieces(period, now, time_zone, if recent { 1 } else { 7 });
+    let label = |at: DateTime<Utc>| at.with_timezone(&time_zone).format("%Y-%m-%d").to_string();
+    let draft =
+        |id: String, quantity: Quantity, (from, to): (DateTime<Utc>, DateTime<Utc>)| EventDraft {
+            id,
+            metric: code.to_string(),
+            quantity,
+            occurred_at: from + (to - from) / 2,
+            account: None,
+            domain_id: None,
+            channel: None,
+            properties: None,
         };
-        left -= micros;
-        let amount = Quantity::from_micros(micros).unwrap_or_default();
-        let key = rollup(
-            metric_id,
-            day,
-            Some((Dimension::Account, account.to_string())),
-        );
-        deltas.insert(key, PeriodDelta::Add(amount));
+    let mut events = Vec::new();
+    match aggregation {
+        "sum" => {
+            for &(from, to) in &pieces {
+                let share = Quantity::from_micros(
+                    so_far(amount, period, to).micros() - so_far(amount, period, from).micros(),
+                )
+                .unwrap_or_default();
+                if share == Quantity::ZERO {
+                    continue;
+                }
+                let id = format!("demo-{code}-{}", label(from));
+                if code != MAIL_METRIC || mail.accounts.is_empty() {
+                    events.push(draft(id, share, (from, to)));
+                    continue;
+                }
+                for (account, part) in mail.accounts.iter().zip(split(share, mail.accounts.len())) {
+                    if part == Quantity::ZERO {
+                        continue;
+                    }
+                    events.push(EventDraft {
+                        account: Some(account.to_string()),
+                        domain_id: mail.domain_id.clone(),
+                        ..draft(format!("{id}-{account}"), part, (from, to))
+                    });
+                }
+            }
+        }
+        "unique_count" => {
+            if let Some(&first) = pieces.first() {
+                for user in 1..=amount.micros() / Quantity::ONE.micros() {
+                    events.push(EventDraft {
+                        properties: Some(format!(r#"{{"userId":"user-{user}"}}"#)),
+                        ..draft(
+                            format!("demo-{code}-{}-user-{user}", label(first.0)),
+                            Quantity::ONE,
+                            first,
+                        )
+                    });
+                }
+            }
+        }
+        _ => {
+            if let Some(&last) = pieces.last() {
+                events.push(draft(
+                    format!("demo-{code}-{}", label(last.0)),
+                    amount,
+                    last,
+                ));
+            }
+        }
     }
-    if let Some(domain) = domain {
-        let key = rollup(
-            metric_id,
-            day,
-            Some((Dimension::Domain, domain.to_string())),
-        );
-        deltas.insert(key, PeriodDelta::Add(share));
-    }
+    events
 }
 
-fn rollup(metric_id: i64, day: DateTime<Utc>, breakdown: Option<(Dimension, String)>) -> RollupKey {
-    RollupKey {
-        metric_id,
-        day_start: db::unix_seconds(day),
-        breakdown,
+/// The demo's mail metric, split by account (the `mail-metric` setting's default).
+const MAIL_METRIC: &str = "emails";
+
+/// `period` up to `now` cut at local midnights into pieces of `days` days (the last one
+/// shorter), oldest first.
+fn pieces(
+    period: &BillingPeriod,
+    now: DateTime<Utc>,
+    time_zone: Tz,
+    days: u32,
+) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+    let end = period.end.min(now);
+    let mut pieces = Vec::new();
+    let mut from = period.start;
+    while from < end {
+        let mut to = from;
+        for _ in 0..days {
+            // 26 hours always lands in the next local day, whatever daylight saving does.
+            to = day_start(to + Duration::hours(26), time_zone);
+        }
+        let to = to.min(end);
+        pieces.push((from, to));
+        from = to;
     }
+    pieces
 }
 
-/// The starts of the local days from `first`'s through `last`'s.
-fn local_days(first: DateTime<Utc>, last: DateTime<Utc>, time_zone: Tz) -> Vec<DateTime<Utc>> {
-    let mut days = Vec::new();
-    let mut day = day_start(first, time_zone);
-    while day <= last {
-        days.push(day);
-        // 26 hours always lands in the next local day, whatever daylight saving does.
-        day = day_start(day + Duration::hours(26), time_zone);
-    }
-    days
+/// What a period whose sum comes to `total` has used by `at`: the elapsed share of it,
+/// rounded down (to whole units when `total` is whole).
+fn so_far(total: Quantity, period: &BillingPeriod, at: DateTime<Utc>) -> Quantity {
+    in_steps_of(total, total.to_decimal() * period.elapsed_fraction(at))
 }
 
-/// The granularity an amount is split in: whole units when it is whole, else micro-units.
-fn step_of(micros: i64) -> i64 {
-    if micros % 1_000_000 == 0 {
-        1_000_000
+/// A month's amount `months_back` months before one of `amount`: 5 % less a month.
+fn month_amount(amount: Quantity, months_back: u32) -> Quantity {
+    let growth = Decimal::new(105, 2);
+    let value = (0..months_back).fold(amount.to_decimal(), |value, _| value / growth);
+    in_steps_of(amount, value)
+}
+
+/// `value` rounded down to whole units when `like` is whole, else to micro-units.
+fn in_steps_of(like: Quantity, value: Decimal) -> Quantity {
+    let places = if like.micros() % Quantity::ONE.micros() == 0 {
+        0
     } else {
-        1
-    }
+        quantity::SCALE
+    };
+    Quantity::parse(value.round_dp_with_strategy(places, RoundingStrategy::ToZero))
+        .unwrap_or_default()
 }
 
-/// `micros` rounded down to a multiple of `step`.
-fn in_steps_of(micros: i64, step: i64) -> i64 {
-    micros - micros.rem_euclid(step)
-}
-
-/// Splits `total` over `days` unevenly but deterministically (weights 10–14 by day and
-/// `salt`), exactly: the last day takes the remainder. A whole total splits into whole
-/// amounts.
-fn spread(total: Quantity, days: &[DateTime<Utc>], salt: i64) -> Vec<(DateTime<Utc>, Quantity)> {
-    let weights: Vec<i64> = (0_i64..)
-        .take(days.len())
-        .map(|index| 10 + (index * 7 + salt * 3) % 5)
-        .collect();
-    let sum: i64 = weights.iter().sum::<i64>().max(1);
-    let mut left = total.micros();
-    let mut shares = Vec::with_capacity(days.len());
-    for (position, (&day, weight)) in days.iter().zip(&weights).enumerate() {
-        let share = if position + 1 == days.len() {
-            left
-        } else {
-            let exact =
-                i64::try_from(i128::from(total.micros()) * i128::from(*weight) / i128::from(sum))
-                    .unwrap_or(0);
-            in_steps_of(exact, step_of(total.micros()))
-        };
-        left -= share;
-        shares.push((day, Quantity::from_micros(share).unwrap_or_default()));
+/// `share` in `parts`: 60 % (rounded down like `share`) to the first, the rest evenly to
+/// the others, the last taking what is left; all of it to a lone part.
+fn split(share: Quantity, parts: usize) -> Vec<Quantity> {
+    if parts <= 1 {
+        return vec![share];
     }
-    shares
+    let first = in_steps_of(share, share.to_decimal() * Decimal::new(6, 1));
+    let others = Decimal::from(parts - 1);
+    let each = in_steps_of(share, (share.to_decimal() - first.to_decimal()) / others);
+    let mut split = vec![first];
+    split.extend(std::iter::repeat_n(each, parts - 2));
+    let given: i64 = split.iter().map(|q| q.micros()).sum();
+    split.push(Quantity::from_micros(share.micros() - given).unwrap_or_default());
+    split
 }
 
 /// A demo amount; the tables above hold only valid decimals.
@@ -757,42 +810,216 @@ fn units(amount: &str) -> Quantity {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{
+        aggregation::Aggregation, projection::projected_usage, usage_level::UsageLevel,
+    };
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().expect("instant")
+    }
+
+    fn total(events: &[EventDraft]) -> i64 {
+        events.iter().map(|e| e.quantity.micros()).sum()
+    }
+
+    const NO_MAIL: Mail<'static> = Mail {
+        accounts: &[],
+        domain_id: None,
+    };
 
     #[test]
-    fn spreading_keeps_the_total_exact() {
-        let days: Vec<DateTime<Utc>> = (0..30)
-            .map(|d| DateTime::from_timestamp(1_793_491_200 + d * 86_400, 0).expect("day"))
-            .collect();
-        for total in ["45230", "82.5", "0", "0.000007"] {
-            let shares = spread(units(total), &days, 3);
-            let sum: i64 = shares.iter().map(|(_, q)| q.micros()).sum();
-            assert_eq!(sum, units(total).micros(), "{total}");
+    fn a_sum_is_recorded_evenly_so_what_is_used_follows_the_clock() {
+        let zone = Tz::Europe__Berlin;
+        let period = BillingPeriod::containing(at("2027-03-20T10:00:00Z"), AnchorDay::FIRST, zone);
+        for amount in ["52000", "962", "82.5", "0.000007", "0"] {
+            let amount = units(amount);
+            // Across the switch to summer time (28 March) and at the period's edges.
+            for now in [
+                period.start + Duration::seconds(1),
+                at("2027-03-04T00:00:30Z"),
+                at("2027-03-28T12:00:00Z"),
+                period.end - Duration::seconds(1),
+                period.end + Duration::days(3),
+            ] {
+                let events = events_of("apiCalls", "sum", amount, &period, now, zone, &NO_MAIL);
+                assert_eq!(
+                    total(&events),
+                    so_far(amount, &period, now).micros(),
+                    "{now}"
+                );
+                assert!(events
+                    .iter()
+                    .all(|e| e.occurred_at < now && e.occurred_at >= period.start));
+                let ids: std::collections::BTreeSet<&str> =
+                    events.iter().map(|e| e.id.as_str()).collect();
+                assert_eq!(ids.len(), events.len(), "ids are unique");
+            }
+            let whole = events_of(
+                "apiCalls", "sum", amount, &period, period.end, zone, &NO_MAIL,
+            );
+            assert_eq!(
+                total(&whole),
+                amount.micros(),
+                "the whole period comes to the amount"
+            );
         }
-        // Whole totals (messages, calls) split into whole days.
-        let shares = spread(units("13000"), &days, 1);
-        assert!(shares.iter().all(|(_, q)| q.micros() % 1_000_000 == 0));
     }
 
     #[test]
-    fn e_mail_splits_over_accounts_in_whole_mails_without_losing_any() {
-        let day = DateTime::from_timestamp(1_793_491_200, 0).expect("day");
+    fn e_mail_splits_over_accounts_without_losing_any() {
+        let zone = Tz::UTC;
+        let period = BillingPeriod::containing(at("2027-01-20T10:00:00Z"), AnchorDay::FIRST, zone);
         for accounts in [&["a"][..], &["a", "b"], &["a", "b", "c"]] {
-            let mut deltas = BTreeMap::new();
-            split_by_account(&mut deltas, 1, day, units("591"), accounts, Some(7));
-            let by_account: Vec<i64> = deltas
-                .iter()
-                .filter(|(key, _)| matches!(&key.breakdown, Some((Dimension::Account, _))))
-                .map(|(_, delta)| match delta {
-                    PeriodDelta::Add(q) => q.micros(),
-                    _ => 0,
-                })
-                .collect();
-            assert_eq!(by_account.len(), accounts.len());
-            assert_eq!(by_account.iter().sum::<i64>(), 591_000_000, "{accounts:?}");
-            assert!(
-                by_account.iter().all(|m| m % 1_000_000 == 0),
-                "{by_account:?}"
+            let mail = Mail {
+                accounts,
+                domain_id: Some("7".into()),
+            };
+            let events = events_of(
+                "emails",
+                "sum",
+                units("13000"),
+                &period,
+                period.end,
+                zone,
+                &mail,
             );
+            assert_eq!(total(&events), 13_000_000_000, "{accounts:?}");
+            assert!(events.iter().all(|e| e.quantity.micros() % 1_000_000 == 0));
+            assert!(events.iter().all(|e| e.domain_id.as_deref() == Some("7")));
+            let first: i64 = total(
+                &events
+                    .iter()
+                    .filter(|e| e.account.as_deref() == Some("a"))
+                    .cloned()
+                    .collect::<Vec<_>>(),
+            );
+            if accounts.len() > 1 {
+                // 60 % through the first, rounded down a day at a time.
+                assert!((7_700_000_000..=7_800_000_000).contains(&first), "{first}");
+            }
+        }
+    }
+
+    #[test]
+    fn gauges_read_their_amount_and_unique_counts_name_their_users() {
+        let zone = Tz::America__New_York;
+        let now = at("2027-02-11T15:00:00Z");
+        let period = BillingPeriod::containing(now, AnchorDay::new(10).expect("day"), zone);
+        let reading = events_of(
+            "storage",
+            "latest",
+            units("82.5"),
+            &period,
+            now,
+            zone,
+            &NO_MAIL,
+        );
+        assert_eq!(reading.len(), 1);
+        assert_eq!(reading[0].quantity, units("82.5"));
+        let seats = events_of(
+            "seats",
+            "unique_count",
+            units("9"),
+            &period,
+            now,
+            zone,
+            &NO_MAIL,
+        );
+        assert_eq!(seats.len(), 9);
+        assert_eq!(
+            seats[8].properties.as_deref(),
+            Some(r#"{"userId":"user-9"}"#)
+        );
+    }
+
+    #[test]
+    fn each_month_before_had_five_percent_less() {
+        assert_eq!(month_amount(units("52000"), 0), units("52000"));
+        assert_eq!(month_amount(units("52000"), 1), units("49523"));
+        assert_eq!(month_amount(units("82.5"), 1), units("78.571428"));
+        assert_eq!(month_amount(units("9"), 2), units("8"));
+    }
+
+    /// Every demo metric at `now` as the dashboard rates it: its projection's percentage of
+    /// the included amount, the projection, and what this month comes to.
+    fn projections(
+        now: DateTime<Utc>,
+    ) -> Vec<(&'static str, &'static str, Decimal, Quantity, Quantity)> {
+        let thresholds =
+            crate::domain::usage_level::Thresholds::new(Decimal::from(75), Decimal::from(90))
+                .expect("thresholds");
+        let mut rated = Vec::new();
+        for organization in &ORGANIZATIONS {
+            let license = LICENSES
+                .iter()
+                .find(|l| l.name == organization.license)
+                .expect("license");
+            let (_, current) = organization.periods(now).pop().expect("period");
+            for &(code, amount) in organization.usage {
+                let Some(&(_, Some(included), _, _)) =
+                    license.resources.iter().find(|r| r.0 == code)
+                else {
+                    continue;
+                };
+                let metric = METRICS.iter().find(|m| m.code == code).expect("metric");
+                let aggregation: Aggregation = metric.aggregation.parse().expect("aggregation");
+                let events = events_of(
+                    code,
+                    metric.aggregation,
+                    units(amount),
+                    &current,
+                    now,
+                    organization.time_zone,
+                    &NO_MAIL,
+                );
+                let used = Quantity::from_micros(total(&events)).expect("used");
+                assert_eq!(Some(used), usage_at(organization.slug, code, now));
+                let projected = projected_usage(aggregation, used, &current, now);
+                let level = UsageLevel::assess(
+                    projected,
+                    crate::domain::usage_level::Allowance::Included(units(included)),
+                    &thresholds,
+                );
+                rated.push((
+                    organization.slug,
+                    code,
+                    level.reported_percentage(),
+                    projected,
+                    units(amount),
+                ));
+            }
+        }
+        rated
+    }
+
+    #[test]
+    fn on_any_day_no_metric_projects_above_150_percent_or_above_its_month() {
+        // Every six hours through three months, across both switches to summer time, from
+        // the first minute of a period.
+        let start = at("2027-01-01T00:00:30Z");
+        for step in 0..(90 * 4) {
+            let now = start + Duration::hours(6 * step);
+            for (slug, code, percentage, projected, month) in projections(now) {
+                assert!(
+                    percentage <= Decimal::from(150),
+                    "{slug} {code} at {now}: {percentage} %"
+                );
+                // This month is 5 % above the one before (each_month_before_had_five_percent_less).
+                assert!(
+                    projected <= month,
+                    "{slug} {code} at {now}: {projected:?} > {month:?}"
+                );
+            }
+        }
+        // Two days in, every sum of a thousand or more a month projects within 5 % of it
+        // (smaller ones are recorded in whole units, and a unit is more than 5 % of them).
+        for (slug, code, _, projected, month) in projections(at("2027-01-03T12:00:00Z")) {
+            if month >= units("1000") {
+                assert!(
+                    projected.to_decimal() >= month.to_decimal() * Decimal::new(95, 2),
+                    "{slug} {code}: {projected:?} of {month:?}"
+                );
+            }
         }
     }
 
@@ -811,7 +1038,9 @@ mod tests {
         for organization in &ORGANIZATIONS {
             assert!(LICENSES.iter().any(|l| l.name == organization.license));
             for (code, _) in organization.usage {
-                assert!(known(code), "{code}");
+                let metric = METRICS.iter().find(|m| m.code == *code).expect(code);
+                // The demo lays out sums, gauges and unique counts; it has no counts.
+                assert_ne!(metric.aggregation, "count", "{code}");
             }
         }
     }

@@ -70,21 +70,7 @@ pub async fn ingest(
         .ok_or_else(|| AppError::NotFound("Organization".into()))?;
     let time_zone =
         Tz::from_str(&organization.time_zone).unwrap_or(state.settings.default_time_zone);
-    let catalogue: HashMap<String, CatalogueEntry> = db::usage::catalogue(pool)
-        .await?
-        .into_iter()
-        .filter_map(|m| {
-            let aggregation = Aggregation::from_str(&m.aggregation).ok()?;
-            Some((
-                m.code,
-                CatalogueEntry {
-                    metric_id: m.id,
-                    aggregation,
-                    distinct_by: m.distinct_by,
-                },
-            ))
-        })
-        .collect();
+    let catalogue = Catalogue::load(pool).await?;
     let window = EventWindow {
         now,
         backdating_days: state.settings.backdating_days,
@@ -92,7 +78,7 @@ pub async fn ingest(
 
     let mut report = IngestReport::default();
     let mut seen = HashSet::new();
-    let mut drafts = Vec::with_capacity(events.len());
+    let mut accepted = Vec::with_capacity(events.len());
     for (index, raw) in events.iter().enumerate() {
         let draft = match EventDraft::parse(raw, &window) {
             Ok(draft) => draft,
@@ -101,53 +87,146 @@ pub async fn ingest(
                 continue;
             }
         };
-        let reject = |reason: String| RejectedEvent {
-            index,
-            id: Some(draft.id.clone()),
-            reason,
-        };
-        let Some(entry) = catalogue.get(&draft.metric) else {
-            report
-                .rejected
-                .push(reject(format!("unknown metric {:?}", draft.metric)));
-            continue;
+        let id = draft.id.clone();
+        match catalogue.accept(draft) {
+            Err(reason) => report.rejected.push(RejectedEvent {
+                index,
+                id: Some(id),
+                reason,
+            }),
+            Ok(_) if !seen.insert(id) => report.duplicates += 1,
+            Ok(event) => accepted.push(event),
+        }
+    }
+    if accepted.is_empty() {
+        return Ok(report);
+    }
+
+    // The rollups, computed before taking the turn to write: on SQLite batches write one
+    // after another, so only what happens in the transaction limits the rate.
+    let planned = plan(accepted.iter(), time_zone);
+    let turn = state.db.write_turn().await;
+    let mut tx = state.db.begin_write().await?;
+    let written = write(
+        &mut tx,
+        organization.id,
+        time_zone,
+        &accepted,
+        Some(planned),
+        now,
+    )
+    .await?;
+    let noted_at = note_for_alerts(&mut tx, organization.id, &written.touched, now).await?;
+    tx.commit().await?;
+    drop(turn);
+    report.accepted = written.stored;
+    report.duplicates += accepted.len() - written.stored;
+    if written.stored > 0 {
+        state.live.usage_changed(organization.id).await;
+        alerts::check_and_clear(state, organization.id, written.touched, noted_at).await;
+    }
+    Ok(report)
+}
+
+/// Notes in `tx`, with the usage it stores, that the `touched` days still need their
+/// alerts checked, so a crash before the check leaves it to the delivery task's sweep;
+/// returns the note's time (Unix milliseconds), which the check clears it by.
+pub async fn note_for_alerts(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    organization_id: i64,
+    touched: &BTreeMap<i64, BTreeSet<i64>>,
+    now: DateTime<Utc>,
+) -> Result<i64, AppError> {
+    let noted_at = now.timestamp_millis();
+    let unchecked: Vec<(i64, i64)> = touched
+        .iter()
+        .flat_map(|(metric, days)| days.iter().map(move |day| (*metric, *day)))
+        .collect();
+    db::deliveries::mark_unchecked(tx, organization_id, &unchecked, noted_at).await?;
+    Ok(noted_at)
+}
+
+/// The metrics events may name, by code.
+pub struct Catalogue(HashMap<String, CatalogueEntry>);
+
+impl Catalogue {
+    /// The instance's metrics.
+    pub async fn load<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+        executor: E,
+    ) -> Result<Catalogue, sqlx::Error> {
+        Ok(Catalogue(
+            db::usage::catalogue(executor)
+                .await?
+                .into_iter()
+                .filter_map(|m| {
+                    let aggregation = Aggregation::from_str(&m.aggregation).ok()?;
+                    Some((
+                        m.code,
+                        CatalogueEntry {
+                            metric_id: m.id,
+                            aggregation,
+                            distinct_by: m.distinct_by,
+                        },
+                    ))
+                })
+                .collect(),
+        ))
+    }
+
+    /// `draft` ready to store, or why it is refused: a metric the catalogue lacks, or a
+    /// unique count without the value it counts.
+    pub fn accept(&self, draft: EventDraft) -> Result<Accepted, String> {
+        let Some(entry) = self.0.get(&draft.metric) else {
+            return Err(format!("unknown metric {:?}", draft.metric));
         };
         let distinct = match (entry.aggregation, entry.distinct_by.as_deref()) {
             (Aggregation::UniqueCount, Some(field)) => match draft.field(field) {
                 Some(value) => Some(value),
                 None => {
-                    report.rejected.push(reject(format!(
+                    return Err(format!(
                         "metric {:?} counts distinct values of {field:?}, which this event lacks",
                         draft.metric
-                    )));
-                    continue;
+                    ))
                 }
             },
             (Aggregation::UniqueCount, None) => {
-                report.rejected.push(reject(format!(
+                return Err(format!(
                     "metric {:?} is a unique count with no field to count",
                     draft.metric
-                )));
-                continue;
+                ))
             }
             _ => None,
         };
-        if !seen.insert(draft.id.clone()) {
-            report.duplicates += 1;
-            continue;
-        }
-        drafts.push(Accepted {
+        Ok(Accepted {
             draft,
             metric_id: entry.metric_id,
             aggregation: entry.aggregation,
             distinct,
-        });
+        })
     }
-    if drafts.is_empty() {
-        return Ok(report);
-    }
+}
 
-    let mut rows: Vec<NewEvent<'_>> = drafts
+/// What [`write`] did.
+pub struct Written {
+    /// Events stored now; the others were stored before.
+    pub stored: usize,
+    /// The days of each metric whose usage changed.
+    pub touched: BTreeMap<i64, BTreeSet<i64>>,
+}
+
+/// Stores the events of `accepted` the organization does not have yet, their rollups and
+/// distinct values, inside `tx`; the caller notes the change for the alert check
+/// ([`note_for_alerts`]), commits, then tells the live pages and checks alerts. Every id in `accepted` must be
+/// distinct. `planned` is `plan` of all of `accepted` when computed beforehand.
+pub async fn write(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    organization_id: i64,
+    time_zone: Tz,
+    accepted: &[Accepted],
+    planned: Option<Result<Planned, AppError>>,
+    now: DateTime<Utc>,
+) -> Result<Written, AppError> {
+    let mut rows: Vec<NewEvent<'_>> = accepted
         .iter()
         .map(|accepted| {
             let draft = &accepted.draft;
@@ -168,32 +247,23 @@ pub async fn ingest(
     // of deadlocking.
     rows.sort_unstable_by(|a, b| a.event_id.cmp(b.event_id));
     let received_at = db::unix_seconds(now);
-    // The rollups, computed before taking the turn to write: on SQLite batches write one
-    // after another, so only what happens in the transaction limits the rate.
-    let planned = plan(drafts.iter(), time_zone);
-    let turn = state.db.write_turn().await;
-    let mut tx = state.db.begin_write().await?;
-    let inserted = db::events::insert_new(&mut tx, organization.id, &rows, received_at).await?;
-    report.accepted = inserted.len();
-    report.duplicates += drafts.len() - inserted.len();
-    // Planned before the transaction for the usual batch, all new; redone for those stored
-    // when some were not.
+    let inserted = db::events::insert_new(tx, organization_id, &rows, received_at).await?;
+    // Planned beforehand for the usual batch, all new; redone for those stored when some
+    // were not.
     let Planned {
         mut deltas,
         distinct_values,
         touched,
-    } = if inserted.len() == drafts.len() {
-        planned?
-    } else {
-        plan(
-            drafts
+    } = match planned {
+        Some(planned) if inserted.len() == accepted.len() => planned?,
+        _ => plan(
+            accepted
                 .iter()
                 .filter(|accepted| inserted.contains(&accepted.draft.id)),
             time_zone,
-        )?
+        )?,
     };
-    for new in db::usage::insert_distinct_values(&mut tx, organization.id, &distinct_values).await?
-    {
+    for new in db::usage::insert_distinct_values(tx, organization_id, &distinct_values).await? {
         let key = RollupKey {
             metric_id: new.metric_id,
             day_start: new.day_start,
@@ -202,25 +272,15 @@ pub async fn ingest(
         deltas.add(key, PeriodDelta::Add(Quantity::ONE), "unique count")?;
     }
     let deltas: Vec<(RollupKey, PeriodDelta)> = deltas.0.into_iter().collect();
-    db::usage::apply_deltas(&mut tx, organization.id, &deltas, received_at).await?;
-    // Noted with the usage, so a crash before the check below leaves it to the sweep.
-    let noted_at = now.timestamp_millis();
-    let unchecked: Vec<(i64, i64)> = touched
-        .iter()
-        .flat_map(|(metric, days)| days.iter().map(move |day| (*metric, *day)))
-        .collect();
-    db::deliveries::mark_unchecked(&mut tx, organization.id, &unchecked, noted_at).await?;
-    tx.commit().await?;
-    drop(turn);
-    if report.accepted > 0 {
-        state.live.usage_changed(organization.id).await;
-        alerts::check_and_clear(state, organization.id, touched, noted_at).await;
-    }
-    Ok(report)
+    db::usage::apply_deltas(tx, organization_id, &deltas, received_at).await?;
+    Ok(Written {
+        stored: inserted.len(),
+        touched,
+    })
 }
 
 /// What a batch's stored events change.
-struct Planned {
+pub struct Planned {
     /// Changes to the rollups, merged per row and sorted by key.
     deltas: Rollups,
     /// Values of unique-count metrics, sorted, each once.
@@ -230,7 +290,7 @@ struct Planned {
 }
 
 /// The rollup changes of `stored` events, their days in `time_zone`.
-fn plan<'a>(
+pub fn plan<'a>(
     stored: impl Iterator<Item = &'a Accepted>,
     time_zone: Tz,
 ) -> Result<Planned, AppError> {
@@ -281,14 +341,14 @@ fn plan<'a>(
     })
 }
 
-struct CatalogueEntry {
+pub struct CatalogueEntry {
     metric_id: i64,
     aggregation: Aggregation,
     distinct_by: Option<String>,
 }
 
-/// An event that passed every check and is new to the batch.
-struct Accepted {
+/// An event that passed every check: its metric is known and it has what that counts.
+pub struct Accepted {
     draft: EventDraft,
     metric_id: i64,
     aggregation: Aggregation,

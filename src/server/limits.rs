@@ -138,7 +138,7 @@ impl FromRequestParts<AppState> for ClientAddress {
 }
 
 /// Files that are the same for everyone, and the load balancer's health check: never limited.
-fn is_exempt(path: &str) -> bool {
+pub fn is_exempt(path: &str) -> bool {
     path == "/healthz"
         || path == "/favicon.svg"
         || path.starts_with("/pkg/")

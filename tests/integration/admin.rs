@@ -1,7 +1,6 @@
 //! The operator's side: licenses edited, assigned and audited through the server functions
 //! the admin pages call, refused to anyone but a platform admin; on both engines.
 
-use chrono::Utc;
 use leptos::server_fn::ServerFn;
 use quotaboard::{
     api::{
@@ -31,7 +30,7 @@ const CUSTOMER: &str = "admin@acme.example";
 
 /// The demo loaded; the operator's and Acme's admin's sessions.
 async fn sessions(app: &TestApp) -> (String, String) {
-    demo::load(&app.db, Utc::now()).await.expect("demo data");
+    app.load_demo().await;
     (
         app.session_cookie(OPERATOR, demo::DEMO_PASSWORD).await,
         app.session_cookie(CUSTOMER, demo::DEMO_PASSWORD).await,
@@ -252,6 +251,7 @@ async fn saving_over_a_newer_version_is_a_conflict_and_keeps_the_newer_one(app: 
 
 async fn bad_fields_and_limits_below_usage_are_refused_with_a_reason(app: TestApp) {
     let (operator, _) = sessions(&app).await;
+    app.demo_top_up("acme", "emails", 13_000).await;
     let pro = pro_license(&app).await;
     let form = editor(&app, &operator, pro).await.form;
 
@@ -320,6 +320,7 @@ async fn a_hard_limit_above_included_bills_overage_up_to_it_and_refuses_past_it(
             .clone()
     };
     // Acme has used 13 000 of Pro's 10 000 emails, billed as overage.
+    app.demo_top_up("acme", "emails", 13_000).await;
     let soft = entitlement(&app, &key, "emails").await;
     assert_eq!(
         (&soft["allowed"], &soft["limit"], &soft["limited"]),

@@ -1,6 +1,6 @@
 //! Security headers: each page's Content-Security-Policy trusts only its own inline scripts.
 
-use quotaboard::server::{demo, users::UserRole};
+use quotaboard::server::users::UserRole;
 
 use crate::helpers::TestApp;
 
@@ -21,9 +21,7 @@ fn policy_nonce(policy: &str) -> String {
 }
 
 async fn each_page_allows_only_the_inline_scripts_it_rendered(app: TestApp) {
-    demo::load(&app.db, chrono::Utc::now())
-        .await
-        .expect("demo data");
+    app.load_demo().await;
     let cookie = app.signed_in("acme", UserRole::Admin).await;
 
     let first = app.get_with_cookie("/usage", &cookie).await;
@@ -100,9 +98,7 @@ async fn every_response_forbids_sniffing_and_framing(app: TestApp) {
 /// owner a child of whatever page the worker thread had rendered last, and took that page's
 /// response headers: the page arrived with no script allowed and never hydrated.)
 async fn pages_and_files_served_together_keep_their_own_headers(app: TestApp) {
-    demo::load(&app.db, chrono::Utc::now())
-        .await
-        .expect("demo data");
+    app.load_demo().await;
     let cookie = app.signed_in("acme", UserRole::Admin).await;
     for round in 0..8 {
         let pages = (0..8).map(|_| app.get_with_cookie("/usage", &cookie));

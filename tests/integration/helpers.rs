@@ -40,6 +40,8 @@ pub struct TestApp {
     /// The state the running app serves with, for calling server code directly.
     pub state: AppState,
     pub client: reqwest::Client,
+    /// When [`TestApp::load_demo`] first loaded the demo: its usage is laid out up to then.
+    demo_loaded_at: std::sync::OnceLock<chrono::DateTime<chrono::Utc>>,
     _relay: Option<LiveRelay>,
     _cleanup: Cleanup,
 }
@@ -114,12 +116,48 @@ impl TestApp {
         (status, serde_json::from_str(&body).unwrap_or_default())
     }
 
+    /// Loads the demo dataset, laid out up to now the first time; returns when that was.
+    pub async fn load_demo(&self) -> chrono::DateTime<chrono::Utc> {
+        let at = *self.demo_loaded_at.get_or_init(chrono::Utc::now);
+        demo::load(&self.db, at).await.expect("demo data");
+        at
+    }
+
+    /// The usage of `code` the demo recorded for organization `slug` this period (after
+    /// [`TestApp::load_demo`]).
+    pub fn demo_usage(&self, slug: &str, code: &str) -> Quantity {
+        let at = *self.demo_loaded_at.get().expect("the demo is loaded");
+        demo::usage_at(slug, code, at).expect("a metric the organization uses")
+    }
+
+    /// Brings demo organization `slug`'s use of the sum `code` this period up to `to`
+    /// with one event through ingestion, whatever day of the period the demo was loaded.
+    pub async fn demo_top_up(&self, slug: &str, code: &str, to: i64) {
+        let missing = rust_decimal::Decimal::from(to) - self.demo_usage(slug, code).to_decimal();
+        assert!(
+            missing >= rust_decimal::Decimal::ZERO,
+            "{slug} has used more {code}"
+        );
+        let (_, key) = self.demo_key(slug, Role::Admin).await;
+        let response = self
+            .client
+            .post(self.url("/api/v1/events"))
+            .header("x-api-key", key)
+            .json(&serde_json::json!({"events": [
+                {"id": format!("top-up-{code}"), "metric": code, "quantity": missing.to_string()}
+            ]}))
+            .send()
+            .await
+            .expect("POST /api/v1/events");
+        assert_eq!(response.status(), 200);
+        let report: serde_json::Value = response.json().await.expect("report");
+        assert_eq!(report["accepted"], 1, "{report}");
+    }
+
     /// Loads the demo dataset; returns the id of the organization `slug` and a new key of
     /// `role` for it.
     pub async fn demo_key(&self, slug: &str, role: Role) -> (i64, String) {
-        demo::load(&self.db, chrono::Utc::now())
-            .await
-            .expect("demo data");
+        self.load_demo().await;
         let organization = organizations::find_by_slug(self.db.pool(), slug)
             .await
             .expect("query")
@@ -468,6 +506,7 @@ pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, &str)]) -> Opt
         db,
         state,
         client,
+        demo_loaded_at: std::sync::OnceLock::new(),
         _relay: relay,
         _cleanup: cleanup,
     })

@@ -449,16 +449,33 @@ async fn every_documented_401_and_403_is_answered_in_its_documented_shape(app: T
             assert_matches(&document, route, 401, &body);
             checked += 1;
         }
-        if responses.get("403").is_some() && !path.starts_with("/organizations/") {
+        let forbidden = responses["403"]["description"].as_str().unwrap_or_default();
+        if forbidden.contains("member key") {
             let response = app
                 .client
-                .request(method, &url)
+                .request(method.clone(), &url)
                 .header("x-api-key", &member)
                 .json(&json!({}))
                 .send()
                 .await
                 .expect("request");
             assert_eq!(response.status().as_u16(), 403, "{route} with a member key");
+            let body: Value = response.json().await.expect("json");
+            assert_matches(&document, route, 403, &body);
+            checked += 1;
+        }
+        if method != reqwest::Method::GET {
+            assert!(responses.get("403").is_some(), "{route} documents 403");
+            let response = app
+                .client
+                .request(method, &url)
+                .header("x-api-key", &member)
+                .header("sec-fetch-site", "cross-site")
+                .json(&json!({}))
+                .send()
+                .await
+                .expect("request");
+            assert_eq!(response.status().as_u16(), 403, "{route} from another site");
             let body: Value = response.json().await.expect("json");
             assert_matches(&document, route, 403, &body);
             checked += 1;
@@ -485,6 +502,94 @@ async fn the_reference_page_is_served_from_our_own_origin(app: TestApp) {
         !html.contains("https://"),
         "no external script, style or font"
     );
+}
+
+/// 413, 429 and 503 of `route`, as documented.
+fn documented_limits(document: &Value, route: &str) -> Vec<(u16, String)> {
+    let (method, path) = route.split_once(' ').expect("route");
+    let responses = &document["paths"][path][method.to_lowercase()]["responses"];
+    [413, 429, 503]
+        .into_iter()
+        .filter_map(|status| {
+            let schema = responses[status.to_string()]["content"]["application/json"]["schema"]
+                ["$ref"]
+                .as_str()?
+                .rsplit('/')
+                .next()?
+                .to_string();
+            Some((status, schema))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_operation_documents_its_limits_and_answers_429_as_documented() {
+    // One request a second per key (a burst of two): every route past the first two
+    // requests is over the rate.
+    let app = crate::helpers::spawn_app_with(
+        crate::helpers::Backend::Sqlite,
+        &[("QUOTABOARD_RATE_LIMIT_PER_KEY", "1")],
+    )
+    .await
+    .expect("sqlite app");
+    let document = document(&app).await;
+    let (acme, key) = app.demo_key("acme", Role::Admin).await;
+
+    for route in ROUTES {
+        let (method, path) = route.split_once(' ').expect("route");
+        // Each family answers in its own shape: seed 002's envelope, seed 003's named errors.
+        let family = match path {
+            "/api/billing/usage" => "EnvelopeErrorBody",
+            path if path.starts_with("/organizations/") => "NamedErrorBody",
+            _ => "ErrorBody",
+        };
+        let limits = documented_limits(&document, route);
+        let mut expected = vec![(413, family.to_string())];
+        if path != "/healthz" {
+            expected.push((429, family.to_string()));
+        }
+        if path == "/healthz" {
+            expected.push((503, "HealthBody".to_string()));
+        } else {
+            expected.push((503, family.to_string()));
+        }
+        assert_eq!(limits, expected, "{route}");
+        if path == "/healthz" {
+            continue;
+        }
+        let responses = &document["paths"][path][method.to_lowercase()]["responses"];
+        assert!(
+            responses["429"]["headers"]["Retry-After"].is_object(),
+            "{route} documents Retry-After"
+        );
+
+        let method: reqwest::Method = method.parse().expect("method");
+        let url = app.url(&concrete(path, &acme.to_string()));
+        let mut refused = None;
+        for _ in 0..3 {
+            let response = app
+                .client
+                .request(method.clone(), &url)
+                .header("x-api-key", &key)
+                .json(&json!({}))
+                .send()
+                .await
+                .expect("request");
+            if response.status() == 429 {
+                refused = Some(response);
+                break;
+            }
+        }
+        let refused = refused.unwrap_or_else(|| panic!("{route} never answered 429"));
+        let wait: u64 = refused.headers()["retry-after"]
+            .to_str()
+            .ok()
+            .and_then(|text| text.parse().ok())
+            .expect("Retry-After in seconds");
+        assert!(wait >= 1, "{route}");
+        let body: Value = refused.json().await.expect("json");
+        assert_matches(&document, route, 429, &body);
+    }
 }
 
 crate::on_both_backends!(

@@ -8,7 +8,9 @@ use quotaboard::server::{
     auth::Role,
     db::{organizations, unix_seconds},
     ledger::Ledger,
+    rest::shape::decimal,
 };
+use rust_decimal::{prelude::ToPrimitive, Decimal};
 use serde_json::{json, Value};
 
 use crate::{
@@ -46,10 +48,12 @@ async fn domain_usage_answers_seed_000s_example_request(app: TestApp) {
         &body,
         &Rules::default(),
     );
-    // Every e-mail of acme's current period went through this domain: 13 000, of which
-    // 3 000 over the Pro plan's 10 000 at $0.001.
-    assert_eq!(body["total"], 13000);
-    assert_eq!(body["value"], 3);
+    // Every e-mail of acme's current period went through this domain: what the demo has
+    // sent so far, of which whatever is over the Pro plan's 10 000 costs $0.001 a mail.
+    let sent = app.demo_usage("acme", "emails").to_decimal();
+    let over = (sent - Decimal::from(10_000)).max(Decimal::ZERO) / Decimal::from(1000);
+    assert_eq!(body["total"], json!(sent.to_i64().expect("mails")));
+    assert_eq!(body["value"], decimal(over));
     let contato = find(&body["metrics"], "account", "contato@acme.example");
     let no_reply = find(&body["metrics"], "account", "no-reply@acme.example");
     assert_eq!(
@@ -63,11 +67,12 @@ async fn domain_usage_answers_seed_000s_example_request(app: TestApp) {
             .and_then(|text| text.parse().ok())
             .expect("totalMails, a string of digits")
     };
-    assert_eq!(mails(contato) + mails(no_reply), 13000);
+    let sent = sent.to_i64().expect("mails");
+    assert_eq!(mails(contato) + mails(no_reply), sent);
     // The demo sends 60 % through the first account, in whole mails each day.
     assert!(
-        (7790..=7800).contains(&mails(contato)),
-        "{}",
+        mails(contato) <= sent * 6 / 10 && mails(contato) >= sent * 6 / 10 - 62,
+        "{} of {sent}",
         mails(contato)
     );
     let history = body["history"].as_array().expect("history");
@@ -81,14 +86,17 @@ async fn domain_usage_answers_seed_000s_example_request(app: TestApp) {
     );
     assert_eq!(
         (&history[5]["total"], &history[5]["cost"]),
-        (&json!(13000), &json!(3))
+        (&body["total"], &body["value"])
     );
-    // The demo grows 5 % a month.
+    // The months before are whole: 13 000 last month less 5 % a month further back, each
+    // over the 10 000 included.
     let totals: Vec<i64> = history.iter().filter_map(|m| m["total"].as_i64()).collect();
+    assert_eq!(totals[4], 12_380, "{totals:?}");
     assert!(
-        totals.windows(2).all(|pair| pair[0] < pair[1]),
+        totals[..5].windows(2).all(|pair| pair[0] < pair[1]),
         "{totals:?}"
     );
+    assert_eq!(history[4]["cost"], json!(2.38));
 }
 
 async fn domain_usage_refuses_bad_keys_bad_ids_and_other_tenants_domains(app: TestApp) {
@@ -150,10 +158,7 @@ async fn subscription_answers_seed_001s_example_request(app: TestApp) {
     assert_same_shape(
         &example("seed_001_subscription.json"),
         &body,
-        &Rules {
-            nullable: &["license.resources[].limit"],
-            ..Rules::default()
-        },
+        &SEED_001_RULES,
     );
     assert_eq!(body["userId"], acme.to_string());
     assert_eq!(body["status"], "active");
@@ -181,10 +186,16 @@ async fn subscription_answers_seed_001s_example_request(app: TestApp) {
         .as_array()
         .and_then(|all| all.iter().find(|r| r["resource"]["codeName"] == "webhooks"))
         .expect("webhooks");
+    // Unlimited, as the document shows its own `webhook` resource.
     assert_eq!(
-        (&webhooks["limit"], &webhooks["limited"]),
-        (&Value::Null, &json!(false))
+        (
+            &webhooks["limit"],
+            &webhooks["limited"],
+            &webhooks["unlimited"]
+        ),
+        (&json!(0), &json!(false), &json!(true))
     );
+    assert_eq!(seats["unlimited"], false);
     for timestamp in [
         &body["createdAt"],
         &license["updatedAt"],
@@ -221,13 +232,19 @@ async fn subscription_is_404_without_one_and_401_without_a_key(app: TestApp) {
 
 // Seed 002: GET /api/billing/usage
 
+/// Seed 002: metrics and projections keyed by metric code; `unlimited` added; no null.
 const SEED_002_RULES: Rules = Rules {
     maps: &["data.metrics", "data.projectedUsage"],
-    nullable: &[
-        "data.metrics.*.included",
-        "data.metrics.*.percentage",
-        "data.projectedUsage.*.percentage",
-    ],
+    nullable: &[],
+    added: &["data.metrics.*.unlimited"],
+};
+
+/// Seed 001: each resource says whether it is `unlimited`; null only where the document
+/// has it (`externalId`, `resourceUsage`).
+const SEED_001_RULES: Rules = Rules {
+    maps: &[],
+    nullable: &[],
+    added: &["license.resources[].unlimited"],
 };
 
 async fn billing_usage_answers_seed_002s_example_requests(app: TestApp) {
@@ -253,27 +270,47 @@ async fn billing_usage_answers_seed_002s_example_requests(app: TestApp) {
     );
     assert_eq!(body["success"], true);
     let data = &body["data"];
+    // What the demo has recorded this period, against the Pro plan's 100 000.
+    let calls = app.demo_usage("acme", "apiCalls").to_decimal();
+    let percentage = (calls / Decimal::from(1000))
+        .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::ToPositiveInfinity);
     assert_eq!(
         data["metrics"]["apiCalls"],
-        json!({"name": "API Calls", "unit": "requests", "included": 100000, "used": 45230,
-               "overage": 0, "percentage": 45.23})
+        json!({"name": "API Calls", "unit": "requests", "included": 100000,
+               "used": calls.to_i64(), "overage": 0, "percentage": decimal(percentage),
+               "unlimited": false})
     );
-    assert_eq!(data["metrics"]["emails"]["overage"], 3000);
-    assert_eq!(data["metrics"]["emails"]["percentage"], 130);
+    // Gauges read the same on any day: 9 of 10 seats is exactly 90 %.
     assert_eq!(data["metrics"]["seats"]["percentage"], 90);
+    assert_eq!(data["metrics"]["storage"]["percentage"], 82.5);
+    // Unlimited, in seed 002's own types.
     assert_eq!(
-        (
-            &data["metrics"]["webhooks"]["included"],
-            &data["metrics"]["webhooks"]["percentage"]
-        ),
-        (&Value::Null, &Value::Null)
+        data["metrics"]["webhooks"],
+        json!({"name": "Webhook Events", "unit": "events", "included": 0,
+               "used": app.demo_usage("acme", "webhooks").to_decimal().to_i64(),
+               "overage": 0, "percentage": 0, "unlimited": true})
     );
+    assert_eq!(data["projectedUsage"]["webhooks"]["percentage"], 0);
+    let emails = app.demo_usage("acme", "emails").to_decimal();
+    let overage = (emails - Decimal::from(10_000)).max(Decimal::ZERO);
+    assert_eq!(
+        data["metrics"]["emails"]["overage"],
+        json!(overage.to_i64())
+    );
+    let overage_cost = overage / Decimal::from(1000);
     assert_eq!(
         data["estimatedCost"],
-        json!({"base": 29, "overage": 3, "total": 32, "currency": "usd"})
+        json!({"base": 29, "overage": decimal(overage_cost),
+               "total": decimal(Decimal::from(29) + overage_cost), "currency": "usd"})
     );
-    let projected = &data["projectedUsage"]["apiCalls"]["projected"];
-    assert!(projected.as_f64() >= Some(45230.0), "{projected}");
+    // Projected to the month's 52 000, and never past it.
+    let projected = data["projectedUsage"]["apiCalls"]["projected"]
+        .as_f64()
+        .expect("projected");
+    assert!(
+        projected >= calls.to_f64().expect("calls") && projected <= 52_000.0,
+        "{projected}"
+    );
     assert!(
         data["projectedUsage"].get("storage").is_none(),
         "a gauge is not projected"
@@ -326,7 +363,7 @@ async fn billing_usage_answers_seed_002s_example_requests(app: TestApp) {
         .collect();
     assert_eq!(shown, ["apiCalls", "storage"]);
     assert_eq!(
-        body["data"]["estimatedCost"]["total"], 32,
+        body["data"]["estimatedCost"]["total"], data["estimatedCost"]["total"],
         "a filter hides no cost"
     );
 }
@@ -416,9 +453,11 @@ async fn organization_usage_answers_seed_003s_example_request(app: TestApp) {
             &body,
             &Rules::default(),
         );
+        let used = |code| app.demo_usage("acme", code).to_decimal().to_i64();
         assert_eq!(
             body,
-            json!({"data": {"usageSms": 120, "usageWhatsapp": 310, "usageEmail": 4000, "usageSage": 150}})
+            json!({"data": {"usageSms": used("sms"), "usageWhatsapp": used("whatsapp"),
+                            "usageEmail": used("email"), "usageSage": used("sage")}})
         );
     }
     // The slug names the organization too.
@@ -689,6 +728,82 @@ async fn an_issued_statement_stays_as_issued_while_open_ones_follow_usage(app: T
     );
 }
 
+// Every document, every demo organization: the document's types, never an undocumented null.
+
+async fn every_demo_organization_answers_each_document_in_its_types(app: TestApp) {
+    app.load_demo().await;
+    for slug in ["acme", "globex", "initech"] {
+        let (organization, key) = app.demo_key(slug, Role::Member).await;
+        let get = |path: String| {
+            let key = key.clone();
+            let app = &app;
+            async move {
+                let (status, body) = app.get_json(&path, Some(&key)).await;
+                assert_eq!(status, 200, "{slug} {path}: {body}");
+                body
+            }
+        };
+        let ledger = Ledger::load(&app.state, organization)
+            .await
+            .expect("ledger");
+        let current = ledger.period_at(Utc::now());
+        let previous = current.previous(ledger.time_zone);
+
+        let domains = get("/api/v1/domains".into()).await;
+        for domain in domains["items"].as_array().expect("domains") {
+            let id = domain["id"].as_str().expect("id");
+            let body = get(format!("/api/v1/billing/{id}/civil/usage")).await;
+            assert_same_shape(
+                &example("seed_000_domain_usage.json"),
+                &body,
+                &Rules::default(),
+            );
+        }
+
+        let body = get("/api/v1/billing/subscription".into()).await;
+        assert_same_shape(
+            &example("seed_001_subscription.json"),
+            &body,
+            &SEED_001_RULES,
+        );
+
+        let first_code = ledger.resources[0].metric.code.clone();
+        for query in [
+            String::new(),
+            format!(
+                "?startDate={}&endDate={}",
+                previous.first_day, previous.last_day
+            ),
+            format!("?metrics={first_code}"),
+        ] {
+            let body = get(format!("/api/billing/usage{query}")).await;
+            assert_same_shape(
+                &example("seed_002_billing_usage.json"),
+                &body,
+                &SEED_002_RULES,
+            );
+        }
+
+        let (start, end) = (unix_seconds(current.start), unix_seconds(Utc::now()));
+        let body = get(format!(
+            "/organizations/{organization}/usage?startDate={start}&endDate={end}"
+        ))
+        .await;
+        assert_same_shape(
+            &example("seed_003_organization_usage.json"),
+            &body,
+            &Rules::default(),
+        );
+
+        let body = get("/v2/ocamba/usage".into()).await;
+        assert_same_shape(
+            &example("seed_004_statements.json"),
+            &body,
+            &Rules::default(),
+        );
+    }
+}
+
 async fn organization_of(app: &TestApp, slug: &str) -> i64 {
     organizations::find_by_slug(app.db.pool(), slug)
         .await
@@ -710,4 +825,5 @@ crate::on_both_backends!(
     statements_search_sort_and_page,
     statements_refuse_bad_parameters_and_missing_keys,
     an_issued_statement_stays_as_issued_while_open_ones_follow_usage,
+    every_demo_organization_answers_each_document_in_its_types,
 );

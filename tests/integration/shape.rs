@@ -15,6 +15,8 @@ pub struct Rules {
     pub maps: &'static [&'static str],
     /// Where a number of the example may be null, as documented in the API reference.
     pub nullable: &'static [&'static str],
+    /// Fields quotaboard adds to the document's (`a.b.c`): allowed, all others must match.
+    pub added: &'static [&'static str],
 }
 
 /// The example response `name` from `tests/fixtures/`.
@@ -122,10 +124,15 @@ fn check(template: &Value, actual: &Value, path: &str, rules: &Rules, nullable: 
                 return;
             }
             let want: BTreeSet<&String> = expected.keys().collect();
-            let have: BTreeSet<&String> = actual.keys().collect();
+            let have: BTreeSet<&String> = actual
+                .keys()
+                .filter(|key| !rules.added.contains(&join(path, key).as_str()))
+                .collect();
             assert_eq!(have, want, "{at}: keys differ from the document's");
             for (key, value) in actual {
-                check(&expected[key], value, &join(path, key), rules, nullable);
+                if let Some(expected) = expected.get(key) {
+                    check(expected, value, &join(path, key), rules, nullable);
+                }
             }
         }
         (Value::Array(expected), Value::Array(actual)) => {
@@ -162,4 +169,15 @@ fn the_checker_catches_a_missing_key_a_wrong_type_and_an_undocumented_null() {
         let caught = std::panic::catch_unwind(|| assert_same_shape(&expected, &actual, &rules));
         assert!(caught.is_err(), "accepted {actual}");
     }
+    // A field quotaboard adds on purpose is allowed where it is declared, and only there.
+    let added = Rules {
+        added: &["items[].extra"],
+        ..Rules::default()
+    };
+    let with_extra =
+        json!({"total": 2, "items": [{"id": "9", "price": 3, "note": null, "extra": 1}]});
+    assert_same_shape(&expected, &with_extra, &added);
+    let elsewhere = json!({"total": 2, "extra": 1, "items": []});
+    let caught = std::panic::catch_unwind(|| assert_same_shape(&expected, &elsewhere, &added));
+    assert!(caught.is_err(), "accepted {elsewhere}");
 }

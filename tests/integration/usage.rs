@@ -4,10 +4,15 @@ use chrono::Utc;
 use leptos::server_fn::ServerFn;
 use quotaboard::{
     api::usage::{GetUsageSummary, UsageSummary},
+    components::format,
     domain::{
-        aggregation::PeriodDelta, period::BillingPeriod, quantity::Quantity, usage_level::Band,
+        aggregation::PeriodDelta,
+        period::BillingPeriod,
+        quantity::Quantity,
+        usage_level::{Band, UsageLevel},
     },
     error::AppError,
+    i18n::Locale,
     server::{db, demo, users::UserRole},
 };
 use rust_decimal::Decimal;
@@ -22,7 +27,7 @@ async fn call_get_usage_summary(app: &TestApp, cookie: &str) -> reqwest::Respons
 
 /// The demo loaded, and the session of its Acme admin.
 async fn demo_admin(app: &TestApp) -> String {
-    demo::load(&app.db, Utc::now()).await.expect("demo data");
+    app.load_demo().await;
     app.session_cookie("admin@acme.example", demo::DEMO_PASSWORD)
         .await
 }
@@ -35,6 +40,21 @@ fn units(count: i64) -> Quantity {
     Quantity::parse(Decimal::from(count)).expect("quantity")
 }
 
+/// Acme's metrics, in the plan's order.
+const ACME: [&str; 11] = [
+    "apiCalls",
+    "storage",
+    "seats",
+    "bandwidth",
+    "emails",
+    "webhooks",
+    "sms",
+    "whatsapp",
+    "email",
+    "sage",
+    "webhook",
+];
+
 async fn usage_summary_rates_every_metric_of_the_plan(app: TestApp) {
     let cookie = demo_admin(&app).await;
 
@@ -43,40 +63,52 @@ async fn usage_summary_rates_every_metric_of_the_plan(app: TestApp) {
     assert_eq!(response.status(), 200);
     let summary: UsageSummary = response.json().await.expect("summary");
     assert_eq!(summary.organization, "Acme Cloud");
-    let rated: Vec<(&str, Option<Decimal>, Band)> = summary
-        .metrics
-        .iter()
-        .map(|m| (m.code.as_str(), m.level.percentage, m.level.band))
-        .collect();
-    assert_eq!(
-        rated,
-        vec![
-            ("apiCalls", Some(dec("45.23")), Band::Green),
-            ("storage", Some(dec("82.5")), Band::Yellow),
-            ("seats", Some(dec("90")), Band::Yellow),
-            ("bandwidth", Some(dec("96.24")), Band::Red),
-            ("emails", Some(dec("130")), Band::Red),
-            ("webhooks", None, Band::Green),
-            ("sms", Some(dec("24")), Band::Green),
-            ("whatsapp", Some(dec("62")), Band::Green),
-            ("email", Some(dec("40")), Band::Green),
-            ("sage", Some(dec("75")), Band::Green),
-            ("webhook", Some(dec("40")), Band::Green),
-        ]
-    );
-    let emails = &summary.metrics[4];
-    assert_eq!(emails.level.overage.to_decimal(), dec("3000"));
+    let codes: Vec<&str> = summary.metrics.iter().map(|m| m.code.as_str()).collect();
+    assert_eq!(codes, ACME);
+    // Gauges read the same on any day of the period: storage 82.5 % and seats exactly 90 %
+    // (yellow: red is above 90), webhook endpoints 40 %; webhook events are unlimited.
+    let rated = |code: &str| {
+        let metric = summary.metrics.iter().find(|m| m.code == code).expect(code);
+        (metric.level.percentage, metric.level.band)
+    };
+    assert_eq!(rated("storage"), (Some(dec("82.5")), Band::Yellow));
+    assert_eq!(rated("seats"), (Some(dec("90")), Band::Yellow));
+    assert_eq!(rated("webhook"), (Some(dec("40")), Band::Green));
+    assert_eq!(rated("webhooks"), (None, Band::Green));
+    // Sums: what the demo has recorded so far this period, rated by the same rule.
+    for metric in &summary.metrics {
+        assert_eq!(
+            metric.used,
+            app.demo_usage("acme", &metric.code),
+            "{}",
+            metric.code
+        );
+        assert_eq!(
+            metric.level,
+            UsageLevel::assess(metric.used, metric.allowance, &summary.thresholds),
+            "{}",
+            metric.code
+        );
+    }
     assert!(summary.period.contains(Utc::now()));
-    // The $29 Pro plan plus 3 000 e-mails over at $0.001; nothing else is over.
+    // The $29 Pro plan plus e-mails over 10 000 at $0.001; nothing else goes over.
+    let emails = app.demo_usage("acme", "emails").to_decimal();
+    let overage = (emails - dec("10000")).max(Decimal::ZERO) * dec("0.001");
     let cost = &summary.estimated_cost;
     assert_eq!(
         (cost.totals.base, cost.totals.overage, cost.totals.total),
-        (dec("29"), dec("3"), dec("32"))
+        (dec("29"), overage, dec("29") + overage)
     );
     assert_eq!(cost.currency, "USD");
     assert_eq!(summary.plan.as_ref().map(|p| p.name.as_str()), Some("Pro"));
-    // Sums are projected forward; a gauge such as storage stays where it is.
-    assert!(summary.metrics[0].projected >= summary.metrics[0].used);
+    // Sums are projected forward, towards the month the demo lays out (API calls: 52 000);
+    // a gauge such as storage stays where it is.
+    let calls = &summary.metrics[0];
+    assert!(
+        calls.projected >= calls.used && calls.projected <= units(52_000),
+        "{:?}",
+        calls.projected
+    );
     assert_eq!(summary.metrics[1].projected, summary.metrics[1].used);
 }
 
@@ -127,7 +159,7 @@ async fn usage_summary_is_503_when_the_database_is_gone(app: TestApp) {
 }
 
 async fn usage_summary_is_401_without_a_session_and_403_for_the_operator(app: TestApp) {
-    demo::load(&app.db, Utc::now()).await.expect("demo data");
+    app.load_demo().await;
     let operator = app
         .session_cookie("operator@quotaboard.example", demo::DEMO_PASSWORD)
         .await;
@@ -208,37 +240,44 @@ async fn usage_page_has_every_bar_in_the_server_rendered_html(app: TestApp) {
             )
         })
         .collect();
-    assert_eq!(
-        found,
-        vec![
-            ("API Calls".into(), "45.23".into(), "0-100".into()),
-            ("Storage".into(), "82.5".into(), "0-100".into()),
-            ("Team Seats".into(), "90".into(), "0-100".into()),
-            ("Bandwidth".into(), "96.24".into(), "0-100".into()),
-            ("Emails".into(), "100".into(), "0-100".into()),
-            ("Webhook Events".into(), "0".into(), "0-100".into()),
-            ("SMS".into(), "24".into(), "0-100".into()),
-            ("WhatsApp".into(), "62".into(), "0-100".into()),
-            ("E-mail".into(), "40".into(), "0-100".into()),
-            ("Sage".into(), "75".into(), "0-100".into()),
-            ("Webhooks".into(), "40".into(), "0-100".into()),
-        ]
-    );
+    let summary: UsageSummary = call_get_usage_summary(&app, &cookie)
+        .await
+        .json()
+        .await
+        .expect("summary");
+    // One bar per metric, each as full as the summary's level says; gauges pinned.
+    let expected: Vec<(String, String, String)> = summary
+        .metrics
+        .iter()
+        .map(|m| {
+            (
+                m.name.clone(),
+                m.level.fill_percent().normalize().to_string(),
+                "0-100".to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(found, expected);
+    assert_eq!(found[1], ("Storage".into(), "82.5".into(), "0-100".into()));
+    assert_eq!(found[2], ("Team Seats".into(), "90".into(), "0-100".into()));
     let bands = Selector::parse(".usage-bar").expect("selector");
     let bands: Vec<&str> = html
         .select(&bands)
         .map(|bar| bar.value().attr("data-band").unwrap_or_default())
         .collect();
-    assert_eq!(
-        bands,
-        [
-            "green", "yellow", "yellow", "red", "red", "green", "green", "green", "green", "green",
-            "green"
-        ]
-    );
+    let expected: Vec<&str> = summary
+        .metrics
+        .iter()
+        .map(|m| m.level.band.as_str())
+        .collect();
+    assert_eq!(bands, expected);
+    assert_eq!(bands[1..3], ["yellow", "yellow"]);
     let text = html.root_element().text().collect::<String>();
-    assert!(text.contains("45,230 / 100,000 requests"), "{text}");
-    assert!(text.contains("Over limit by 3,000 emails"), "{text}");
+    let calls = format::amount(Locale::En, app.demo_usage("acme", "apiCalls"));
+    assert!(
+        text.contains(&format!("{calls} / 100,000 requests")),
+        "{text}"
+    );
     assert!(text.contains("Unlimited"), "{text}");
 }
 
@@ -254,13 +293,25 @@ async fn usage_page_shows_the_estimated_cost_and_where_growing_metrics_will_end(
             .map(|node| node.text().collect::<String>())
             .collect()
     };
-    // The $29 Pro plan plus $3 of e-mail overage (in red), no discount or tax.
+    // The $29 Pro plan plus the e-mail overage so far (in red once due), no discount or tax.
+    let emails = app.demo_usage("acme", "emails").to_decimal();
+    let overage = (emails - dec("10000")).max(Decimal::ZERO) * dec("0.001");
+    let money = |value: Decimal| format::money(Locale::En, value, "USD");
     assert_eq!(text_of(".cost-card h2"), ["Estimated cost"]);
     assert_eq!(
         text_of(".cost-card__lines > div"),
-        ["Pro plan29.00 USD", "Overage3.00 USD", "Total32.00 USD"]
+        [
+            format!("Pro plan{}", money(dec("29"))),
+            format!("Overage{}", money(overage)),
+            format!("Total{}", money(dec("29") + overage))
+        ]
     );
-    assert_eq!(text_of(".cost-card__overage--due dd"), ["3.00 USD"]);
+    let due: Vec<String> = if overage > Decimal::ZERO {
+        vec![money(overage)]
+    } else {
+        vec![]
+    };
+    assert_eq!(text_of(".cost-card__overage--due dd"), due);
     // Sums are projected with a marker and a sentence; gauges (storage, seats) are not.
     let projected: Vec<&str> = html
         .select(&select(".usage-bar"))
@@ -311,13 +362,14 @@ async fn usage_page_tables_messages_by_channel_and_mails_by_account(app: TestApp
             })
             .collect()
     };
+    let used = |code| format::amount(Locale::En, app.demo_usage("acme", code));
     assert_eq!(
         rows("channels-title"),
         [
-            ["SMS", "120"],
-            ["WhatsApp", "310"],
-            ["E-mail", "4,000"],
-            ["Sage", "150"]
+            ["SMS".to_string(), used("sms")],
+            ["WhatsApp".to_string(), used("whatsapp")],
+            ["E-mail".to_string(), used("email")],
+            ["Sage".to_string(), used("sage")]
         ]
     );
     let accounts = rows("accounts-title");
@@ -337,7 +389,8 @@ async fn usage_page_tables_messages_by_channel_and_mails_by_account(app: TestApp
         .map(|r| r[3].replace(',', "").parse::<i64>().expect("whole mails"))
         .sum();
     assert_eq!(
-        mails, 13_000,
+        Decimal::from(mails),
+        app.demo_usage("acme", "emails").to_decimal(),
         "every e-mail of the period, split over the accounts"
     );
 }
@@ -435,24 +488,26 @@ async fn configured_thresholds_decide_the_bands() {
         .await
         .expect("summary");
 
-    let bands: Vec<Band> = summary.metrics.iter().map(|m| m.level.band).collect();
-    // 45.23 %, 82.5 %, 90 %, 96.24 %, 130 %, unlimited, 24 %, 62 %, 40 %, 75 %, 40 %
-    assert_eq!(
-        bands,
-        [
-            Band::Yellow,
-            Band::Yellow,
-            Band::Red,
-            Band::Red,
-            Band::Red,
-            Band::Green,
-            Band::Green,
-            Band::Yellow,
-            Band::Green,
-            Band::Yellow,
-            Band::Green
-        ]
-    );
+    // 82.5 % storage stays yellow, 90 % seats turn red (above 85), and 40 % webhook
+    // endpoints stay green (not above 40); every metric is rated by the configured pair.
+    let band = |code: &str| {
+        summary
+            .metrics
+            .iter()
+            .find(|m| m.code == code)
+            .map(|m| m.level.band)
+    };
+    assert_eq!(band("storage"), Some(Band::Yellow));
+    assert_eq!(band("seats"), Some(Band::Red));
+    assert_eq!(band("webhook"), Some(Band::Green));
+    for metric in &summary.metrics {
+        assert_eq!(
+            metric.level,
+            UsageLevel::assess(metric.used, metric.allowance, &summary.thresholds),
+            "{}",
+            metric.code
+        );
+    }
     assert_eq!(summary.thresholds.warning(), dec("40"));
 }
 

@@ -105,10 +105,7 @@ pub(crate) async fn billing_usage(
         if matches!(resource.aggregation, Aggregation::Sum | Aggregation::Count) {
             let projection = ProjectionBody {
                 projected: quantity(usage.projected),
-                percentage: usage
-                    .projected_level
-                    .percentage
-                    .map_or(Value::Null, decimal),
+                percentage: decimal(usage.projected_level.reported_percentage()),
             };
             projected.insert(usage.code.clone(), to_value(projection));
         }
@@ -167,20 +164,25 @@ pub struct PeriodBody {
     pub end: String,
 }
 
-/// One metric's usage against its allowance; `included` and `percentage` are null when
-/// unlimited, and `percentage` also once a zero allowance is exceeded.
+/// One metric's usage against its allowance. Every field the document types as a number is
+/// one: an unlimited metric has `included`, `overage` and `percentage` 0 and `unlimited`
+/// true; a zero allowance once exceeded has `percentage` 100 (its bar is full).
 #[derive(Serialize, ToSchema)]
 pub struct MetricUsageBody {
     pub name: String,
     pub unit: String,
-    #[schema(value_type = Option<f64>, required = true)]
+    /// The amount included per period; 0 when unlimited.
+    #[schema(value_type = f64)]
     pub included: Value,
     #[schema(value_type = f64)]
     pub used: Value,
     #[schema(value_type = f64)]
     pub overage: Value,
-    #[schema(value_type = Option<f64>, required = true)]
+    /// Used ÷ included × 100, rounded up to two decimals; 0 when unlimited.
+    #[schema(value_type = f64)]
     pub percentage: Value,
+    /// No cap (added to the document's fields): `included` and `percentage` are then 0.
+    pub unlimited: bool,
 }
 
 /// Usage expected by the period's end.
@@ -188,7 +190,8 @@ pub struct MetricUsageBody {
 pub struct ProjectionBody {
     #[schema(value_type = f64)]
     pub projected: Value,
-    #[schema(value_type = Option<f64>, required = true)]
+    /// The projection as a percentage of the included amount; 0 when unlimited.
+    #[schema(value_type = f64)]
     pub percentage: Value,
 }
 
@@ -212,11 +215,12 @@ fn metric_body(usage: &MetricUsage) -> MetricUsageBody {
         unit: usage.unit.clone(),
         included: match usage.allowance {
             Allowance::Included(included) => quantity(included),
-            Allowance::Unlimited => Value::Null,
+            Allowance::Unlimited => quantity(Quantity::ZERO),
         },
         used: quantity(usage.used),
         overage: quantity(usage.level.overage),
-        percentage: usage.level.percentage.map_or(Value::Null, decimal),
+        percentage: decimal(usage.level.reported_percentage()),
+        unlimited: usage.allowance == Allowance::Unlimited,
     }
 }
 

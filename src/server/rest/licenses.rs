@@ -11,6 +11,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::{
+    domain::quantity::Quantity,
     error::AppError,
     server::{
         auth::ApiPrincipal,
@@ -149,16 +150,20 @@ pub struct LicenseBody {
 
 /// Seed 001's license resource, in the document's shape: `limited` whether it is a hard
 /// limit, `limit` where that limit refuses usage or, for a soft limit, the included amount
-/// per period (null when unlimited).
+/// per period. An unlimited resource is `limit: 0, limited: false`, as the document shows
+/// its `webhook` resource, with `unlimited: true`.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ResourceBody {
     pub id: String,
     pub license_id: String,
     pub resource_id: String,
-    #[schema(value_type = Option<f64>, required = true)]
+    /// 0 when unlimited.
+    #[schema(value_type = f64)]
     pub limit: Value,
     pub limited: bool,
+    /// No cap (added to the document's fields): `limit` is then 0 and `limited` false.
+    pub unlimited: bool,
     pub created_at: String,
     pub updated_at: String,
     pub resource: MetricBody,
@@ -231,8 +236,9 @@ pub fn resource_body(
         id: id(resource.id),
         license_id: id(license_id),
         resource_id: id(metric.id),
-        limit: limit.map_or(Value::Null, quantity),
-        limited,
+        limit: quantity(limit.unwrap_or(Quantity::ZERO)),
+        limited: limited && limit.is_some(),
+        unlimited: limit.is_none(),
         created_at: timestamp_millis(resource.created_at),
         updated_at: timestamp_millis(resource.updated_at),
         resource: MetricBody {

@@ -12,9 +12,12 @@ use axum::{
 };
 use utoipa::{
     openapi::{
+        header::HeaderBuilder,
         path::{Operation, ParameterIn, PathItem},
+        response::ResponseBuilder,
+        schema::{ObjectBuilder, Type},
         security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
-        OpenApi as Document, RefOr, Schema,
+        Content, OpenApi as Document, Ref, RefOr, Schema,
     },
     Modify, OpenApi,
 };
@@ -23,7 +26,7 @@ use super::{
     api_keys, billing_usage, domain_usage, domains, entitlements, events, exports, health,
     licenses, organization_usage, sessions, statements, subscription, usage_stream, user, webhooks,
 };
-use crate::server::{assets, state::AppState};
+use crate::server::{assets, limits, state::AppState};
 
 /// `GET /api/openapi.json`, `GET /api/docs`.
 pub fn router() -> Router<AppState> {
@@ -71,7 +74,7 @@ pub fn router() -> Router<AppState> {
         usage_stream::usage_stream,
         health::health,
     ),
-    modifiers(&Security, &IdPattern),
+    modifiers(&Security, &IdPattern, &EveryAnswer),
     tags(
         (name = "usage", description = "Usage, limits and cost, in the shapes of the documents quotaboard serves"),
         (name = "events", description = "Usage events in"),
@@ -139,6 +142,92 @@ impl Modify for IdPattern {
                 }) {
                     if let Some(RefOr::T(Schema::Object(object))) = &mut parameter.schema {
                         object.pattern = Some(super::shape::ID_PATTERN.into());
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The answers any operation can give besides its own, each in the error shape of the
+/// operation's family: 413 for a body over the limit (every route), 429 with `Retry-After`
+/// once a key or address is over its rate (every route but `/healthz`), 503 when the request
+/// times out or the database is gone, and 403 for a change another site's page sent.
+struct EveryAnswer;
+
+impl Modify for EveryAnswer {
+    fn modify(&self, openapi: &mut Document) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let error_body = Ref::from_schema_name(match path.as_str() {
+                "/api/billing/usage" => "EnvelopeErrorBody",
+                path if path.starts_with("/organizations/") => "NamedErrorBody",
+                _ => "ErrorBody",
+            });
+            let answer = |description: &str| {
+                ResponseBuilder::new()
+                    .description(description)
+                    .content("application/json", Content::new(Some(error_body.clone())))
+            };
+            let changes = |method: &str| !matches!(method, "GET" | "HEAD" | "OPTIONS");
+            let operations = [
+                ("GET", &mut item.get),
+                ("PUT", &mut item.put),
+                ("POST", &mut item.post),
+                ("DELETE", &mut item.delete),
+                ("PATCH", &mut item.patch),
+            ];
+            for (method, operation) in operations {
+                let Some(operation) = operation else {
+                    continue;
+                };
+                let mut extra = vec![(
+                    "413",
+                    answer(&format!(
+                        "The request body is larger than {} bytes",
+                        limits::MAX_BODY_BYTES
+                    ))
+                    .build(),
+                )];
+                if !limits::is_exempt(path) {
+                    let retry_after = HeaderBuilder::new()
+                        .schema(
+                            ObjectBuilder::new()
+                                .schema_type(Type::Integer)
+                                .minimum(Some(1)),
+                        )
+                        .description(Some("Seconds to wait before trying again"))
+                        .build();
+                    extra.push((
+                        "429",
+                        answer("Over the rate limit of the key, its organization or the address")
+                            .header("Retry-After", retry_after)
+                            .build(),
+                    ));
+                }
+                extra.push((
+                    "503",
+                    answer("Not answered within request-timeout-seconds, or the database is unavailable")
+                        .build(),
+                ));
+                if changes(method) {
+                    extra.push((
+                        "403",
+                        answer("A change sent by another site's page (Sec-Fetch-Site or Origin)")
+                            .build(),
+                    ));
+                }
+                for (status, response) in extra {
+                    let documented = operation
+                        .responses
+                        .responses
+                        .entry(status.to_string())
+                        .or_insert(RefOr::T(response.clone()));
+                    // An operation's own 429 (sign-in's throttle) keeps its words and gains
+                    // the header every 429 carries.
+                    if let RefOr::T(documented) = documented {
+                        for (name, header) in response.headers {
+                            documented.headers.entry(name).or_insert(header);
+                        }
                     }
                 }
             }

@@ -320,8 +320,9 @@ pub fn timestamp_seconds(instant: DateTime<Utc>) -> String {
     instant.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// An amount as a JSON number: whole amounts as integers (`9`, not `9.0`), others through
-/// `f64`, whose shortest form prints any amount with at most 15 significant digits exactly.
+/// An amount as a JSON number, never null: whole amounts as integers (`9`, not `9.0`),
+/// others through `f64`, whose shortest form prints any amount with at most 15
+/// significant digits exactly. (Every `Decimal` is finite and within `f64`'s range.)
 pub fn decimal(amount: Decimal) -> Value {
     let amount = amount.normalize();
     if amount.fract().is_zero() {
@@ -329,10 +330,7 @@ pub fn decimal(amount: Decimal) -> Value {
             return Value::from(whole);
         }
     }
-    amount
-        .to_f64()
-        .and_then(serde_json::Number::from_f64)
-        .map_or(Value::Null, Value::Number)
+    Value::from(amount.to_f64().unwrap_or_default())
 }
 
 /// A quantity as a JSON number; see [`decimal`].

@@ -31,7 +31,8 @@ pub fn router() -> Router<AppState> {
 
 /// 200 with the subscription as seed 001 shows it, for any key of the organization:
 /// `userId` is the subscribing organization's id; each resource's `limit` is its included
-/// amount per period (null when unlimited) and `limited` whether that is a hard limit;
+/// amount per period, or its hard limit, and `limited` whether that is a hard limit (an
+/// unlimited resource is `limit: 0, limited: false, unlimited: true`);
 /// `resourceUsage` is the organization's usage of it in the current billing period, null
 /// while there is none. 401 without a valid key; 404 when the organization has no live
 /// subscription (it is then on the default license, if there is one).
