@@ -27,6 +27,8 @@ const BATCH: u64 = 1_000;
 const INGEST_CONNECTIONS: u32 = 4;
 /// Connections of the summary runs.
 const SUMMARY_CONNECTIONS: u32 = 4;
+/// Concurrent clients of the consume run, as the issue sets them.
+const CONSUME_CONNECTIONS: u32 = 64;
 /// Connections and length of the page run, as the issue sets them.
 const PAGE_CONNECTIONS: u32 = 64;
 const PAGE_SECONDS: u64 = 30;
@@ -180,6 +182,43 @@ impl Bench {
             goal: format!("≥ {} events/s", thousands(goal)),
             met: Some(events_per_second >= goal && ingest.iter().all(Wrk::clean)),
             figures: json!({ "runs": ingest, "events_per_second": events_per_second }),
+        });
+
+        // Taking capacity: Initech's API calls (unlimited in its plan, so every consume is
+        // taken and recorded), by clients as many as the page run's.
+        let initech = server.key("initech").await?;
+        let consume_path = "/api/v1/entitlements/apiCalls/consume";
+        let consume = self
+            .wrk(
+                &server,
+                consume_path,
+                "consume.lua",
+                &[
+                    ("QB_BENCH_KEY", initech.as_str()),
+                    ("QB_BENCH_METRIC", "apiCalls"),
+                ],
+                &[],
+                CONSUME_CONNECTIONS,
+                self.seconds,
+            )
+            .await?;
+        memory.push(("after the consume run".to_string(), server.rss_kb()?));
+        self.rows.push(Row {
+            benchmark: format!(
+                "consume (POST {consume_path}, one unit each), {CONSUME_CONNECTIONS} connections, {} s",
+                self.seconds
+            ),
+            backend: backend.into(),
+            result: format!(
+                "{} consumes/s, p50 {}, p99 {}, {} unexpected",
+                thousands(consume.rate()),
+                millis(consume.p50_us),
+                millis(consume.p99_us),
+                consume.unexpected + consume.socket_errors
+            ),
+            goal: "p99 < 5 ms, every consume taken".into(),
+            met: Some(consume.p99_us < 5_000 && consume.clean()),
+            figures: json!({ "run": consume }),
         });
 
         // The usage summary at each size of Acme.

@@ -280,7 +280,8 @@ strings! {
     used_of_none: "{used} used of none included", "{used} usados de nenhum incluído";
     projected_percent: "Projected {amount} ({percent}) by period end", "Projeção de {amount} ({percent}) até o fim do período";
     projected: "Projected {amount} by period end", "Projeção de {amount} até o fim do período";
-    limit_reached: "Limit reached: new usage is refused.", "Limite atingido: novo uso é recusado.";
+    limit_reached: "Limit reached: requests for more are refused; usage reported anyway is still recorded.", "Limite atingido: pedidos de mais são recusados; o uso informado mesmo assim ainda é registrado.";
+    limit_reached_events: "Limit reached: new usage is refused and not recorded.", "Limite atingido: novo uso é recusado e não é registrado.";
     banner_title: "Close to or over a limit", "Perto ou acima de um limite";
     live: "Live", "Ao vivo";
     live_connecting: "Connecting…", "Conectando…";
@@ -329,7 +330,9 @@ strings! {
     used: "Used", "Usado";
     hard_limit: "hard limit", "limite rígido";
     hard_limit_at: "hard limit at {amount}", "limite rígido em {amount}";
-    refused_at: "Hard limit: new usage is refused at {amount}.", "Limite rígido: novo uso é recusado em {amount}.";
+    events_refused: "events past it refused", "eventos além dele recusados";
+    refused_at: "Hard limit: requests for more are refused at {amount}.", "Limite rígido: pedidos de mais são recusados em {amount}.";
+    refused_at_events: "Hard limit: new usage is refused, and not recorded, at {amount}.", "Limite rígido: novo uso é recusado, e não registrado, em {amount}.";
     // Billing
     billing_title: "Billing", "Faturamento";
     statements: "Statements", "Faturas";
@@ -372,6 +375,8 @@ strings! {
     in_plan: "In plan", "No plano";
     included_amount: "Included per period", "Incluído por período";
     hard_limit_label: "Hard limit", "Limite rígido";
+    refuse_events_label: "Refuse events past it", "Recusar eventos além dele";
+    refuse_events_hint: "Refuse events: ingestion also refuses events past the hard limit (otherwise it records what happened, and only the check and consume endpoints refuse).", "Recusar eventos: a ingestão também recusa eventos além do limite rígido (senão ela registra o que aconteceu, e só os endpoints de verificação e consumo recusam).";
     overage_price: "Overage price", "Preço do excedente";
     unlimited_hint: "Included: blank for unlimited.", "Incluído: vazio para ilimitado.";
     limit_hint: "Limit: where a hard limit refuses usage, blank for at the included amount; above it, usage in between is overage.", "Limite: onde um limite rígido recusa o uso, vazio para no valor incluído; acima dele, o uso entre os dois é excedente.";

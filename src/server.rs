@@ -9,6 +9,7 @@ pub mod auth;
 pub mod browser;
 pub mod cache;
 pub mod config;
+pub mod consume;
 pub mod db;
 pub mod deliveries;
 pub mod demo;

@@ -43,7 +43,7 @@ test('an operator edits a limit; the customer sees it on /license and /usage; th
   await expect(customer.locator('tr[data-metric="seats"] td').first()).toHaveText('50 users (hard limit at 60 users)');
   await customer.goto('/usage');
   await expect(customer.getByRole('progressbar', { name: 'Team Seats', exact: true })).toHaveAttribute('aria-valuenow', '84');
-  await expect(customer.locator('.usage-bar[data-metric="seats"] .usage-bar__cap')).toHaveText('Hard limit: new usage is refused at 60 users.');
+  await expect(customer.locator('.usage-bar[data-metric="seats"] .usage-bar__cap')).toHaveText('Hard limit: requests for more are refused at 60 users.');
 
   await page.goto('/admin/audit?entity=license&q=enterprise');
   const entry = page.locator('tr[data-entity="license"]').first();

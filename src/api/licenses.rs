@@ -77,6 +77,10 @@ pub struct ResourceForm {
     /// Where a hard limit refuses usage; blank for at the included amount.
     #[serde(default)]
     pub limit: String,
+    /// Ingestion refuses events past the hard limit too (metering otherwise records what
+    /// happened, and only the check and consume endpoints refuse).
+    #[serde(default)]
+    pub refuse_events: bool,
     /// Blank for none, `0.002` per unit, `10 per 1000` per package, or tiers
     /// `0.01 up to 1000; 0.005`.
     #[serde(default)]

@@ -66,6 +66,10 @@ pub struct MetricUsage {
     /// A hard limit's cap: usage reaching it is refused by the entitlement check. Usually
     /// the included amount; above it, usage in between is overage. `None`: a soft limit.
     pub cap: Option<Quantity>,
+    /// Ingestion refuses events past the cap too; otherwise only the check and consume
+    /// endpoints refuse, and events sent anyway are recorded.
+    #[serde(default)]
+    pub refuses_events: bool,
     pub level: UsageLevel,
     /// Usage expected by the period's end, and its level against the same allowance.
     pub projected: Quantity,
@@ -92,6 +96,7 @@ impl MetricUsage {
             used,
             allowance,
             cap,
+            refuses_events: false,
             level: UsageLevel::assess(used, allowance, thresholds),
             projected,
             projected_level: UsageLevel::assess(projected, allowance, thresholds),

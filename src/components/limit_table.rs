@@ -10,8 +10,9 @@ use crate::{
 };
 
 /// One row per metric: name, included amount ("Unlimited" when not limited, "hard limit"
-/// when usage past it is refused, "hard limit at …" when refused elsewhere), used, and a
-/// bar filled to the percentage with its band in words.
+/// when the check and consume endpoints refuse usage past it, "hard limit at …" when they
+/// refuse it elsewhere, "events past it refused" when ingestion refuses them too), used, and
+/// a bar filled to the percentage with its band in words.
 #[component]
 pub fn LimitTable(metrics: Vec<MetricUsage>) -> impl IntoView {
     let locale = use_locale();
@@ -20,13 +21,18 @@ pub fn LimitTable(metrics: Vec<MetricUsage>) -> impl IntoView {
         .into_iter()
         .map(|metric| {
             let with_unit = |q| format!("{} {}", format::amount(locale, q), metric.unit);
+            let events = if metric.refuses_events {
+                format!(", {}", t.events_refused)
+            } else {
+                String::new()
+            };
             let limit = match (metric.allowance, metric.cap) {
                 (Allowance::Unlimited, _) => t.unlimited.to_string(),
                 (Allowance::Included(included), Some(cap)) if cap == included => {
-                    format!("{} ({})", with_unit(included), t.hard_limit)
+                    format!("{} ({}{events})", with_unit(included), t.hard_limit)
                 }
                 (Allowance::Included(included), Some(cap)) => format!(
-                    "{} ({})",
+                    "{} ({}{events})",
                     with_unit(included),
                     fill(t.hard_limit_at, &[("amount", &with_unit(cap))])
                 ),

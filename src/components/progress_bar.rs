@@ -19,13 +19,24 @@ pub fn UsageBar(metric: MetricUsage) -> impl IntoView {
     let locale = use_locale();
     let t = locale.strings();
     let level = metric.level;
-    let refused = metric.refused().then_some(t.limit_reached);
+    // What a used-up hard limit does: the check and consume endpoints refuse more; ingestion
+    // too only where the license says so.
+    let refused = metric.refused().then_some(if metric.refuses_events {
+        t.limit_reached_events
+    } else {
+        t.limit_reached
+    });
     let unit = metric.unit;
     let with_unit = |quantity| format!("{} {unit}", format::amount(locale, quantity));
     // A hard limit apart from the included amount, said while it still lets usage in.
     let cap = match (metric.cap, metric.allowance) {
         (Some(cap), Allowance::Included(included)) if cap != included && refused.is_none() => {
-            Some(fill(t.refused_at, &[("amount", &with_unit(cap))]))
+            let refused_at = if metric.refuses_events {
+                t.refused_at_events
+            } else {
+                t.refused_at
+            };
+            Some(fill(refused_at, &[("amount", &with_unit(cap))]))
         }
         _ => None,
     };

@@ -25,6 +25,17 @@ pub enum Aggregation {
 }
 
 impl Aggregation {
+    /// How much of a limit one event of `quantity` takes: its quantity for a sum, one for
+    /// a count, and for a unique count one, or nothing when its value is `counted` already
+    /// this period. Gauges (`max`, `latest`) take what they read.
+    pub fn taken_by(self, quantity: Quantity, counted: bool) -> Quantity {
+        match self {
+            Aggregation::UniqueCount if counted => Quantity::ZERO,
+            Aggregation::Count | Aggregation::UniqueCount => Quantity::ONE,
+            Aggregation::Sum | Aggregation::Max | Aggregation::Latest => quantity,
+        }
+    }
+
     /// As stored: `sum`, `count`, `max`, `latest`, `unique_count`.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -124,6 +124,12 @@ pub fn accepts_more(cap: Option<Quantity>, used: Quantity) -> bool {
     cap.is_none_or(|cap| used < cap)
 }
 
+/// Whether taking `needed` more after `used` stays within a hard cap: always without one,
+/// else only when `used + needed` is at most the cap (so the last unit before it fits).
+pub fn fits(cap: Option<Quantity>, used: Quantity, needed: Quantity) -> bool {
+    cap.is_none_or(|cap| used.checked_add(needed).is_some_and(|total| total <= cap))
+}
+
 /// The level of one metric: percentage of its allowance used, colour band and overage.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UsageLevel {
@@ -385,6 +391,29 @@ mod tests {
         assert_eq!(used.band, Band::Red);
         assert_eq!(used.overage, qty("2"));
         assert_eq!(used.fill_percent(), Decimal::ONE_HUNDRED);
+    }
+
+    #[test]
+    fn what_is_taken_fits_up_to_the_cap_and_not_past_it() {
+        let cap = Some(qty("10"));
+        let cases = [
+            // (used, needed, fits)
+            ("9", "1", true),
+            ("9", "2", false),
+            ("10", "1", false),
+            ("10", "0", true),
+            ("0", "10", true),
+            ("0", "10.000001", false),
+        ];
+        for (used, needed, expected) in cases {
+            assert_eq!(
+                fits(cap, qty(used), qty(needed)),
+                expected,
+                "{used} + {needed}"
+            );
+        }
+        assert!(fits(None, Quantity::MAX, Quantity::MAX), "no cap: always");
+        assert!(!fits(cap, Quantity::MAX, Quantity::ONE), "no overflow");
     }
 
     #[test]

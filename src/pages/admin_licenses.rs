@@ -215,6 +215,11 @@ fn LicenseFormView(editor: LicenseEditor, save: ServerAction<SaveLicense>) -> im
                             aria-label=label(t.limit) title=t.limit_hint/>
                     </td>
                     <td>
+                        <input type="checkbox" name=field("refuse_events") value="true"
+                            checked=row.refuse_events aria-label=label(t.refuse_events_label)
+                            title=t.refuse_events_hint/>
+                    </td>
+                    <td>
                         <input name=field("overage") value=row.overage.clone()
                             aria-label=label(t.overage_price) title=t.overage_hint/>
                     </td>
@@ -250,7 +255,9 @@ fn LicenseFormView(editor: LicenseEditor, save: ServerAction<SaveLicense>) -> im
                 {t.default_license}
             </label>
             <h2>{t.resources}</h2>
-            <p class="hint">{t.unlimited_hint}" · "{t.limit_hint}" · "{t.overage_hint}</p>
+            <p class="hint">
+                {t.unlimited_hint}" · "{t.limit_hint}" · "{t.refuse_events_hint}" · "{t.overage_hint}
+            </p>
             <table class="statements resource-editor">
                     <thead>
                         <tr>
@@ -259,6 +266,7 @@ fn LicenseFormView(editor: LicenseEditor, save: ServerAction<SaveLicense>) -> im
                             <th scope="col">{t.included_amount}</th>
                             <th scope="col">{t.hard_limit_label}</th>
                             <th scope="col">{t.limit}</th>
+                            <th scope="col">{t.refuse_events_label}</th>
                             <th scope="col">{t.overage_price}</th>
                         </tr>
                     </thead>

@@ -6,6 +6,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod consumptions;
 pub mod deliveries;
 pub mod domains;
 pub mod events;

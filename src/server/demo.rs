@@ -521,6 +521,7 @@ async fn insert_license(
                     Hard::At(amount) => Some(units(amount).micros()),
                     Hard::No | Hard::AtIncluded => None,
                 },
+                refuse_events: false,
                 overage_price: *price,
                 position,
             },

@@ -17,6 +17,7 @@ use crate::{
         event::{EventDraft, EventWindow},
         period::day_start,
         quantity::Quantity,
+        usage_level::fits,
     },
     error::AppError,
 };
@@ -24,11 +25,11 @@ use crate::{
 use super::{
     alerts,
     db::{
-        self,
+        self, consumptions,
         events::NewEvent,
-        organizations,
         usage::{Dimension, DistinctValue, RollupKey},
     },
+    ledger::{span_of, Ledger, Resource},
     state::AppState,
 };
 
@@ -64,13 +65,9 @@ pub async fn ingest(
     events: &[Box<RawValue>],
     now: DateTime<Utc>,
 ) -> Result<IngestReport, AppError> {
-    let pool = state.db.pool();
-    let organization = organizations::find(pool, organization_id)
-        .await?
-        .ok_or_else(|| AppError::NotFound("Organization".into()))?;
-    let time_zone =
-        Tz::from_str(&organization.time_zone).unwrap_or(state.settings.default_time_zone);
-    let catalogue = Catalogue::load(pool).await?;
+    let ledger = Ledger::cached(state, organization_id).await?;
+    let time_zone = ledger.time_zone;
+    let catalogue = Catalogue::of(ledger.resources.iter().map(|r| &r.metric));
     let window = EventWindow {
         now,
         backdating_days: state.settings.backdating_days,
@@ -79,6 +76,7 @@ pub async fn ingest(
     let mut report = IngestReport::default();
     let mut seen = HashSet::new();
     let mut accepted = Vec::with_capacity(events.len());
+    let mut indices = Vec::with_capacity(events.len());
     for (index, raw) in events.iter().enumerate() {
         let draft = match EventDraft::parse(raw, &window) {
             Ok(draft) => draft,
@@ -95,7 +93,10 @@ pub async fn ingest(
                 reason,
             }),
             Ok(_) if !seen.insert(id) => report.duplicates += 1,
-            Ok(event) => accepted.push(event),
+            Ok(event) => {
+                accepted.push(event);
+                indices.push(index);
+            }
         }
     }
     if accepted.is_empty() {
@@ -107,25 +108,134 @@ pub async fn ingest(
     let planned = plan(accepted.iter(), time_zone);
     let turn = state.db.write_turn().await;
     let mut tx = state.db.begin_write().await?;
-    let written = write(
-        &mut tx,
-        organization.id,
-        time_zone,
-        &accepted,
-        Some(planned),
-        now,
-    )
-    .await?;
-    let noted_at = note_for_alerts(&mut tx, organization.id, &written.touched, now).await?;
+    let refused = refuse_past_limits(&mut tx, &state.db, &ledger, &accepted, now).await?;
+    let (accepted, planned) = if refused.is_empty() {
+        (accepted, Some(planned))
+    } else {
+        let mut kept = Vec::with_capacity(accepted.len());
+        for (position, (event, index)) in accepted.into_iter().zip(indices).enumerate() {
+            match refused.iter().find(|(at, _)| *at == position) {
+                Some((_, reason)) => report.rejected.push(RejectedEvent {
+                    index,
+                    id: Some(event.draft.id),
+                    reason: reason.clone(),
+                }),
+                None => kept.push(event),
+            }
+        }
+        report.rejected.sort_by_key(|rejected| rejected.index);
+        (kept, None)
+    };
+    let written = write(&mut tx, organization_id, time_zone, &accepted, planned, now).await?;
+    let noted_at = note_for_alerts(&mut tx, organization_id, &written.touched, now).await?;
     tx.commit().await?;
     drop(turn);
     report.accepted = written.stored;
     report.duplicates += accepted.len() - written.stored;
     if written.stored > 0 {
-        state.live.usage_changed(organization.id).await;
-        alerts::check_and_clear(state, organization.id, written.touched, noted_at).await;
+        state.live.usage_changed(organization_id).await;
+        alerts::check_and_clear(state, organization_id, written.touched, noted_at).await;
     }
     Ok(report)
+}
+
+/// The events of `accepted` (by position) that ingestion refuses, with the reason: those
+/// of a metric whose license refuses events past its hard limit that do not fit under it,
+/// taken in the batch's order. Read and decided in the writing transaction, with the
+/// metrics' locks on PostgreSQL, so consumes and other batches cannot slip in between.
+/// Events stored before (repeats) are left to count as duplicates.
+async fn refuse_past_limits(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    database: &db::Database,
+    ledger: &Ledger,
+    accepted: &[Accepted],
+    now: DateTime<Utc>,
+) -> Result<Vec<(usize, String)>, AppError> {
+    let guarded: HashMap<i64, &Resource> = ledger
+        .resources
+        .iter()
+        .filter(|resource| resource.refuses_events())
+        .map(|resource| (resource.metric.id, resource))
+        .collect();
+    let events: Vec<(usize, &Accepted, &Resource)> = accepted
+        .iter()
+        .enumerate()
+        .filter_map(|(position, event)| Some((position, event, *guarded.get(&event.metric_id)?)))
+        .collect();
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut keys: Vec<(i64, i64)> = events
+        .iter()
+        .map(|(_, event, _)| (ledger.organization.id, event.metric_id))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    consumptions::lock_metrics(tx, database.backend(), &keys).await?;
+    let ids: Vec<&str> = events.iter().map(|(_, e, _)| e.draft.id.as_str()).collect();
+    let stored: HashSet<String> = consumptions::event_ids_taken(tx, ledger.organization.id, &ids)
+        .await?
+        .into_iter()
+        .collect();
+
+    let mut used: HashMap<(i64, i64), Quantity> = HashMap::new();
+    let mut values: HashSet<(i64, i64, String)> = HashSet::new();
+    let mut refused = Vec::new();
+    for (position, event, resource) in events {
+        if stored.contains(&event.draft.id) {
+            continue;
+        }
+        // Backdated events count in the period they happened in.
+        let period = ledger.period_at(event.draft.occurred_at.min(now));
+        let span = span_of(&period);
+        let key = (event.metric_id, span.0);
+        if !used.contains_key(&key) {
+            let usage = consumptions::metric_usage(
+                tx,
+                ledger.organization.id,
+                event.metric_id,
+                resource.aggregation,
+                span,
+            )
+            .await?;
+            used.insert(key, usage);
+        }
+        let counted = match &event.distinct {
+            Some(value) => {
+                values.contains(&(key.0, key.1, value.clone()))
+                    || consumptions::has_distinct_value(
+                        tx,
+                        ledger.organization.id,
+                        event.metric_id,
+                        value,
+                        span,
+                    )
+                    .await?
+            }
+            None => false,
+        };
+        let needed = resource.aggregation.taken_by(event.draft.quantity, counted);
+        let so_far = used.get(&key).copied().unwrap_or(Quantity::ZERO);
+        match resource.cap.filter(|cap| !fits(Some(*cap), so_far, needed)) {
+            Some(cap) => refused.push((
+                position,
+                format!(
+                    "over the hard limit of {:?}: {} of {} used this period, and events past it \
+                     are refused",
+                    resource.metric.code,
+                    so_far.to_decimal(),
+                    cap.to_decimal()
+                ),
+            )),
+            None => {
+                used.insert(key, so_far.checked_add(needed).unwrap_or(Quantity::MAX));
+                if let Some(value) = &event.distinct {
+                    values.insert((key.0, key.1, value.clone()));
+                }
+            }
+        }
+    }
+    Ok(refused)
 }
 
 /// Notes in `tx`, with the usage it stores, that the `touched` days still need their
@@ -150,6 +260,15 @@ pub async fn note_for_alerts(
 pub struct Catalogue(HashMap<String, CatalogueEntry>);
 
 impl Catalogue {
+    /// These metrics.
+    pub fn of<'a>(metrics: impl Iterator<Item = &'a db::usage::MetricRow>) -> Catalogue {
+        Catalogue(
+            metrics
+                .filter_map(|metric| Some((metric.code.clone(), CatalogueEntry::of(metric)?)))
+                .collect(),
+        )
+    }
+
     /// The instance's metrics.
     pub async fn load<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
         executor: E,
@@ -158,17 +277,7 @@ impl Catalogue {
             db::usage::catalogue(executor)
                 .await?
                 .into_iter()
-                .filter_map(|m| {
-                    let aggregation = Aggregation::from_str(&m.aggregation).ok()?;
-                    Some((
-                        m.code,
-                        CatalogueEntry {
-                            metric_id: m.id,
-                            aggregation,
-                            distinct_by: m.distinct_by,
-                        },
-                    ))
-                })
+                .filter_map(|metric| Some((metric.code.clone(), CatalogueEntry::of(&metric)?)))
                 .collect(),
         ))
     }
@@ -176,9 +285,34 @@ impl Catalogue {
     /// `draft` ready to store, or why it is refused: a metric the catalogue lacks, or a
     /// unique count without the value it counts.
     pub fn accept(&self, draft: EventDraft) -> Result<Accepted, String> {
-        let Some(entry) = self.0.get(&draft.metric) else {
-            return Err(format!("unknown metric {:?}", draft.metric));
-        };
+        match self.0.get(&draft.metric) {
+            Some(entry) => entry.accept(draft),
+            None => Err(format!("unknown metric {:?}", draft.metric)),
+        }
+    }
+}
+
+/// What storing an event of one metric needs to know of it.
+pub struct CatalogueEntry {
+    metric_id: i64,
+    aggregation: Aggregation,
+    distinct_by: Option<String>,
+}
+
+impl CatalogueEntry {
+    /// The entry of a metric row; `None` for an aggregation this version does not know.
+    pub fn of(metric: &db::usage::MetricRow) -> Option<CatalogueEntry> {
+        Some(CatalogueEntry {
+            metric_id: metric.id,
+            aggregation: Aggregation::from_str(&metric.aggregation).ok()?,
+            distinct_by: metric.distinct_by.clone(),
+        })
+    }
+
+    /// `draft`, an event of this metric, ready to store; or why it is refused: a unique
+    /// count without the value it counts.
+    pub fn accept(&self, draft: EventDraft) -> Result<Accepted, String> {
+        let entry = self;
         let distinct = match (entry.aggregation, entry.distinct_by.as_deref()) {
             (Aggregation::UniqueCount, Some(field)) => match draft.field(field) {
                 Some(value) => Some(value),
@@ -341,19 +475,14 @@ pub fn plan<'a>(
     })
 }
 
-pub struct CatalogueEntry {
-    metric_id: i64,
-    aggregation: Aggregation,
-    distinct_by: Option<String>,
-}
-
 /// An event that passed every check: its metric is known and it has what that counts.
+#[derive(Clone, Debug)]
 pub struct Accepted {
-    draft: EventDraft,
-    metric_id: i64,
-    aggregation: Aggregation,
+    pub draft: EventDraft,
+    pub metric_id: i64,
+    pub aggregation: Aggregation,
     /// For unique-count metrics: the value counted.
-    distinct: Option<String>,
+    pub distinct: Option<String>,
 }
 
 /// The batch's changes to the rollups, merged per row and sorted by key.

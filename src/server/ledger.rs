@@ -58,6 +58,16 @@ impl Resource {
     pub fn in_plan(&self) -> bool {
         self.stored.is_some()
     }
+
+    /// Ingestion refuses events past its hard limit (the license says so); otherwise only
+    /// the check and consume endpoints refuse, and ingestion records what happened.
+    pub fn refuses_events(&self) -> bool {
+        self.cap.is_some()
+            && self
+                .stored
+                .as_ref()
+                .is_some_and(|row| row.refuse_events != 0)
+    }
 }
 
 /// Everything needed to rate one organization's usage, loaded once per request.
@@ -502,19 +512,22 @@ pub fn usage_of(
     thresholds: &Thresholds,
 ) -> MetricUsage {
     let metric = &resource.metric;
-    MetricUsage::new(
-        (
-            metric.code.clone(),
-            metric.name.clone(),
-            metric.unit.clone(),
-        ),
-        (
-            used,
-            projected_usage(resource.aggregation, used, period, now),
-        ),
-        (resource.allowance, resource.cap),
-        thresholds,
-    )
+    MetricUsage {
+        refuses_events: resource.refuses_events(),
+        ..MetricUsage::new(
+            (
+                metric.code.clone(),
+                metric.name.clone(),
+                metric.unit.clone(),
+            ),
+            (
+                used,
+                projected_usage(resource.aggregation, used, period, now),
+            ),
+            (resource.allowance, resource.cap),
+            thresholds,
+        )
+    }
 }
 
 /// A metric code compared loosely: lower case without `_` and `-`.

@@ -58,6 +58,8 @@ pub struct ValidResource {
     pub limited: bool,
     /// A hard limit's own cap; `None`: at the included amount.
     pub limit: Option<Quantity>,
+    /// Ingestion refuses events past the hard limit too.
+    pub refuse_events: bool,
     pub overage: Option<OveragePrice>,
 }
 
@@ -141,6 +143,13 @@ fn validate_resource(row: &ResourceForm, metric: &MetricRow) -> Result<ValidReso
                 .into(),
         ));
     }
+    if row.refuse_events && !row.hard_limit {
+        return Err(bad(
+            "only a hard limit can refuse events; tick \"hard limit\" or untick \"refuse \
+             events past the limit\"."
+                .into(),
+        ));
+    }
     if limit.is_some() && !row.hard_limit {
         return Err(bad(
             "a limit is where usage is refused, so it needs \"hard limit\" ticked; tick it \
@@ -162,6 +171,7 @@ fn validate_resource(row: &ResourceForm, metric: &MetricRow) -> Result<ValidReso
         included,
         limited: row.hard_limit,
         limit,
+        refuse_events: row.refuse_events,
         overage,
     })
 }
@@ -269,6 +279,7 @@ pub async fn editor(state: &AppState, id: Option<i64>) -> Result<LicenseEditor, 
             amount: typed(resource.included_micros),
             hard_limit: resource.limited != 0,
             limit: typed(resource.limit_micros),
+            refuse_events: resource.refuse_events != 0,
             // A stored price that cannot be read is shown as stored, so saving asks for
             // a readable one instead of dropping it.
             overage: match stored_overage(resource) {
@@ -579,6 +590,7 @@ async fn store_resources(
                 .limit
                 .filter(|_| resource.limited)
                 .map(Quantity::micros),
+            refuse_events: resource.refuse_events && resource.limited,
             overage_price: overage.as_deref(),
             position,
         };
@@ -619,6 +631,7 @@ fn stored_as_valid(
                     limit: resource
                         .limit_micros
                         .and_then(|micros| Quantity::from_micros(micros).ok()),
+                    refuse_events: resource.refuse_events != 0,
                     overage: stored_overage(resource),
                 })
             })
@@ -638,6 +651,7 @@ fn audited(license: &ValidLicense) -> Value {
                     "included": r.included.map(|q| q.to_decimal().normalize().to_string()),
                     "hardLimit": r.limited,
                     "limit": r.limit.map(|q| q.to_decimal().normalize().to_string()),
+                    "refuseEvents": r.refuse_events,
                     "overage": r.overage.as_ref().map(ToString::to_string),
                 }),
             )
@@ -725,6 +739,7 @@ mod tests {
             amount: amount.into(),
             hard_limit,
             limit: String::new(),
+            refuse_events: false,
             overage: overage.into(),
         }
     }
@@ -837,6 +852,13 @@ mod tests {
             (
                 form(vec![limited("apiCalls", "100", "80")]),
                 "below the included amount",
+            ),
+            (
+                form(vec![ResourceForm {
+                    refuse_events: true,
+                    ..row("apiCalls", "100", false, "")
+                }]),
+                "only a hard limit can refuse events",
             ),
             (
                 form(vec![

@@ -96,6 +96,7 @@ pub async fn build_state(config: &Config, db: Database) -> Result<AppState, Star
         sealing: Arc::new(sealing),
         cache: Arc::new(ReadCache::new(config.settings.read_cache)),
         sessions: Arc::new(SessionCache::new(config.settings.read_cache)),
+        consumptions: Arc::default(),
     }))
 }
 

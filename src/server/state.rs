@@ -8,6 +8,7 @@ use leptos::config::LeptosOptions;
 use super::{
     cache::{ReadCache, SessionCache},
     config::Settings,
+    consume::Consumptions,
     db::Database,
     limits::Limits,
     live::LiveUpdates,
@@ -50,6 +51,8 @@ pub struct Shared {
     pub cache: Arc<ReadCache>,
     /// Sessions as last read, while current.
     pub sessions: Arc<SessionCache>,
+    /// Consumes waiting for their turn to write, taken together.
+    pub consumptions: Arc<Consumptions>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

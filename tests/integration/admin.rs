@@ -67,6 +67,9 @@ fn encode(form: &LicenseForm) -> String {
             body.append_pair(&format!("form[resources][{i}][hard_limit]"), "true");
         }
         body.append_pair(&format!("form[resources][{i}][limit]"), &row.limit);
+        if row.refuse_events {
+            body.append_pair(&format!("form[resources][{i}][refuse_events]"), "true");
+        }
         body.append_pair(&format!("form[resources][{i}][overage]"), &row.overage);
     }
     body.finish()
@@ -600,6 +603,61 @@ async fn a_new_license_can_be_the_only_default_and_key_changes_are_audited(app: 
     );
 }
 
+async fn refusing_events_past_a_hard_limit_is_saved_audited_and_enforced(app: TestApp) {
+    let (operator, customer) = sessions(&app).await;
+    let pro = pro_license(&app).await;
+    let mut form = editor(&app, &operator, pro).await.form;
+    let seats = form
+        .resources
+        .iter_mut()
+        .find(|r| r.metric == "seats")
+        .expect("seats row");
+    seats.refuse_events = true;
+
+    let response = save(&app, &operator, &form).await;
+
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    let reopened = editor(&app, &operator, pro).await.form;
+    assert!(reopened
+        .resources
+        .iter()
+        .any(|r| r.metric == "seats" && r.refuse_events));
+    let entries = audit(&app, &operator, "license").await;
+    assert!(
+        entries.first().expect("an audit entry").changes.contains(&(
+            "resources.seats.refuseEvents".to_string(),
+            Some("false".to_string()),
+            Some("true".to_string())
+        )),
+        "{:?}",
+        entries.first()
+    );
+    // Acme has 9 of its 10 seats: a tenth user is recorded, an eleventh refused.
+    let (_, key) = app.demo_key("acme", Role::Admin).await;
+    let response = app
+        .client
+        .post(app.url("/api/v1/events"))
+        .header("x-api-key", &key)
+        .json(&json!({"events": [
+            {"id": "seat-10", "metric": "seats", "properties": {"userId": "ten"}},
+            {"id": "seat-11", "metric": "seats", "properties": {"userId": "eleven"}},
+        ]}))
+        .send()
+        .await
+        .expect("events");
+    let report: Value = response.json().await.expect("report");
+    assert_eq!(report["accepted"], 1, "{report}");
+    assert_eq!(report["rejected"][0]["id"], "seat-11");
+    // The customer's page says what refuses.
+    let page = app
+        .get_with_cookie("/usage", &customer)
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(page.contains("Limit reached: new usage is refused and not recorded."));
+}
+
 async fn editor_for_new(app: &TestApp, operator: &str) -> LicenseForm {
     let response = app
         .call_server_fn(GetLicenseEditor::PATH, "", Some(operator))
@@ -619,4 +677,5 @@ crate::on_both_backends!(
     a_hard_limit_above_included_bills_overage_up_to_it_and_refuses_past_it,
     the_editor_keeps_the_license_order_and_an_unreadable_price,
     assigning_a_license_moves_the_organization_and_is_audited,
+    refusing_events_past_a_hard_limit_is_saved_audited_and_enforced,
 );

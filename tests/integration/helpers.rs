@@ -312,6 +312,7 @@ impl TestApp {
                     included_micros: included.map(Quantity::micros),
                     limited,
                     limit_micros: None,
+                    refuse_events: false,
                     overage_price,
                     position,
                 },

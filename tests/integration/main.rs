@@ -5,6 +5,7 @@ mod admin;
 mod alerts;
 mod cache;
 mod cli;
+mod consume;
 mod dashboard;
 mod entitlements;
 mod events;

@@ -18,13 +18,14 @@ async fn document(app: &TestApp) -> Value {
 }
 
 /// Every route the API serves, as `METHOD /path` with the document's parameter names.
-const ROUTES: [&str; 28] = [
+const ROUTES: [&str; 29] = [
     "GET /api/billing/usage",
     "GET /organizations/{organizationId}/usage",
     "GET /api/v1/billing/subscription",
     "GET /api/v1/billing/{domainId}/civil/usage",
     "GET /v2/ocamba/usage",
     "GET /api/v1/entitlements/{metric}",
+    "POST /api/v1/entitlements/{metric}/consume",
     "POST /api/v1/events",
     "GET /api/v1/user",
     "POST /api/v1/sessions",

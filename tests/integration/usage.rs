@@ -438,7 +438,9 @@ async fn a_used_up_hard_limit_says_new_usage_is_refused(app: TestApp) {
         ["seats"],
         "only the hard limit refuses; calls bill overage"
     );
-    assert!(html.contains("Limit reached: new usage is refused."));
+    assert!(html.contains(
+        "Limit reached: requests for more are refused; usage reported anyway is still recorded."
+    ));
 }
 
 async fn usage_page_sends_a_signed_out_visitor_to_sign_in_and_back(app: TestApp) {

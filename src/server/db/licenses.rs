@@ -58,8 +58,38 @@ pub struct NewResource<'a> {
     pub limited: bool,
     /// Where a hard limit refuses usage, when not at the included amount.
     pub limit_micros: Option<i64>,
+    /// Ingestion refuses events past the hard limit too (only with `limited`).
+    pub refuse_events: bool,
     pub overage_price: Option<&'a str>,
     pub position: i64,
+}
+
+/// Stores a new resource of a license; `on_conflict` says what a second one of the same
+/// metric does (nothing: a unique violation).
+const INSERT_RESOURCE: &str = "insert into license_resources
+     (license_id, metric_id, included_micros, limited, limit_micros, refuse_events,
+      overage_price, position, created_at, updated_at)
+ values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)";
+
+async fn store_resource<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    resource: &NewResource<'_>,
+    now: i64,
+    on_conflict: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!("{INSERT_RESOURCE} {on_conflict}"))
+        .bind(resource.license_id)
+        .bind(resource.metric_id)
+        .bind(resource.included_micros)
+        .bind(resource.limited)
+        .bind(resource.limit_micros)
+        .bind(resource.refuse_events)
+        .bind(resource.overage_price)
+        .bind(resource.position)
+        .bind(now)
+        .execute(executor)
+        .await?;
+    Ok(())
 }
 
 /// Adds a resource to a license. The same metric twice is a unique violation.
@@ -68,23 +98,7 @@ pub async fn insert_resource<'e, E: Executor<'e, Database = Any>>(
     resource: &NewResource<'_>,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "insert into license_resources
-             (license_id, metric_id, included_micros, limited, limit_micros, overage_price,
-              position, created_at, updated_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
-    )
-    .bind(resource.license_id)
-    .bind(resource.metric_id)
-    .bind(resource.included_micros)
-    .bind(resource.limited)
-    .bind(resource.limit_micros)
-    .bind(resource.overage_price)
-    .bind(resource.position)
-    .bind(now)
-    .execute(executor)
-    .await?;
-    Ok(())
+    store_resource(executor, resource, now, "").await
 }
 
 /// Subscribes the organization to a license from `now`, with periods starting on
@@ -178,6 +192,8 @@ pub struct ResourceRow {
     pub limited: i64,
     /// A hard limit's own amount; `None`: at the included amount.
     pub limit_micros: Option<i64>,
+    /// 1 when ingestion refuses events past the hard limit, else 0.
+    pub refuse_events: i64,
     pub overage_price: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -185,6 +201,7 @@ pub struct ResourceRow {
 
 const RESOURCE_COLUMNS: &str = "r.id, r.metric_id, r.included_micros,
     cast(case when r.limited then 1 else 0 end as bigint) as limited, r.limit_micros,
+    cast(case when r.refuse_events then 1 else 0 end as bigint) as refuse_events,
     r.overage_price, r.created_at, r.updated_at";
 
 /// The license's resources in display order.
@@ -323,27 +340,17 @@ pub async fn upsert_resource<'e, E: Executor<'e, Database = Any>>(
     resource: &NewResource<'_>,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "insert into license_resources
-             (license_id, metric_id, included_micros, limited, limit_micros, overage_price,
-              position, created_at, updated_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $8)
-         on conflict (license_id, metric_id) do update
+    store_resource(
+        executor,
+        resource,
+        now,
+        "on conflict (license_id, metric_id) do update
          set included_micros = excluded.included_micros, limited = excluded.limited,
-             limit_micros = excluded.limit_micros, overage_price = excluded.overage_price,
-             position = excluded.position, updated_at = excluded.updated_at",
+             limit_micros = excluded.limit_micros, refuse_events = excluded.refuse_events,
+             overage_price = excluded.overage_price, position = excluded.position,
+             updated_at = excluded.updated_at",
     )
-    .bind(resource.license_id)
-    .bind(resource.metric_id)
-    .bind(resource.included_micros)
-    .bind(resource.limited)
-    .bind(resource.limit_micros)
-    .bind(resource.overage_price)
-    .bind(resource.position)
-    .bind(now)
-    .execute(executor)
-    .await?;
-    Ok(())
+    .await
 }
 
 /// Removes the license's resource for `metric_id`.

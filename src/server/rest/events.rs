@@ -66,7 +66,7 @@ pub struct EventInput {
 }
 
 /// A quantity: a JSON number, or a decimal number in a string (no precision lost to floats).
-fn quantity_schema() -> utoipa::openapi::schema::Schema {
+pub(crate) fn quantity_schema() -> utoipa::openapi::schema::Schema {
     use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
     let one_of = OneOfBuilder::new()
         .item(ObjectBuilder::new().schema_type(Type::Number))

@@ -51,6 +51,7 @@ pub fn router() -> Router<AppState> {
         domain_usage::domain_usage,
         statements::list_statements,
         entitlements::entitlement,
+        entitlements::consume,
         events::ingest_events,
         user::current_user,
         sessions::sign_in,
