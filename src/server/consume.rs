@@ -5,7 +5,7 @@
 //! written in one transaction, one after another in order of arrival, with one commit.
 
 use std::{
-    collections::{BTreeMap, BTreeSet, HashMap, HashSet},
+    collections::{hash_map::Entry, BTreeMap, BTreeSet, HashMap, HashSet},
     sync::Mutex,
 };
 
@@ -204,15 +204,12 @@ async fn decide_and_write(
         let resource = &consume.resource;
         let span = span_of(&consume.period);
         let key = (organization, resource.metric.id, span.0);
-        if !running.contains_key(&key) {
+        if let Entry::Vacant(vacant) = running.entry(key) {
             let used = usage_in(&mut tx, consume, span).await?;
-            running.insert(
-                key,
-                Running {
-                    used,
-                    values: HashSet::new(),
-                },
-            );
+            vacant.insert(Running {
+                used,
+                values: HashSet::new(),
+            });
         }
         let needed = needed(&mut tx, consume, span, &running[&key]).await?;
         let state = running.get_mut(&key).ok_or(AppError::Internal)?;

@@ -2,7 +2,7 @@
 //! updates their daily rollups, and a report of what happened to each event.
 
 use std::{
-    collections::{BTreeMap, BTreeSet, HashMap, HashSet},
+    collections::{hash_map::Entry, BTreeMap, BTreeSet, HashMap, HashSet},
     str::FromStr,
 };
 
@@ -189,7 +189,7 @@ async fn refuse_past_limits(
         let period = ledger.period_at(event.draft.occurred_at.min(now));
         let span = span_of(&period);
         let key = (event.metric_id, span.0);
-        if !used.contains_key(&key) {
+        if let Entry::Vacant(vacant) = used.entry(key) {
             let usage = consumptions::metric_usage(
                 tx,
                 ledger.organization.id,
@@ -198,7 +198,7 @@ async fn refuse_past_limits(
                 span,
             )
             .await?;
-            used.insert(key, usage);
+            vacant.insert(usage);
         }
         let counted = match &event.distinct {
             Some(value) => {

@@ -284,7 +284,7 @@ async fn two_hundred_racing_for_ten_take_exactly_ten(backend: Backend) {
         return;
     };
     let (_, key) = capped(&app, "seats", "sum", 10).await;
-    race_for_the_last_ten(&app, &[app.address.clone()], &key).await;
+    race_for_the_last_ten(&app, std::slice::from_ref(&app.address), &key).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
