@@ -41,6 +41,7 @@ impl Server {
                 .env("QUOTABOARD_SESSION_COOKIE_SECURE", "false")
                 // One load generator on loopback is many clients' worth of requests.
                 .env("QUOTABOARD_RATE_LIMIT_PER_KEY", "0")
+                .env("QUOTABOARD_RATE_LIMIT_PER_ORGANIZATION", "0")
                 .env("QUOTABOARD_RATE_LIMIT_PER_ADDRESS", "0")
                 .env("RUST_LOG", "warn");
             process

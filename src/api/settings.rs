@@ -168,7 +168,7 @@ pub async fn revoke_api_key(id: i64) -> Result<(), AppError> {
 /// The organization's webhooks, oldest first. Errors: `Unauthorized` when not signed in.
 #[server(output = crate::api::codec::JsonText)]
 pub async fn list_webhooks() -> Result<Vec<WebhookView>, AppError> {
-    use crate::server::{db, server_fn};
+    use crate::server::{db, server_fn, webhooks};
 
     server_fn::respond(
         async {
@@ -181,6 +181,8 @@ pub async fn list_webhooks() -> Result<Vec<WebhookView>, AppError> {
             Ok(rows
                 .iter()
                 .map(|row| WebhookView {
+                    // Members read only each URL's origin.
+                    url: webhooks::url_for(principal.role, &row.url),
                     deliveries: deliveries
                         .iter()
                         .filter(|d| d.webhook_id == row.id)

@@ -139,9 +139,15 @@ pub fn parse_day(name: &str, text: &str) -> Result<Option<chrono::NaiveDate>, Ap
     if text.is_empty() {
         return Ok(None);
     }
-    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map(Some)
-        .map_err(|_| AppError::BadRequest(format!("{name} must be a date such as 2026-11-01")))
+    let day = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| AppError::BadRequest(format!("{name} must be a date such as 2026-11-01")))?;
+    if !crate::domain::period::supported_day(day) {
+        return Err(AppError::BadRequest(format!(
+            "{name} must be a day from {}",
+            crate::domain::period::SUPPORTED_DAYS
+        )));
+    }
+    Ok(Some(day))
 }
 
 /// The last 12 months of the signed-in organisation as the history chart draws them: a

@@ -198,6 +198,16 @@ impl BillingPeriod {
     }
 }
 
+/// The days quotaboard reads and answers about, as an error message names them: years with
+/// four digits, as ISO 8601 and RFC 3339 write them. Period arithmetic (a month back, the
+/// day before a local midnight) stays far inside what dates can hold.
+pub const SUPPORTED_DAYS: &str = "0001-01-01 to 9999-12-31";
+
+/// True when `day` lies within [`SUPPORTED_DAYS`].
+pub fn supported_day(day: NaiveDate) -> bool {
+    (1..=9999).contains(&day.year())
+}
+
 /// The first instant of the local day of `time_zone` that contains `instant`: the key usage
 /// is rolled up by, so a period (which starts at a local midnight) is a whole number of days.
 pub fn day_start(instant: DateTime<Utc>, time_zone: Tz) -> DateTime<Utc> {
@@ -211,11 +221,12 @@ pub fn start_of_day(date: NaiveDate, time_zone: Tz) -> DateTime<Utc> {
     match time_zone.from_local_datetime(&midnight) {
         LocalResult::Single(time) | LocalResult::Ambiguous(time, _) => time.with_timezone(&Utc),
         LocalResult::None => {
-            let day_before = Utc.from_utc_datetime(&midnight) - chrono::Duration::days(1);
-            let offset = time_zone
-                .offset_from_utc_datetime(&day_before.naive_utc())
-                .fix();
-            Utc.from_utc_datetime(&(midnight - offset))
+            // Checked: at the ends of what dates can hold there is no day before.
+            let day_before = midnight
+                .checked_sub_signed(chrono::TimeDelta::days(1))
+                .unwrap_or(midnight);
+            let offset = time_zone.offset_from_utc_datetime(&day_before).fix();
+            Utc.from_utc_datetime(&midnight.checked_sub_offset(offset).unwrap_or(midnight))
         }
     }
 }
@@ -461,6 +472,34 @@ mod tests {
             );
             proptest::prop_assert_eq!(day_start(period.start, time_zone), period.start);
             proptest::prop_assert!(day_start(instant, time_zone) <= instant);
+        }
+    }
+
+    proptest::proptest! {
+        // Any day chrono can hold, in a zone far east or west of UTC: the start of its day
+        // and a span a client asks for are computed (or refused) without a panic.
+        #[test]
+        fn any_day_in_any_zone_is_answered_without_a_panic(
+            days in i32::MIN..i32::MAX,
+            length in 0_i64..500,
+            zone in 0_usize..4,
+        ) {
+            let time_zone = [Tz::Pacific__Kiritimati, Tz::Etc__GMTPlus12, Tz::Europe__Berlin, Tz::UTC][zone];
+            let Some(first) = NaiveDate::from_num_days_from_ce_opt(days) else {
+                return Ok(());
+            };
+            let _ = start_of_day(first, time_zone);
+            let last = first
+                .checked_add_signed(chrono::TimeDelta::days(length))
+                .unwrap_or(first);
+            if supported_day(first) && supported_day(last) {
+                let anchor = AnchorDay::new(1).expect("anchor");
+                let period = BillingPeriod::requested(first, last, anchor, time_zone);
+                if let Ok(period) = period {
+                    let _ = period.previous(time_zone);
+                    proptest::prop_assert!(period.start < period.end);
+                }
+            }
         }
     }
 }

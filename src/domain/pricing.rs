@@ -176,9 +176,14 @@ impl Rate {
         self.0
     }
 
-    /// `rate` % of `amount`, exact.
+    /// `rate` % of `amount`, exact (checked prices keep amounts far from overflow; past
+    /// it, the largest amount rather than a panic).
     fn of(self, amount: Decimal) -> Decimal {
-        (amount * self.0 / Decimal::ONE_HUNDRED).normalize()
+        amount
+            .checked_mul(self.0)
+            .and_then(|product| product.checked_div(Decimal::ONE_HUNDRED))
+            .unwrap_or(Decimal::MAX)
+            .normalize()
     }
 }
 
@@ -279,6 +284,16 @@ impl OveragePrice {
                 check_price("package_price", *package_price)?;
                 if *package_size == Quantity::ZERO {
                     return Err("package_size must be above 0".into());
+                }
+                // Per unit, a package may cost no more than a unit may: so no usage can
+                // be priced past what an amount holds (tiny packages of a huge price).
+                let per_unit = package_price.checked_div(package_size.to_decimal());
+                if per_unit.is_none_or(|per_unit| per_unit > Decimal::from(MAX_PRICE)) {
+                    return Err(format!(
+                        "package_price per unit of package_size must be at most {MAX_PRICE} \
+                         (got {package_price} per {})",
+                        package_size.to_decimal().normalize()
+                    ));
                 }
             }
             OveragePrice::Graduated { tiers } => {
@@ -428,9 +443,12 @@ impl LineItem {
         (quantity, unit, unit_price): (Decimal, Decimal, Decimal),
         rates: Rates,
     ) -> Self {
-        let price = (quantity * unit_price).normalize();
+        let price = quantity
+            .checked_mul(unit_price)
+            .unwrap_or(Decimal::MAX)
+            .normalize();
         let discount = rates.discount.of(price);
-        let tax = rates.tax.of(price - discount);
+        let tax = rates.tax.of(price.saturating_sub(discount));
         LineItem {
             name: name.to_string(),
             description,
@@ -442,7 +460,10 @@ impl LineItem {
             discount,
             tax_rate: rates.tax.percent(),
             tax,
-            amount: (price - discount + tax).normalize(),
+            amount: price
+                .saturating_sub(discount)
+                .saturating_add(tax)
+                .normalize(),
             kind,
         }
     }
@@ -561,14 +582,15 @@ impl Totals {
     pub fn of(lines: &[LineItem]) -> Self {
         let mut totals = Totals::default();
         for line in lines {
+            // Saturating: checked prices keep sums far from overflow, never a panic past it.
             match line.kind {
-                LineKind::Base => totals.base += line.price,
-                LineKind::Overage => totals.overage += line.price,
+                LineKind::Base => totals.base = totals.base.saturating_add(line.price),
+                LineKind::Overage => totals.overage = totals.overage.saturating_add(line.price),
                 LineKind::Included => {}
             }
-            totals.discount += line.discount;
-            totals.tax += line.tax;
-            totals.total += line.amount;
+            totals.discount = totals.discount.saturating_add(line.discount);
+            totals.tax = totals.tax.saturating_add(line.tax);
+            totals.total = totals.total.saturating_add(line.amount);
         }
         Totals {
             base: totals.base.normalize(),
@@ -915,6 +937,56 @@ mod tests {
             proptest::prop_assert!(line.discount <= line.price);
             proptest::prop_assert!(line.tax <= line.price - line.discount);
             proptest::prop_assert!(line.amount >= Decimal::ZERO);
+        }
+    }
+
+    proptest::proptest! {
+        // No price an operator can save, however large, and no usage, however large,
+        // reaches a panic: a package price is checked per unit, and the statement's sums
+        // stay within what an amount holds.
+        #[test]
+        fn extreme_prices_and_quantities_price_without_a_panic(
+            price_digits in 0_i64..=i64::MAX,
+            price_scale in 0_u32..=10,
+            size_micros in 1_i64..=1_000_000,
+            used_micros in 0_i64..=i64::MAX,
+            rate in 0_i64..=10_000,
+            model in 0_u8..3,
+        ) {
+            let price = Decimal::new(price_digits, price_scale);
+            let size = Quantity::from_micros(size_micros).expect("size");
+            let overage_price = match model {
+                0 => OveragePrice::PerUnit { unit_price: price },
+                1 => OveragePrice::Package { package_size: size, package_price: price },
+                _ => OveragePrice::Graduated {
+                    tiers: vec![
+                        Tier { up_to: Some(size), unit_price: price },
+                        Tier { up_to: None, unit_price: price },
+                    ],
+                },
+            };
+            let Ok(overage_price) = overage_price.check() else {
+                return Ok(());
+            };
+            let rates = Rates {
+                discount: Rate::new(Decimal::new(rate, 2)).expect("rate"),
+                tax: Rate::new(Decimal::new(10_000 - rate, 2)).expect("rate"),
+            };
+            let plan = Plan { name: "p", description: "", price: Decimal::from(MAX_PRICE) };
+            let resources: Vec<ResourceUse<'_>> = (0..50)
+                .map(|_| ResourceUse {
+                    code: "m",
+                    name: "m",
+                    unit: "u",
+                    used: Quantity::from_micros(used_micros).expect("used"),
+                    allowance: Allowance::Included(Quantity::ZERO),
+                    cap: None,
+                    overage_price: Some(&overage_price),
+                })
+                .collect();
+            let lines = statement_lines(plan, &resources, rates);
+            let totals = Totals::of(&lines);
+            proptest::prop_assert!(totals.total >= Decimal::ZERO);
         }
     }
 

@@ -82,6 +82,10 @@ impl FromRequestParts<AppState> for ApiPrincipal {
     /// session; a key presented is never passed over for a cookie. `Forbidden` for a
     /// platform admin's session, which belongs to no organization.
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        // The rate limiter has checked the key already.
+        if let Some(principal) = parts.extensions.get::<ApiPrincipal>() {
+            return Ok(*principal);
+        }
         match presented_keys(parts) {
             (Some(bearer), Some(header)) if bearer != header => return Err(AppError::Unauthorized),
             (Some(key), _) | (None, Some(key)) => return key_principal(state, key).await,
@@ -115,10 +119,28 @@ async fn key_principal(state: &AppState, key: &str) -> Result<ApiPrincipal, AppE
     })
 }
 
-/// The key from `Authorization: Bearer …`, else from `x-api-key`.
-pub fn presented_key(parts: &Parts) -> Option<&str> {
-    let (bearer, header) = presented_keys(parts);
-    bearer.or(header)
+/// What the key headers of a request prove.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Presented {
+    /// No key was presented.
+    Nothing,
+    /// A valid key: whom it acts for.
+    Key(ApiPrincipal),
+    /// A malformed, unknown or revoked key, or two different keys.
+    Refused,
+}
+
+/// Checks the key a request presents, if any (see [`ApiPrincipal`]).
+pub async fn presented_principal(state: &AppState, parts: &Parts) -> Result<Presented, AppError> {
+    match presented_keys(parts) {
+        (Some(bearer), Some(header)) if bearer != header => Ok(Presented::Refused),
+        (Some(key), _) | (None, Some(key)) => match key_principal(state, key).await {
+            Ok(principal) => Ok(Presented::Key(principal)),
+            Err(AppError::Unauthorized) => Ok(Presented::Refused),
+            Err(error) => Err(error),
+        },
+        (None, None) => Ok(Presented::Nothing),
+    }
 }
 
 /// The keys in `Authorization: Bearer …` and in `x-api-key`.

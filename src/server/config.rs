@@ -116,6 +116,13 @@ pub struct WebhookSettings {
     /// Whether webhooks may post to loopback, private and link-local addresses (off: an
     /// organization admin cannot make the server probe its own network).
     pub allow_private_addresses: bool,
+    /// Deliveries sent at once, over all organizations.
+    pub concurrency: u32,
+    /// Deliveries of one organization sent at once: its share, so its receivers that never
+    /// answer cannot hold up another's alerts.
+    pub concurrency_per_organization: u32,
+    /// Webhooks one organization may have (0: no cap).
+    pub per_organization: u32,
 }
 
 /// How much one client may ask of the server; 0 turns a limit off.
@@ -123,16 +130,34 @@ pub struct WebhookSettings {
 pub struct LimitSettings {
     /// Requests a second per API key (bursts of twice as many).
     pub requests_per_second_per_key: u32,
-    /// Requests a second per client address, for requests without a key (pages, server
-    /// functions, sign-in); static files and `/healthz` are not counted.
+    /// Requests a second per organization, over all its API keys.
+    pub requests_per_second_per_organization: u32,
+    /// Requests a second per client address (its /64 for IPv6), for requests without a
+    /// valid key (pages, server functions, sign-in, a key that does not validate); static
+    /// files and `/healthz` are not counted.
     pub requests_per_second_per_address: u32,
-    /// Failed sign-ins per account in 15 minutes before it must wait.
-    pub sign_in_failures_per_account: u32,
-    /// Failed sign-ins per client address in 15 minutes before it must wait.
-    pub sign_in_failures_per_address: u32,
+    /// Sign-in attempts that did not succeed, allowed in 15 minutes.
+    pub sign_ins: SignInLimits,
+    /// Password checks run at once.
+    pub password_checks_at_once: u32,
+    /// Password checks that may wait their turn; more are refused with 429.
+    pub password_checks_waiting: u32,
     /// The header a trusted proxy writes the client's address to (its last entry is
     /// used); `None`: the connection's peer address.
     pub client_ip_header: Option<String>,
+}
+
+/// How many sign-in attempts that did not succeed are allowed within 15 minutes (see
+/// [`super::limits::SignInThrottle`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SignInLimits {
+    /// For one account from one address (its /64 for IPv6).
+    pub per_account_and_address: u32,
+    /// From one address, over all accounts.
+    pub per_address: u32,
+    /// For one account over all addresses: past it, only addresses that have not failed
+    /// for the account may still try.
+    pub per_account: u32,
 }
 
 /// The `[quotaboard]` table as written, before validation.
@@ -154,10 +179,17 @@ struct RawSettings {
     webhook_max_attempts: u32,
     webhook_timeout_seconds: u64,
     webhook_allow_private_addresses: bool,
+    webhook_concurrency: u32,
+    webhook_concurrency_per_organization: u32,
+    webhooks_per_organization: u32,
     rate_limit_per_key: u32,
+    rate_limit_per_organization: u32,
     rate_limit_per_address: u32,
     sign_in_failures_per_account: u32,
+    sign_in_failures_per_account_total: u32,
     sign_in_failures_per_address: u32,
+    password_checks_at_once: u32,
+    password_checks_waiting: u32,
     client_ip_header: String,
     request_timeout_seconds: u64,
     read_cache_ms: u64,
@@ -328,10 +360,17 @@ fn parse_settings(
         .and_then(|b| b.set_default("webhook-max-attempts", 8))
         .and_then(|b| b.set_default("webhook-timeout-seconds", 10))
         .and_then(|b| b.set_default("webhook-allow-private-addresses", false))
+        .and_then(|b| b.set_default("webhook-concurrency", 32))
+        .and_then(|b| b.set_default("webhook-concurrency-per-organization", 4))
+        .and_then(|b| b.set_default("webhooks-per-organization", 25))
         .and_then(|b| b.set_default("rate-limit-per-key", 100))
+        .and_then(|b| b.set_default("rate-limit-per-organization", 300))
         .and_then(|b| b.set_default("rate-limit-per-address", 50))
         .and_then(|b| b.set_default("sign-in-failures-per-account", 10))
+        .and_then(|b| b.set_default("sign-in-failures-per-account-total", 1000))
         .and_then(|b| b.set_default("sign-in-failures-per-address", 50))
+        .and_then(|b| b.set_default("password-checks-at-once", 4))
+        .and_then(|b| b.set_default("password-checks-waiting", 32))
         .and_then(|b| b.set_default("client-ip-header", ""))
         .and_then(|b| b.set_default("request-timeout-seconds", 30))
         .and_then(|b| b.set_default("read-cache-ms", 1000))
@@ -418,10 +457,29 @@ impl RawSettings {
                 self.webhook_timeout_seconds
             ));
         }
+        if !(1..=1_000).contains(&self.webhook_concurrency) {
+            return Err(format!(
+                "webhook-concurrency must be between 1 and 1000 (got {})",
+                self.webhook_concurrency
+            ));
+        }
+        if !(1..=self.webhook_concurrency).contains(&self.webhook_concurrency_per_organization) {
+            return Err(format!(
+                "webhook-concurrency-per-organization must be between 1 and \
+                 webhook-concurrency ({}) (got {})",
+                self.webhook_concurrency, self.webhook_concurrency_per_organization
+            ));
+        }
         if !(1..=3_600).contains(&self.request_timeout_seconds) {
             return Err(format!(
                 "request-timeout-seconds must be between 1 and 3600 (got {})",
                 self.request_timeout_seconds
+            ));
+        }
+        if !(1..=64).contains(&self.password_checks_at_once) {
+            return Err(format!(
+                "password-checks-at-once must be between 1 and 64 (got {})",
+                self.password_checks_at_once
             ));
         }
         if self.read_cache_ms > 60_000 {
@@ -447,9 +505,15 @@ impl RawSettings {
             secret_key,
             limits: LimitSettings {
                 requests_per_second_per_key: self.rate_limit_per_key,
+                requests_per_second_per_organization: self.rate_limit_per_organization,
                 requests_per_second_per_address: self.rate_limit_per_address,
-                sign_in_failures_per_account: self.sign_in_failures_per_account,
-                sign_in_failures_per_address: self.sign_in_failures_per_address,
+                sign_ins: SignInLimits {
+                    per_account_and_address: self.sign_in_failures_per_account,
+                    per_address: self.sign_in_failures_per_address,
+                    per_account: self.sign_in_failures_per_account_total,
+                },
+                password_checks_at_once: self.password_checks_at_once,
+                password_checks_waiting: self.password_checks_waiting,
                 client_ip_header: (!client_ip_header.is_empty()).then_some(client_ip_header),
             },
             request_timeout: std::time::Duration::from_secs(self.request_timeout_seconds),
@@ -460,6 +524,9 @@ impl RawSettings {
                 max_attempts: self.webhook_max_attempts,
                 timeout: std::time::Duration::from_secs(self.webhook_timeout_seconds),
                 allow_private_addresses: self.webhook_allow_private_addresses,
+                concurrency: self.webhook_concurrency,
+                concurrency_per_organization: self.webhook_concurrency_per_organization,
+                per_organization: self.webhooks_per_organization,
             },
             mail_metric,
             backdating_days: self.backdating_days,

@@ -2,12 +2,15 @@
 //! webhook, signed, and retries failures with exponential backoff. The queue lives in the
 //! database, so a restart, or another server, carries on where this one stopped.
 
-use std::time::Duration;
+use std::{collections::HashMap, future::Future, time::Duration};
 
 use chrono::Utc;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use tokio::{sync::watch, task::JoinHandle};
+use tokio::{
+    sync::watch,
+    task::{self, JoinHandle, JoinSet},
+};
 
 use crate::error::AppError;
 
@@ -20,8 +23,6 @@ use super::{
 
 /// The header carrying a delivery's signature.
 pub const SIGNATURE_HEADER: &str = "x-quotaboard-signature";
-/// Deliveries taken from the queue at a time.
-const BATCH: i64 = 16;
 /// The longest wait between two looks at the queue (for other servers' deliveries).
 const IDLE_POLL: Duration = Duration::from_secs(5);
 /// The longest wait between two tries of one delivery.
@@ -84,6 +85,9 @@ async fn run(state: AppState, mut stopped: watch::Receiver<bool>) {
     let builder = reqwest::Client::builder()
         .timeout(settings.timeout)
         .redirect(reqwest::redirect::Policy::none())
+        // Never through a proxy from the environment: it would resolve receivers' names
+        // itself, past the public-address check.
+        .no_proxy()
         .user_agent(concat!("quotaboard/", env!("CARGO_PKG_VERSION")));
     let builder = if settings.allow_private_addresses {
         builder
@@ -97,76 +101,150 @@ async fn run(state: AppState, mut stopped: watch::Receiver<bool>) {
             return;
         }
     };
+    let mut sending = Sending::default();
+    let mut sweep = true;
     loop {
-        match alerts::sweep(&state).await {
-            Ok(0) => {}
-            Ok(checked) => tracing::warn!(
-                checked,
-                "usage changes left unchecked by a batch were checked"
-            ),
-            Err(error) => tracing::error!(%error, "unchecked usage changes not swept"),
+        if sweep {
+            match alerts::sweep(&state).await {
+                Ok(0) => {}
+                Ok(checked) => tracing::warn!(
+                    checked,
+                    "usage changes left unchecked by a batch were checked"
+                ),
+                Err(error) => tracing::error!(%error, "unchecked usage changes not swept"),
+            }
         }
-        let wait = match deliver_due(&state, &client, &stopped).await {
+        let wait = match start_due(&state, &client, &mut sending).await {
             Ok(wait) => wait,
             Err(error) => {
                 tracing::error!(%error, "webhook deliveries not read");
                 IDLE_POLL
             }
         };
-        tokio::select! {
-            () = state.deliveries.notified() => {}
-            () = tokio::time::sleep(wait) => {}
-            _ = stopped.wait_for(|stop| *stop) => return,
+        // Wakes when a try ends (a place is free), alerts are queued, the next is due, or
+        // the task is told to stop.
+        // Unchecked changes are looked for when woken for anything but a place.
+        sweep = true;
+        let stop = tokio::select! {
+            true = sending.one_done() => {
+                sweep = false;
+                false
+            }
+            () = state.deliveries.notified() => false,
+            () = tokio::time::sleep(wait) => false,
+            _ = stopped.wait_for(|stop| *stop) => true,
+        };
+        if stop {
+            // The tries under way finish; what is still queued stays queued.
+            while sending.one_done().await {}
+            return;
         }
     }
 }
 
-/// Delivers everything due, a batch at a time until the queue is empty or the task is told
-/// to stop; returns how long to wait before the next is due.
-async fn deliver_due(
+/// The tries under way, and how many of each organization's.
+#[derive(Default)]
+struct Sending {
+    tries: JoinSet<()>,
+    organization_of: HashMap<task::Id, i64>,
+    per_organization: HashMap<i64, u32>,
+}
+
+impl Sending {
+    fn start(&mut self, organization: i64, attempt: impl Future<Output = ()> + Send + 'static) {
+        let id = self.tries.spawn(attempt).id();
+        self.organization_of.insert(id, organization);
+        *self.per_organization.entry(organization).or_default() += 1;
+    }
+
+    fn under_way(&self, organization: i64) -> u32 {
+        self.per_organization
+            .get(&organization)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Waits for the next try to end and frees its place; false when none is under way.
+    async fn one_done(&mut self) -> bool {
+        let id = match self.tries.join_next_with_id().await {
+            None => return false,
+            Some(Ok((id, ()))) => id,
+            Some(Err(error)) => {
+                // A try that panicked: its lease runs out and another try takes it over.
+                tracing::error!(%error, "a delivery try failed");
+                error.id()
+            }
+        };
+        if let Some(organization) = self.organization_of.remove(&id) {
+            if let Some(count) = self.per_organization.get_mut(&organization) {
+                *count = count.saturating_sub(1);
+                if *count == 0 {
+                    self.per_organization.remove(&organization);
+                }
+            }
+        }
+        true
+    }
+}
+
+/// Starts a try of each due delivery there is room for: at most `concurrency` under way,
+/// and at most `concurrency-per-organization` of one organization's, taken in turns (see
+/// [`deliveries::due`]). Returns how long to wait before the next is due.
+async fn start_due(
     state: &AppState,
     client: &reqwest::Client,
-    stopped: &watch::Receiver<bool>,
+    sending: &mut Sending,
 ) -> Result<Duration, AppError> {
     let pool = state.db.pool();
     let settings = state.settings.webhooks;
     let max_attempts = i64::from(settings.max_attempts);
-    // An attempt holds its delivery this long; past it another try may start.
+    // A try holds its delivery this long; past it another try may start.
     let lease = settings.timeout + Duration::from_secs(5);
-    while !*stopped.borrow() {
-        let now_ms = Utc::now().timestamp_millis();
-        let abandoned = deliveries::give_up_exhausted(pool, now_ms, max_attempts).await?;
-        if abandoned > 0 {
-            tracing::warn!(
-                abandoned,
-                "deliveries whose last try was cut short marked failed"
-            );
-        }
-        let due = deliveries::due(pool, now_ms, BATCH).await?;
-        if due.is_empty() {
-            break;
-        }
+    let now_ms = Utc::now().timestamp_millis();
+    let abandoned = deliveries::give_up_exhausted(pool, now_ms, max_attempts).await?;
+    if abandoned > 0 {
+        tracing::warn!(
+            abandoned,
+            "deliveries whose last try was cut short marked failed"
+        );
+    }
+    let free = usize::try_from(settings.concurrency)
+        .unwrap_or(usize::MAX)
+        .saturating_sub(sending.tries.len());
+    if free > 0 {
+        let share = settings.concurrency_per_organization;
+        // Room for the busy organizations' turns too, which are passed over below.
+        let busy = sending.per_organization.len() * share as usize;
+        let limit = i64::try_from(free + busy).unwrap_or(i64::MAX);
+        let due = deliveries::due(pool, now_ms, i64::from(share), limit).await?;
         let lease_until = now_ms.saturating_add(millis(lease));
-        let mut claimed = Vec::with_capacity(due.len());
+        let mut started = 0;
         for delivery in due {
+            if started == free {
+                break;
+            }
+            if sending.under_way(delivery.organization_id) >= share {
+                continue;
+            }
             let times = (now_ms, lease_until);
-            if deliveries::claim(
+            let claimed = deliveries::claim(
                 pool,
                 delivery.id,
                 delivery.next_attempt_ms,
                 times,
                 max_attempts,
             )
-            .await?
-            {
-                claimed.push(delivery);
+            .await?;
+            if !claimed {
+                continue;
             }
-        }
-        let attempts = claimed
-            .iter()
-            .map(|delivery| attempt(state, client, delivery, lease_until));
-        for result in futures::future::join_all(attempts).await {
-            result?;
+            started += 1;
+            let (state, client) = (state.clone(), client.clone());
+            sending.start(delivery.organization_id, async move {
+                if let Err(error) = attempt(&state, &client, &delivery, lease_until).await {
+                    tracing::error!(delivery = delivery.id, %error, "delivery try not recorded");
+                }
+            });
         }
     }
     let now_ms = Utc::now().timestamp_millis();

@@ -9,11 +9,15 @@ use std::{
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 /// True for an address on the public internet: not loopback, private, link-local, shared
-/// (carrier-grade NAT), documentation, broadcast, unspecified or unique-local.
+/// (carrier-grade NAT), benchmarking (198.18.0.0/15), protocol assignments (192.0.0.0/24),
+/// reserved (240.0.0.0/4), documentation, broadcast, multicast, unspecified, unique-local,
+/// site-local (fec0::/10), nor an IPv6 address that carries an IPv4 one or tunnels to one
+/// (IPv4-mapped and -compatible, NAT64 64:ff9b::/96 and 64:ff9b:1::/48, 6to4 2002::/16,
+/// Teredo 2001::/32).
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
+            let [a, b, c, _] = v4.octets();
             !(v4.is_loopback()
                 || v4.is_private()
                 || v4.is_link_local()
@@ -22,18 +26,31 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || v4.is_documentation()
                 || v4.is_multicast()
                 || a == 0
-                || (a == 100 && (64..128).contains(&b)))
+                || a >= 240
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 198 && (b == 18 || b == 19))
+                || (a == 192 && b == 0 && c == 0))
         }
         IpAddr::V6(v6) => {
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return is_public(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
+            let segments = v6.segments();
+            let first = segments[0];
+            let embeds_v4 = segments[..6].iter().all(|s| *s == 0);
+            let nat64 =
+                segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] || segments[..3] == [0x64, 0xff9b, 1];
             !(v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
+                || embeds_v4
+                || nat64
+                || first == 0x2002
+                || (first == 0x2001 && segments[1] == 0)
+                || (first == 0x2001 && segments[1] == 0x0db8)
                 || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80)
+                || (first & 0xffc0) == 0xfe80
+                || (first & 0xffc0) == 0xfec0)
         }
     }
 }
@@ -94,6 +111,19 @@ mod tests {
             "fd00::1",
             "fe80::1",
             "::ffff:127.0.0.1",
+            "64:ff9b::7f00:1",
+            "64:ff9b:1::a00:1",
+            "::10.0.0.1",
+            "::8.8.8.8",
+            "2002:7f00:1::1",
+            "2001:0:4136:e378::1",
+            "2001:db8::1",
+            "fec0::1",
+            "198.18.0.1",
+            "198.19.255.254",
+            "192.0.0.8",
+            "240.0.0.1",
+            "250.1.2.3",
         ] {
             assert!(!is_public(private.parse().expect("ip")), "{private}");
         }
@@ -102,6 +132,8 @@ mod tests {
             "1.1.1.1",
             "2606:4700::1111",
             "::ffff:8.8.8.8",
+            "198.20.0.1",
+            "192.0.1.1",
         ] {
             assert!(is_public(public.parse().expect("ip")), "{public}");
         }

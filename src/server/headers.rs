@@ -8,7 +8,7 @@ use axum::{
 };
 use leptos::prelude::use_context;
 
-use super::state::AppState;
+use super::{limits::is_exempt, state::AppState};
 
 /// The policy of a page the app renders. Scripts: our own files, inline ones only with this
 /// response's `nonce` (Leptos puts it on its hydration and resource scripts), and
@@ -42,15 +42,23 @@ pub fn set_page_policy() {
 }
 
 /// Adds `nosniff`, a referrer policy that sends only the origin to other sites and
-/// `X-Frame-Options: DENY` (for browsers without `frame-ancestors`) to every response, the static policy to HTML that has none, and HSTS when the deployment
-/// serves HTTPS (`session-cookie-secure`; browsers ignore it over plain HTTP anyway).
+/// `X-Frame-Options: DENY` (for browsers without `frame-ancestors`) to every response, the
+/// static policy to HTML that has none, and HSTS when the deployment serves HTTPS
+/// (`session-cookie-secure`; browsers ignore it over plain HTTP anyway). Pages and answers
+/// that set no caching of their own (all but the static files and the API reference) get
+/// `Cache-Control: no-store`: they show one organization's data, a session, or a secret
+/// shown once, which no browser or proxy cache should keep.
 pub async fn security_headers(
     State(state): State<AppState>,
     request: Request,
     next: Next,
 ) -> Response {
+    let shared_file = is_exempt(request.uri().path());
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    if !shared_file && !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

@@ -1,13 +1,19 @@
-//! Abuse limits: requests per API key and per client address, failed sign-ins per account
-//! and per address. Counted in this process: with several servers, each allows its share.
+//! Abuse limits: requests per API key, per organization and per client address; sign-in
+//! attempts per account and address; and how many password checks run at once. Counted in
+//! this process: with several servers, each allows its share.
+//!
+//! A request is counted against what it proves: a valid key against the key and its
+//! organization (more keys are not more capacity), anything else (no key, or a key that does
+//! not validate, which is refused with 401 before any work) against the client's address.
+//! IPv6 addresses are counted by their /64, the block one subscriber is handed.
 
 use std::{
     collections::{HashMap, VecDeque},
-    net::{IpAddr, SocketAddr},
+    net::{IpAddr, Ipv6Addr, SocketAddr},
     num::NonZeroU32,
     sync::{
-        atomic::{AtomicU64, Ordering},
-        Mutex,
+        atomic::{AtomicU64, AtomicUsize, Ordering},
+        Arc, Mutex,
     },
     time::{Duration, Instant},
 };
@@ -20,12 +26,18 @@ use axum::{
     response::Response,
 };
 use governor::{clock::Clock, DefaultKeyedRateLimiter, Quota, RateLimiter};
+use tokio::sync::Semaphore;
 
 use crate::error::AppError;
 
-use super::{config::LimitSettings, rest::shape, state::AppState};
+use super::{
+    auth::{self, Credential, Presented},
+    config::{LimitSettings, SignInLimits},
+    rest::shape,
+    state::AppState,
+};
 
-/// How long failed sign-ins are remembered.
+/// How long sign-in attempts are remembered.
 pub const SIGN_IN_WINDOW: Duration = Duration::from_secs(15 * 60);
 
 /// A burst of twice the rate lets a client catch up after a pause.
@@ -36,11 +48,24 @@ const SWEEP_EVERY: u64 = 4_096;
 
 /// The limiters one server shares between its requests.
 pub struct Limits {
-    per_key: Option<DefaultKeyedRateLimiter<String>>,
+    per_key: Option<DefaultKeyedRateLimiter<i64>>,
+    per_organization: Option<DefaultKeyedRateLimiter<i64>>,
     per_address: Option<DefaultKeyedRateLimiter<IpAddr>>,
     sign_ins: SignInThrottle,
+    password_checks: PasswordChecks,
     client_ip_header: Option<String>,
     checks: AtomicU64,
+}
+
+/// Who a request is counted as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Counted {
+    /// A valid API key, and the organization it belongs to.
+    Key { key: i64, organization: i64 },
+    /// The client's address (its /64 for IPv6).
+    Address(IpAddr),
+    /// Neither is known: not counted.
+    Nobody,
 }
 
 impl Limits {
@@ -51,43 +76,61 @@ impl Limits {
         };
         Limits {
             per_key: quota(settings.requests_per_second_per_key).map(RateLimiter::keyed),
+            per_organization: quota(settings.requests_per_second_per_organization)
+                .map(RateLimiter::keyed),
             per_address: quota(settings.requests_per_second_per_address).map(RateLimiter::keyed),
-            sign_ins: SignInThrottle::new(
-                settings.sign_in_failures_per_account,
-                settings.sign_in_failures_per_address,
+            sign_ins: SignInThrottle::new(settings.sign_ins),
+            password_checks: PasswordChecks::new(
+                settings.password_checks_at_once,
+                settings.password_checks_waiting,
             ),
             client_ip_header: settings.client_ip_header.clone(),
             checks: AtomicU64::new(0),
         }
     }
 
-    /// `Err(wait)` when the key (hashed by its public prefix and secret alike: the whole
-    /// presented string) or, for requests without a key, the address is over its rate.
-    fn check(&self, key: Option<&str>, address: Option<IpAddr>) -> Result<(), Duration> {
+    /// `Err(wait)` when what the request is counted as is over its rate.
+    fn check(&self, counted: Counted) -> Result<(), Duration> {
         if self.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
-            if let Some(limiter) = &self.per_key {
-                limiter.retain_recent();
-                limiter.shrink_to_fit();
-            }
-            if let Some(limiter) = &self.per_address {
-                limiter.retain_recent();
-                limiter.shrink_to_fit();
-            }
+            self.sweep();
         }
-        let refused = match (key, address) {
-            (Some(key), _) => self
-                .per_key
-                .as_ref()
-                .and_then(|l| wait(l, &key.to_string())),
-            (None, Some(address)) => self.per_address.as_ref().and_then(|l| wait(l, &address)),
-            (None, None) => None,
+        let refused = match counted {
+            Counted::Key { key, organization } => {
+                let by_key = self.per_key.as_ref().and_then(|l| wait(l, &key));
+                by_key.or_else(|| {
+                    self.per_organization
+                        .as_ref()
+                        .and_then(|l| wait(l, &organization))
+                })
+            }
+            Counted::Address(address) => self.per_address.as_ref().and_then(|l| wait(l, &address)),
+            Counted::Nobody => None,
         };
         refused.map_or(Ok(()), Err)
+    }
+
+    fn sweep(&self) {
+        for limiter in [&self.per_key, &self.per_organization]
+            .into_iter()
+            .flatten()
+        {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
+        if let Some(limiter) = &self.per_address {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
     }
 
     /// The sign-in throttle.
     pub fn sign_ins(&self) -> &SignInThrottle {
         &self.sign_ins
+    }
+
+    /// The gate password checks pass through.
+    pub fn password_checks(&self) -> &PasswordChecks {
+        &self.password_checks
     }
 
     /// The client's address: the last entry of the configured proxy header when there is
@@ -100,6 +143,18 @@ impl Limits {
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(peer)| peer.ip())
+    }
+}
+
+/// The address limits count `address` as: an IPv4 address as itself (also when written as
+/// IPv6, `::ffff:a.b.c.d`), an IPv6 address by its /64.
+pub fn counted_address(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V4(_) => address,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !u128::from(u64::MAX))),
+        },
     }
 }
 
@@ -145,9 +200,11 @@ pub fn is_exempt(path: &str) -> bool {
         || path.starts_with("/vendor/")
 }
 
-/// 429 with `Retry-After` (whole seconds, at least 1) for a request over its rate: per API
-/// key when one is presented, else per client address. The body takes the shape of the
-/// endpoint asked for.
+/// Counts the request against what it proves and answers 429 with `Retry-After` (whole
+/// seconds, at least 1) when that is over its rate. A presented key is checked first: a
+/// valid one is counted against the key and its organization and handed on to the
+/// endpoint (which then needs no second look-up); any other is counted against the address
+/// and refused with 401. Bodies take the shape of the endpoint asked for.
 pub async fn limit_requests(
     State(state): State<AppState>,
     request: Request,
@@ -157,21 +214,41 @@ pub async fn limit_requests(
     if is_exempt(path) {
         return next.run(request).await;
     }
-    let (parts, body) = request.into_parts();
-    let key = super::auth::presented_key(&parts);
-    let address = state.limits.client_address(&parts);
-    if let Err(wait) = state.limits.check(key, address) {
+    let (mut parts, body) = request.into_parts();
+    let address = state.limits.client_address(&parts).map(counted_address);
+    let by_address = address.map_or(Counted::Nobody, Counted::Address);
+    let (counted, refusal) = match auth::presented_principal(&state, &parts).await {
+        Ok(Presented::Nothing) => (by_address, None),
+        Ok(Presented::Key(principal)) => {
+            parts.extensions.insert(principal);
+            match principal.credential {
+                Credential::ApiKey(key) => (
+                    Counted::Key {
+                        key,
+                        organization: principal.organization_id,
+                    },
+                    None,
+                ),
+                Credential::Session(_) => (by_address, None),
+            }
+        }
+        Ok(Presented::Refused) => (by_address, Some(AppError::Unauthorized)),
+        Err(error) => (by_address, Some(error)),
+    };
+    if let Err(wait) = state.limits.check(counted) {
         let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
         tracing::warn!(
             path = parts.uri.path(),
-            by_key = key.is_some(),
+            by_key = matches!(counted, Counted::Key { .. }),
             "rate limit reached"
         );
         return shape::for_path(parts.uri.path(), AppError::TooManyRequests(seconds.max(1)));
     }
+    if let Some(error) = refusal {
+        return shape::for_path(parts.uri.path(), error);
+    }
     next.run(Request::from_parts(parts, body)).await
 }
-
 /// The largest request body any endpoint reads (events have their own, smaller limit).
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 
@@ -212,97 +289,230 @@ pub async fn time_out(State(state): State<AppState>, request: Request, next: Nex
     }
 }
 
-/// Failed sign-ins within [`SIGN_IN_WINDOW`], per account and per address: past either
-/// limit, sign-in is refused (even with the right password) until the oldest failure ages
-/// out. Only failures count, so people who sign in often are never slowed down.
+/// Sign-in attempts within [`SIGN_IN_WINDOW`]. An attempt is counted when it starts, before
+/// the password is checked (so parallel guesses cannot all get through while the first are
+/// checked), and taken back when the password was right.
+///
+/// An attempt is refused, even with the right password, while:
+/// - the account has failed [`SignInLimits::per_account_and_address`] times from this
+///   address; or
+/// - this address has failed [`SignInLimits::per_address`] times over all accounts; or
+/// - the account has failed [`SignInLimits::per_account`] times from anywhere *and* this
+///   address is among those that failed for it.
+///
+/// So a stranger's wrong passwords never stop the owner signing in from an address that
+/// has not failed; they only stop the stranger.
 pub struct SignInThrottle {
-    per_account: usize,
-    per_address: usize,
-    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+    limits: SignInLimits,
+    attempts: Mutex<HashMap<AttemptKey, VecDeque<Instant>>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum AttemptKey {
+    Pair(String, Option<IpAddr>),
+    Address(IpAddr),
+    Account(String),
+}
+
+/// A sign-in attempt counted by [`SignInThrottle::reserve`], to settle once the password is
+/// checked.
+#[derive(Debug)]
+#[must_use = "an attempt is settled with `succeeded`, else it counts as a failure"]
+pub struct Attempt {
+    keys: Vec<AttemptKey>,
+    at: Instant,
 }
 
 impl SignInThrottle {
-    fn new(per_account: u32, per_address: u32) -> SignInThrottle {
+    pub fn new(limits: SignInLimits) -> SignInThrottle {
         SignInThrottle {
-            per_account: per_account as usize,
-            per_address: per_address as usize,
-            failures: Mutex::default(),
+            limits,
+            attempts: Mutex::default(),
         }
     }
 
-    fn keys(account: &str, address: Option<IpAddr>) -> [Option<String>; 2] {
-        [
-            Some(format!("account:{}", account.trim().to_lowercase())),
-            address.map(|address| format!("address:{address}")),
-        ]
+    fn keys(account: &str, address: Option<IpAddr>) -> Vec<AttemptKey> {
+        let account = account.trim().to_lowercase();
+        let address = address.map(counted_address);
+        let mut keys = vec![AttemptKey::Pair(account.clone(), address)];
+        keys.extend(address.map(AttemptKey::Address));
+        keys.push(AttemptKey::Account(account));
+        keys
     }
 
-    /// `Err(wait)` when this account or address has failed too often: how long until it
-    /// may try again.
-    pub fn check(&self, account: &str, address: Option<IpAddr>) -> Result<(), Duration> {
-        let now = Instant::now();
-        let Ok(mut failures) = self.failures.lock() else {
-            return Ok(());
+    fn limit(&self, key: &AttemptKey) -> usize {
+        let limit = match key {
+            AttemptKey::Pair(..) => self.limits.per_account_and_address,
+            AttemptKey::Address(_) => self.limits.per_address,
+            AttemptKey::Account(_) => self.limits.per_account,
         };
-        let mut wait = None;
-        for (key, limit) in Self::keys(account, address)
-            .into_iter()
-            .zip([self.per_account, self.per_address])
-        {
-            let Some(times) = key.and_then(|key| failures.get_mut(&key)) else {
-                continue;
-            };
-            while times
-                .front()
-                .is_some_and(|t| now.duration_since(*t) >= SIGN_IN_WINDOW)
-            {
-                times.pop_front();
-            }
-            if limit > 0 && times.len() >= limit {
-                if let Some(oldest) = times.front() {
-                    let until = SIGN_IN_WINDOW.saturating_sub(now.duration_since(*oldest));
-                    wait = Some(wait.map_or(until, |w: Duration| w.max(until)));
-                }
-            }
-        }
-        wait.map_or(Ok(()), Err)
+        usize::try_from(limit).unwrap_or(usize::MAX)
     }
 
-    /// Notes a failed sign-in for the account and the address.
-    pub fn failed(&self, account: &str, address: Option<IpAddr>) {
+    /// Counts an attempt for `account` from `address` before its password is checked;
+    /// `Err(wait)` when it is refused: how long until it may try again.
+    pub fn reserve(&self, account: &str, address: Option<IpAddr>) -> Result<Attempt, Duration> {
         let now = Instant::now();
-        let Ok(mut failures) = self.failures.lock() else {
-            return;
+        let keys = Self::keys(account, address);
+        let Ok(mut attempts) = self.attempts.lock() else {
+            return Err(SIGN_IN_WINDOW);
         };
-        if failures.len() > 100_000 {
-            failures.retain(|_, times| {
+        if attempts.len() > 100_000 {
+            attempts.retain(|_, times| {
                 times
                     .back()
                     .is_some_and(|t| now.duration_since(*t) < SIGN_IN_WINDOW)
             });
         }
-        for (key, limit) in Self::keys(account, address)
-            .into_iter()
-            .zip([self.per_account, self.per_address])
-        {
-            if let Some(key) = key {
-                let times = failures.entry(key).or_default();
-                times.push_back(now);
-                // Only the newest `limit` failures decide anything.
-                while times.len() > limit.max(1) {
-                    times.pop_front();
+        let mut counts = Vec::with_capacity(keys.len());
+        let mut wait: Option<Duration> = None;
+        let mut refuse = |times: &VecDeque<Instant>| {
+            if let Some(oldest) = times.front() {
+                let until = SIGN_IN_WINDOW.saturating_sub(now.duration_since(*oldest));
+                wait = Some(wait.map_or(until, |w| w.max(until)));
+            }
+        };
+        for key in &keys {
+            let limit = self.limit(key);
+            let count = match attempts.get_mut(key) {
+                Some(times) => {
+                    while times
+                        .front()
+                        .is_some_and(|t| now.duration_since(*t) >= SIGN_IN_WINDOW)
+                    {
+                        times.pop_front();
+                    }
+                    times.len()
+                }
+                None => 0,
+            };
+            counts.push((key, count, limit));
+        }
+        let pair_failed = counts.first().is_some_and(|(_, count, _)| *count > 0);
+        for (key, count, limit) in &counts {
+            let over = *limit > 0 && count >= limit;
+            let applies = match key {
+                AttemptKey::Account(_) => pair_failed,
+                _ => true,
+            };
+            if over && applies {
+                if let Some(times) = attempts.get(*key) {
+                    refuse(times);
+                }
+            }
+        }
+        if let Some(wait) = wait {
+            return Err(wait);
+        }
+        for key in &keys {
+            let limit = self.limit(key).max(1);
+            let times = attempts.entry(key.clone()).or_default();
+            times.push_back(now);
+            // Only the newest `limit` attempts decide anything.
+            while times.len() > limit {
+                times.pop_front();
+            }
+        }
+        Ok(Attempt { keys, at: now })
+    }
+
+    /// The password was right: the attempt is taken back, and the account's failures from
+    /// this address are forgotten (not those from elsewhere, nor the address's for other
+    /// accounts).
+    pub fn succeeded(&self, attempt: Attempt) {
+        self.settle(attempt, true);
+    }
+
+    /// The password was never checked (the server could not): the attempt is taken back.
+    pub fn withdraw(&self, attempt: Attempt) {
+        self.settle(attempt, false);
+    }
+
+    fn settle(&self, attempt: Attempt, forget_pair: bool) {
+        let Ok(mut attempts) = self.attempts.lock() else {
+            return;
+        };
+        for key in attempt.keys {
+            if forget_pair && matches!(key, AttemptKey::Pair(..)) {
+                attempts.remove(&key);
+                continue;
+            }
+            if let Some(times) = attempts.get_mut(&key) {
+                if let Some(at) = times.iter().rposition(|t| *t == attempt.at) {
+                    times.remove(at);
                 }
             }
         }
     }
+}
 
-    /// A successful sign-in clears the account's failures (not the address's).
-    pub fn succeeded(&self, account: &str) {
-        if let Ok(mut failures) = self.failures.lock() {
-            if let [Some(key), _] = Self::keys(account, None) {
-                failures.remove(&key);
-            }
+/// Password checks (argon2: tens of milliseconds of CPU and about 19 MiB each) run a few at
+/// a time on blocking threads; a bounded number wait their turn and the rest are refused
+/// with 429 at once. A check runs to its end once started even if its request is gone, but
+/// holds its place while it does, so a flood cannot pile up checks in memory.
+pub struct PasswordChecks {
+    permits: Arc<Semaphore>,
+    waiting: AtomicUsize,
+    max_waiting: usize,
+    started: AtomicU64,
+}
+
+/// Counts a waiting check until it is dropped (run or abandoned).
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl PasswordChecks {
+    pub fn new(at_once: u32, max_waiting: u32) -> PasswordChecks {
+        PasswordChecks {
+            permits: Arc::new(Semaphore::new(usize::try_from(at_once.max(1)).unwrap_or(1))),
+            waiting: AtomicUsize::new(0),
+            max_waiting: usize::try_from(max_waiting).unwrap_or(usize::MAX),
+            started: AtomicU64::new(0),
         }
+    }
+
+    /// Runs `check` on a blocking thread when its turn comes. `TooManyRequests(1)` when as
+    /// many checks already wait as allowed.
+    pub async fn run<T, F>(&self, check: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let permit = match Arc::clone(&self.permits).try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.max_waiting {
+                    self.waiting.fetch_sub(1, Ordering::AcqRel);
+                    tracing::warn!("password check refused: too many waiting");
+                    return Err(AppError::TooManyRequests(1));
+                }
+                let _waiting = Waiting(&self.waiting);
+                Arc::clone(&self.permits)
+                    .acquire_owned()
+                    .await
+                    .map_err(|_| AppError::Internal)?
+            }
+        };
+        self.started.fetch_add(1, Ordering::Relaxed);
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            check()
+        })
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "password check did not finish");
+            AppError::Internal
+        })
+    }
+
+    /// How many checks have started since the server started.
+    pub fn started(&self) -> u64 {
+        self.started.load(Ordering::Relaxed)
     }
 }
 
@@ -314,53 +524,177 @@ mod tests {
         Some(text.parse().expect("address"))
     }
 
+    fn limits(pair: u32, address: u32, account: u32) -> SignInLimits {
+        SignInLimits {
+            per_account_and_address: pair,
+            per_address: address,
+            per_account: account,
+        }
+    }
+
     #[test]
-    fn an_account_is_refused_after_its_failures_and_cleared_by_success() {
-        let throttle = SignInThrottle::new(3, 100);
+    fn an_account_is_refused_from_the_address_that_failed_and_cleared_there_by_success() {
+        let throttle = SignInThrottle::new(limits(3, 100, 1000));
         for _ in 0..3 {
-            assert!(throttle.check("Ann@x.test", address("10.0.0.1")).is_ok());
-            throttle.failed("ann@x.test", address("10.0.0.1"));
+            let _failed = throttle
+                .reserve("Ann@x.test", address("10.0.0.1"))
+                .expect("not refused yet");
         }
         let wait = throttle
-            .check("ann@x.test", address("10.0.0.2"))
-            .expect_err("refused from any address");
+            .reserve("ann@x.test", address("10.0.0.1"))
+            .expect_err("refused from this address");
         assert!(wait > SIGN_IN_WINDOW - Duration::from_secs(5), "{wait:?}");
-        assert!(throttle.check("bob@x.test", address("10.0.0.1")).is_ok());
+        // Not from another address, nor for another account.
+        let elsewhere = throttle
+            .reserve("ann@x.test", address("10.0.0.2"))
+            .expect("another address");
+        throttle.succeeded(elsewhere);
+        let _bob = throttle
+            .reserve("bob@x.test", address("10.0.0.1"))
+            .expect("another account");
+    }
 
-        throttle.succeeded("ANN@x.test");
-        assert!(throttle.check("ann@x.test", address("10.0.0.1")).is_ok());
+    #[test]
+    fn an_attempt_is_counted_before_its_password_is_checked() {
+        let throttle = SignInThrottle::new(limits(2, 100, 1000));
+        // Two attempts under way, not yet settled: the third is refused.
+        let first = throttle.reserve("ann@x.test", address("10.0.0.1"));
+        let second = throttle.reserve("ann@x.test", address("10.0.0.1"));
+        assert!(first.is_ok() && second.is_ok());
+        assert!(throttle.reserve("ann@x.test", address("10.0.0.1")).is_err());
+        // The right password takes the pair's count back.
+        throttle.succeeded(first.expect("first"));
+        assert!(throttle.reserve("ann@x.test", address("10.0.0.1")).is_ok());
+    }
+
+    #[test]
+    fn past_the_accounts_ceiling_only_addresses_that_failed_for_it_are_refused() {
+        let throttle = SignInThrottle::new(limits(10, 100, 5));
+        for n in 0..5 {
+            let _failed = throttle
+                .reserve("ann@x.test", address(&format!("10.0.1.{n}")))
+                .expect("under the ceiling");
+        }
+        assert!(throttle.reserve("ann@x.test", address("10.0.1.0")).is_err());
+        let owner = throttle
+            .reserve("ann@x.test", address("192.0.2.1"))
+            .expect("a clean address may try");
+        throttle.succeeded(owner);
     }
 
     #[test]
     fn an_address_is_refused_after_failures_across_accounts() {
-        let throttle = SignInThrottle::new(100, 4);
+        let throttle = SignInThrottle::new(limits(100, 4, 1000));
         for n in 0..4 {
-            throttle.failed(&format!("user{n}@x.test"), address("10.0.0.9"));
+            let _failed = throttle
+                .reserve(&format!("user{n}@x.test"), address("10.0.0.9"))
+                .expect("under the limit");
         }
-        assert!(throttle.check("new@x.test", address("10.0.0.9")).is_err());
-        assert!(throttle.check("new@x.test", address("10.0.0.8")).is_ok());
+        assert!(throttle.reserve("new@x.test", address("10.0.0.9")).is_err());
+        assert!(throttle.reserve("new@x.test", address("10.0.0.8")).is_ok());
     }
 
     #[test]
-    fn requests_over_the_rate_wait_and_others_are_not_affected() {
+    fn ipv6_addresses_are_counted_by_their_64() {
+        assert_eq!(
+            counted_address("2001:db8:1:2:aaaa::1".parse().expect("v6")),
+            "2001:db8:1:2::".parse::<IpAddr>().expect("v6")
+        );
+        assert_eq!(
+            counted_address("::ffff:192.0.2.7".parse().expect("mapped")),
+            "192.0.2.7".parse::<IpAddr>().expect("v4")
+        );
+        let throttle = SignInThrottle::new(limits(100, 2, 1000));
+        for host in ["2001:db8:1:2::1", "2001:db8:1:2::ffff"] {
+            let _failed = throttle
+                .reserve("a@x.test", address(host))
+                .expect("first two");
+        }
+        assert!(throttle
+            .reserve("b@x.test", address("2001:db8:1:2:ffff::9"))
+            .is_err());
+        assert!(throttle
+            .reserve("b@x.test", address("2001:db8:1:3::1"))
+            .is_ok());
+    }
+
+    #[test]
+    fn requests_are_counted_by_key_and_organization_or_by_address() {
         let limits = Limits::new(&LimitSettings {
             requests_per_second_per_key: 2,
+            requests_per_second_per_organization: 3,
             requests_per_second_per_address: 0,
-            sign_in_failures_per_account: 10,
-            sign_in_failures_per_address: 50,
+            sign_ins: limits(10, 50, 1000),
+            password_checks_at_once: 1,
+            password_checks_waiting: 1,
             client_ip_header: None,
         });
         // A burst of twice the rate, then refusals with a wait under a second.
+        let key = |key| Counted::Key {
+            key,
+            organization: 1,
+        };
         for _ in 0..4 {
-            assert!(limits.check(Some("qb_a"), None).is_ok());
+            assert!(limits.check(key(1)).is_ok());
         }
-        let wait = limits.check(Some("qb_a"), None).expect_err("over the rate");
+        let wait = limits.check(key(1)).expect_err("over the key's rate");
         assert!(wait <= Duration::from_secs(1), "{wait:?}");
-        assert!(limits.check(Some("qb_b"), None).is_ok());
+        // A second key of the same organization shares its budget (six a burst).
+        assert!(limits.check(key(2)).is_ok());
+        assert!(limits.check(key(2)).is_ok());
+        assert!(
+            limits.check(key(2)).is_err(),
+            "over the organization's rate"
+        );
+        // Another organization is not affected.
+        assert!(limits
+            .check(Counted::Key {
+                key: 3,
+                organization: 2
+            })
+            .is_ok());
         // Per-address limits are off (0).
         for _ in 0..100 {
-            assert!(limits.check(None, address("10.0.0.1")).is_ok());
+            assert!(limits.check(Counted::Address([10, 0, 0, 1].into())).is_ok());
         }
+    }
+
+    #[tokio::test]
+    async fn password_checks_run_a_few_at_a_time_and_refuse_past_the_queue() {
+        let checks = Arc::new(PasswordChecks::new(1, 1));
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let released = Arc::new(Mutex::new(released));
+        let hold = {
+            let released = Arc::clone(&released);
+            move || {
+                let _ = released.lock().map(|r| r.recv());
+            }
+        };
+        let running = tokio::spawn({
+            let checks = Arc::clone(&checks);
+            let hold = hold.clone();
+            async move { checks.run(hold).await }
+        });
+        while checks.started() < 1 {
+            tokio::task::yield_now().await;
+        }
+        let queued = tokio::spawn({
+            let checks = Arc::clone(&checks);
+            async move { checks.run(hold).await }
+        });
+        while checks.waiting.load(Ordering::Acquire) < 1 {
+            tokio::task::yield_now().await;
+        }
+        let refused = checks.run(|| ()).await;
+        assert!(
+            matches!(refused, Err(AppError::TooManyRequests(1))),
+            "{refused:?}"
+        );
+        release.send(()).expect("release");
+        release.send(()).expect("release");
+        assert!(running.await.expect("join").is_ok());
+        assert!(queued.await.expect("join").is_ok());
+        assert_eq!(checks.started(), 2);
     }
 
     #[test]

@@ -73,10 +73,12 @@ fn decoy_hash() -> &'static str {
 /// Signs a user in with email and password: a fresh session each time (never one the
 /// browser brought along). `Unauthorized` for an unknown email or a wrong password alike,
 /// and for a user who belongs to no organization any more. `TooManyRequests` while the
-/// account or the client's `address` has failed too often (see [`SignInThrottle`]), before
-/// the password is even checked.
+/// account, the client's `address` or the pair has failed too often (see
+/// [`SignInThrottle`]), before the password is even checked, and when too many password
+/// checks already wait their turn (see [`PasswordChecks`]).
 ///
 /// [`SignInThrottle`]: super::limits::SignInThrottle
+/// [`PasswordChecks`]: super::limits::PasswordChecks
 pub async fn sign_in(
     state: &AppState,
     email: &str,
@@ -85,32 +87,46 @@ pub async fn sign_in(
     now: i64,
 ) -> Result<SignedIn, AppError> {
     let throttle = state.limits.sign_ins();
-    if let Err(wait) = throttle.check(email, address) {
+    // Counted now, before the check: parallel guesses cannot all pass while the first run.
+    let attempt = throttle.reserve(email, address).map_err(|wait| {
         tracing::warn!("sign-in refused: too many failures");
-        return Err(AppError::TooManyRequests(wait.as_secs().max(1)));
-    }
+        AppError::TooManyRequests(wait.as_secs().max(1))
+    })?;
     let pool = state.db.pool();
     let user = match parse_email(email) {
-        Ok(email) => sessions::credentials(pool, &email).await?,
+        Ok(email) => match sessions::credentials(pool, &email).await {
+            Ok(user) => user,
+            Err(error) => {
+                throttle.withdraw(attempt);
+                return Err(error.into());
+            }
+        },
         Err(_) => None,
     };
     let stored = user
         .as_ref()
         .map_or_else(|| decoy_hash().to_string(), |u| u.password_hash.clone());
-    // Argon2 takes tens of milliseconds of CPU: off the threads that answer requests.
+    // Argon2 takes tens of milliseconds of CPU and ~19 MiB: a few at a time, off the
+    // threads that answer requests.
     let password = password.to_string();
-    let matches = tokio::task::spawn_blocking(move || verify_password(&password, &stored))
+    let matches = match state
+        .limits
+        .password_checks()
+        .run(move || verify_password(&password, &stored))
         .await
-        .map_err(|error| {
-            tracing::error!(%error, "password check did not finish");
-            AppError::Internal
-        })?;
+    {
+        Ok(matches) => matches,
+        Err(error) => {
+            // Not checked: not a failure.
+            throttle.withdraw(attempt);
+            return Err(error);
+        }
+    };
     let Some(user) = user.filter(|_| matches) else {
         tracing::info!("sign-in refused");
-        throttle.failed(email, address);
         return Err(AppError::Unauthorized);
     };
-    throttle.succeeded(email);
+    throttle.succeeded(attempt);
     // The session starts in the user's home organization while they still belong to it,
     // else in the first they belong to, with the role of that membership. A platform admin
     // acts for none; a user left with no organization cannot sign in.

@@ -8,6 +8,7 @@ use crate::error::AppError;
 
 use super::{
     audit::{self, Action, Actor, Entity},
+    auth::Role,
     db::{
         self, deliveries,
         webhooks::{self, WebhookFields, WebhookRow},
@@ -41,7 +42,8 @@ pub struct Change {
 }
 
 /// Stores a new active webhook for the organization; returns it and its signing secret,
-/// which is shown this once. `BadRequest` for a bad URL, description or thresholds.
+/// which is shown this once. `BadRequest` for a bad URL, description or thresholds;
+/// `Conflict` when the organization has `webhooks-per-organization` already.
 pub async fn create(
     state: &AppState,
     actor: Actor,
@@ -69,7 +71,20 @@ pub async fn create(
         thresholds: &thresholds,
         active: true,
     };
-    let id = webhooks::insert(state.db.pool(), organization_id, &fields, &sealed, now).await?;
+    let cap = state.settings.webhooks.per_organization;
+    let id = webhooks::insert(
+        state.db.pool(),
+        organization_id,
+        &fields,
+        &sealed,
+        (now, i64::from(cap)),
+    )
+    .await?
+    .ok_or_else(|| {
+        AppError::Conflict(format!(
+            "An organization can have at most {cap} webhooks; delete one to add another"
+        ))
+    })?;
     tracing::info!(webhook = id, "webhook created");
     let change = audit::Change {
         organization_id: Some(organization_id),
@@ -196,6 +211,27 @@ fn without_secrets(url: &str) -> String {
             url.to_string()
         }
         Err(_) => String::new(),
+    }
+}
+
+/// A webhook's URL as `role` may read it: whole for admins (who may change it); for
+/// members only its scheme, host and port, `https://hooks.example.com/…`, since user info,
+/// path and query often carry a credential.
+pub fn url_for(role: Role, url: &str) -> String {
+    if role >= Role::Admin {
+        return url.to_string();
+    }
+    let Ok(parsed) = url::Url::parse(url) else {
+        return String::new();
+    };
+    let origin = parsed.origin().ascii_serialization();
+    let more = !matches!(parsed.path(), "" | "/")
+        || parsed.query().is_some()
+        || parsed.fragment().is_some();
+    if more {
+        format!("{origin}/…")
+    } else {
+        format!("{origin}/")
     }
 }
 
@@ -361,5 +397,24 @@ mod tests {
         ] {
             assert!(parse_url(bad).is_err(), "{bad}");
         }
+    }
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::*;
+
+    #[test]
+    fn members_read_only_a_webhooks_origin() {
+        let url = "https://user:pa55@hooks.example.com:8443/T0K3N/path?token=s3cret#x";
+        assert_eq!(url_for(Role::Admin, url), url);
+        assert_eq!(
+            url_for(Role::Member, url),
+            "https://hooks.example.com:8443/…"
+        );
+        assert_eq!(
+            url_for(Role::Member, "https://hooks.example.com"),
+            "https://hooks.example.com/"
+        );
     }
 }

@@ -502,3 +502,204 @@ mod webhooks_may_not_reach_private_addresses_unless_allowed {
         run(Backend::Postgres).await;
     }
 }
+
+/// One organization's receivers that never answer, with hundreds of deliveries due before
+/// anyone else's, do not hold up another organization's first delivery: each organization
+/// sends only its share at once.
+async fn a_stuck_organization_does_not_delay_anothers_first_delivery(app: TestApp) {
+    // Takes connections and never answers: each try waits out the webhook timeout.
+    let silent = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let silent_url = format!("http://{}/hooks", silent.local_addr().expect("address"));
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            held.push(socket);
+        }
+    });
+    let stuck = app.organization("stuck").await;
+    let metric = app.metric("apiCalls", "sum").await;
+    let mut hooks = Vec::new();
+    for _ in 0..3 {
+        let draft = webhooks::Draft {
+            url: silent_url.clone(),
+            ..Default::default()
+        };
+        let (row, _) = webhooks::create(&app.state, Actor::Cli, stuck, draft)
+            .await
+            .expect("webhook");
+        hooks.push(row.id);
+    }
+    let due_before = Utc::now().timestamp_millis() - 60_000;
+    for n in 0..300_i64 {
+        let event_id = format!("stuck-{n}");
+        let delivery = deliveries::NewDelivery {
+            webhook_id: hooks[usize::try_from(n).expect("index") % hooks.len()],
+            organization_id: stuck,
+            event_id: &event_id,
+            metric_id: metric,
+            period_start: n,
+            threshold: "100",
+            payload: "{}",
+        };
+        assert!(
+            deliveries::enqueue(app.db.pool(), &delivery, due_before + n)
+                .await
+                .expect("enqueue")
+        );
+    }
+    app.state.deliveries.notify_one();
+    wait_until("the stuck organization's tries to start", || async {
+        let started: i64 = sqlx::query_scalar(
+            "select count(*) from webhook_deliveries where organization_id = $1 and attempts > 0",
+        )
+        .bind(stuck)
+        .fetch_one(app.db.pool())
+        .await
+        .expect("count");
+        started > 0
+    })
+    .await;
+
+    let (receiver, url) = Receiver::start(&[]).await;
+    let calm = app.organization("calm").await;
+    let draft = webhooks::Draft {
+        url,
+        ..Default::default()
+    };
+    let (hook, _) = webhooks::create(&app.state, Actor::Cli, calm, draft)
+        .await
+        .expect("webhook");
+    let delivery = deliveries::NewDelivery {
+        webhook_id: hook.id,
+        organization_id: calm,
+        event_id: "calm-1",
+        metric_id: metric,
+        period_start: 0,
+        threshold: "100",
+        payload: "{}",
+    };
+    let queued_at = std::time::Instant::now();
+    assert!(
+        deliveries::enqueue(app.db.pool(), &delivery, Utc::now().timestamp_millis())
+            .await
+            .expect("enqueue")
+    );
+    app.state.deliveries.notify_one();
+    wait_until("the calm organization's delivery", || async {
+        !receiver.received().is_empty()
+    })
+    .await;
+    let waited = queued_at.elapsed();
+    assert!(
+        waited < Duration::from_secs(3),
+        "the calm organization waited {waited:?} behind the stuck one"
+    );
+    // The stuck organization never has more than its share under way.
+    let under_way: i64 = sqlx::query_scalar(
+        "select count(*) from webhook_deliveries
+         where organization_id = $1 and status = 'pending' and attempts > 0",
+    )
+    .bind(stuck)
+    .fetch_one(app.db.pool())
+    .await
+    .expect("count");
+    assert!(
+        under_way <= 4,
+        "{under_way} of the stuck organization's tries under way"
+    );
+}
+
+crate::on_both_backends!(a_stuck_organization_does_not_delay_anothers_first_delivery);
+
+/// An organization has at most `webhooks-per-organization` webhooks.
+mod an_organization_has_at_most_its_cap_of_webhooks {
+    use quotaboard::{
+        error::AppError,
+        server::{audit::Actor, webhooks},
+    };
+
+    use crate::helpers::{spawn_app_with, Backend};
+
+    async fn run(backend: Backend) {
+        let settings = [("QUOTABOARD_WEBHOOKS_PER_ORGANIZATION", "2")];
+        let Some(app) = spawn_app_with(backend, &settings).await else {
+            return;
+        };
+        let organization = app.organization("acme").await;
+        let other = app.organization("globex").await;
+        let draft = || webhooks::Draft {
+            url: "http://127.0.0.1:9/hooks".into(),
+            ..Default::default()
+        };
+        for _ in 0..2 {
+            webhooks::create(&app.state, Actor::Cli, organization, draft())
+                .await
+                .expect("under the cap");
+        }
+        let refused = webhooks::create(&app.state, Actor::Cli, organization, draft()).await;
+        assert!(
+            matches!(&refused, Err(AppError::Conflict(message)) if message.contains("at most 2")),
+            "{refused:?}"
+        );
+        webhooks::create(&app.state, Actor::Cli, other, draft())
+            .await
+            .expect("another organization has its own cap");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn sqlite() {
+        run(Backend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn postgres() {
+        run(Backend::Postgres).await;
+    }
+}
+
+/// Members read a webhook's URL as its origin only; admins read it whole.
+async fn members_read_only_a_webhooks_origin(app: TestApp) {
+    let (_, admin) = app.demo_key("acme", Role::Admin).await;
+    let (_, member) = app.demo_key("acme", Role::Member).await;
+    let url = "https://user:pa55@hooks.example.com/T0K3N?token=s3cret";
+    let created = app
+        .client
+        .post(app.url("/api/v1/webhooks"))
+        .bearer_auth(&admin)
+        .json(&json!({ "url": url }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(created.status(), 201);
+    let urls = |key: String| {
+        let app = &app;
+        async move {
+            let (status, body) = app
+                .get_json("/api/v1/webhooks?search=hooks", Some(&key))
+                .await;
+            assert_eq!(status, 200);
+            body["items"]
+                .as_array()
+                .expect("page")
+                .iter()
+                .map(|hook| hook["url"].as_str().expect("url").to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert!(urls(admin.clone()).await.contains(&url.to_string()));
+    let shown = urls(member.clone()).await;
+    assert!(
+        shown.contains(&"https://hooks.example.com/…".to_string()),
+        "{shown:?}"
+    );
+    assert!(!shown
+        .iter()
+        .any(|u| u.contains("s3cret") || u.contains("T0K3N")));
+    // Searching for the secret finds nothing for a member.
+    let (_, body) = app
+        .get_json("/api/v1/webhooks?search=s3cret", Some(&member))
+        .await;
+    assert_eq!(body["items"].as_array().map(Vec::len), Some(0));
+}
+
+crate::on_both_backends!(members_read_only_a_webhooks_origin);

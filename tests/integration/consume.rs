@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    free_port, spawn_app_with, start_server, wait_until_healthy, Backend, TestApp,
+    free_port, spawn_app_with, start_server, wait_until_healthy, Backend, TestApp, NO_KEY_LIMITS,
 };
 
 fn units(count: i64) -> Quantity {
@@ -280,7 +280,7 @@ async fn race_for_the_last_ten(app: &TestApp, bases: &[String], key: &str) {
 }
 
 async fn two_hundred_racing_for_ten_take_exactly_ten(backend: Backend) {
-    let Some(app) = spawn_app_with(backend, &[("QUOTABOARD_RATE_LIMIT_PER_KEY", "0")]).await else {
+    let Some(app) = spawn_app_with(backend, &NO_KEY_LIMITS).await else {
         return;
     };
     let (_, key) = capped(&app, "seats", "sum", 10).await;
@@ -299,7 +299,7 @@ async fn two_hundred_racing_for_ten_take_exactly_ten_postgres() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_servers_on_one_postgres_take_exactly_ten_between_them() {
-    let settings = [("QUOTABOARD_RATE_LIMIT_PER_KEY", "0")];
+    let settings = NO_KEY_LIMITS;
     let Some(app) = spawn_app_with(Backend::Postgres, &settings).await else {
         return;
     };

@@ -131,7 +131,50 @@ async fn pages_and_files_served_together_keep_their_own_headers(app: TestApp) {
     }
 }
 
+/// Signed-in pages, usage answers and the answer showing a new key's secret are never
+/// stored by a cache; static files keep their own caching.
+async fn private_answers_are_not_stored_by_caches(app: TestApp) {
+    let (_, key) = app
+        .demo_key("acme", quotaboard::server::auth::Role::Admin)
+        .await;
+    let cookie = app.signed_in("acme", UserRole::Admin).await;
+    let page = app.get_with_cookie("/usage", &cookie).await;
+    assert_eq!(page.status(), 200);
+    assert_eq!(header(&page, "cache-control"), "no-store", "/usage");
+    let created = app
+        .client
+        .post(app.url("/api/v1/api-keys"))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({"name": "ci", "role": "member"}))
+        .send()
+        .await
+        .expect("request");
+    assert!(created.status().is_success(), "{}", created.status());
+    assert_eq!(
+        header(&created, "cache-control"),
+        "no-store",
+        "a new key's secret"
+    );
+    let usage = app
+        .client
+        .get(app.url("/api/billing/usage"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(header(&usage, "cache-control"), "no-store", "usage");
+    let file = app.get("/favicon.svg").await;
+    assert_ne!(
+        file.headers()
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok()),
+        Some("no-store"),
+        "static files are the same for everyone"
+    );
+}
+
 crate::on_both_backends!(
+    private_answers_are_not_stored_by_caches,
     each_page_allows_only_the_inline_scripts_it_rendered,
     every_response_forbids_sniffing_and_framing,
     pages_and_files_served_together_keep_their_own_headers,

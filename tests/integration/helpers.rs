@@ -449,6 +449,13 @@ const TEST_SETTINGS: &[(&str, &str)] = &[
     ("QUOTABOARD_READ_CACHE_MS", "0"),
 ];
 
+/// Request rates per key and per organization off: one test client racing is many
+/// customers' worth of requests.
+pub const NO_KEY_LIMITS: [(&str, &str); 2] = [
+    ("QUOTABOARD_RATE_LIMIT_PER_KEY", "0"),
+    ("QUOTABOARD_RATE_LIMIT_PER_ORGANIZATION", "0"),
+];
+
 /// A read cache that only announced changes outdate within a test's time.
 pub const LONG_READ_CACHE: (&str, &str) = ("QUOTABOARD_READ_CACHE_MS", "60000");
 
@@ -598,6 +605,7 @@ pub fn start_server(database_url: &str, port: u16, env: &[(&str, &str)]) -> Chil
         .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
         .env("LEPTOS_HASH_FILES", "false")
         .env("QUOTABOARD_RATE_LIMIT_PER_KEY", "0")
+        .env("QUOTABOARD_RATE_LIMIT_PER_ORGANIZATION", "0")
         .env("QUOTABOARD_RATE_LIMIT_PER_ADDRESS", "0")
         .env("RUST_LOG", "error")
         .envs(env.iter().copied())

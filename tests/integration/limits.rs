@@ -275,3 +275,205 @@ async fn a_request_that_stalls_past_the_timeout_gets_503() {
     )
     .await;
 }
+
+/// `GET path` with a made-up `x-api-key` each time until 429: how many were answered 401
+/// first.
+async fn made_up_keys_until_refused(app: &TestApp, path: &str) -> usize {
+    for passed in 0..100 {
+        let response = app
+            .client
+            .get(app.url(path))
+            .header("x-api-key", format!("qb_madeup{passed}_{}", "x".repeat(40)))
+            .send()
+            .await
+            .expect("request");
+        match response.status().as_u16() {
+            429 => return passed,
+            401 => {}
+            other => panic!("{path}: {other}"),
+        }
+    }
+    panic!("{path}: made-up keys were never refused");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn made_up_keys_are_answered_401_and_counted_against_the_address() {
+    with_settings(
+        &[("QUOTABOARD_RATE_LIMIT_PER_ADDRESS", "2")],
+        |app| async move {
+            // In the endpoint's shape, before any work.
+            let (status, body) = app.get_json("/api/v1/user", Some("qb_nosuchkey")).await;
+            assert_eq!(status, 401);
+            assert_eq!(body["error"]["code"], "UNAUTHORIZED");
+            // The flood of made-up keys meets the address's limit like a keyless one.
+            let passed = made_up_keys_until_refused(&app, "/login").await;
+            assert!(passed <= 5, "{passed} made-up keys answered before 429");
+            let keyless = app.get("/login").await;
+            assert_eq!(keyless.status(), 429, "the address is out of requests");
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn more_keys_do_not_mean_more_capacity() {
+    with_settings(
+        &[
+            ("QUOTABOARD_RATE_LIMIT_PER_KEY", "100"),
+            ("QUOTABOARD_RATE_LIMIT_PER_ORGANIZATION", "2"),
+        ],
+        |app| async move {
+            let (org, first) = app.demo_key("acme", Role::Member).await;
+            let mut keys = vec![first];
+            for n in 0..4 {
+                let key = quotaboard::server::api_keys::create(
+                    &app.db,
+                    org,
+                    Role::Member,
+                    &format!("minted {n}"),
+                    0,
+                )
+                .await
+                .expect("key");
+                keys.push(key);
+            }
+            let mut answered = 0;
+            for n in 0..100 {
+                let (status, _) = app
+                    .get_json("/api/v1/user", Some(&keys[n % keys.len()]))
+                    .await;
+                if status == 429 {
+                    break;
+                }
+                assert_eq!(status, 200);
+                answered += 1;
+            }
+            assert!(
+                (4..=6).contains(&answered),
+                "{answered} answered over five keys of one organization"
+            );
+            // Another organization has its own budget.
+            let (_, other) = app.demo_key("initech", Role::Member).await;
+            let (status, _) = app.get_json("/api/v1/user", Some(&other)).await;
+            assert_eq!(status, 200);
+        },
+    )
+    .await;
+}
+
+async fn sign_in_from(
+    app: &TestApp,
+    address: &str,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/v1/sessions"))
+        .header("x-forwarded-for", address)
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .expect("sign-in request")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_strangers_wrong_passwords_do_not_stop_the_owner_signing_in_from_a_clean_address() {
+    with_settings(
+        &[
+            ("QUOTABOARD_CLIENT_IP_HEADER", "x-forwarded-for"),
+            ("QUOTABOARD_SIGN_IN_FAILURES_PER_ACCOUNT", "3"),
+            ("QUOTABOARD_SIGN_IN_FAILURES_PER_ACCOUNT_TOTAL", "6"),
+        ],
+        |app| async move {
+            app.organization("acme").await;
+            app.signed_in("acme", UserRole::Admin).await;
+            let email = "admin.acme@test.example";
+            // A stranger guesses from one address until refused there ...
+            for _ in 0..3 {
+                let guess = sign_in_from(&app, "203.0.113.1", email, "guess").await;
+                assert_eq!(guess.status(), 401);
+            }
+            let refused = sign_in_from(&app, "203.0.113.1", email, TEST_PASSWORD).await;
+            assert_eq!(refused.status(), 429, "the stranger's address is stopped");
+            // ... then from more addresses, past the account's ceiling.
+            for host in 2..=4 {
+                let address = format!("203.0.113.{host}");
+                sign_in_from(&app, &address, email, "guess").await;
+            }
+            let refused = sign_in_from(&app, "203.0.113.2", email, TEST_PASSWORD).await;
+            assert_eq!(refused.status(), 429, "addresses that failed are stopped");
+            // The owner, from an address that has not failed, signs in.
+            let owner = sign_in_from(&app, "198.51.100.7", email, TEST_PASSWORD).await;
+            assert_eq!(owner.status(), 201, "{:?}", owner.text().await);
+        },
+    )
+    .await;
+}
+
+/// Peak resident memory (`VmHWM`) of process `pid`, in MiB.
+fn peak_rss_mib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    let kib: u64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM");
+    kib / 1024
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_wrong_passwords_run_only_the_allowed_checks_in_bounded_memory() {
+    let app = spawn_app_with(Backend::Sqlite, &[])
+        .await
+        .expect("SQLite app");
+    app.organization("acme").await;
+    app.signed_in("acme", UserRole::Member).await;
+    let port = crate::helpers::free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = crate::helpers::start_server(
+        &app.database_url,
+        port,
+        &[("QUOTABOARD_CLIENT_IP_HEADER", "x-forwarded-for")],
+    );
+    crate::helpers::wait_until_healthy(&app.client, &base).await;
+    let pid = server.id().expect("pid");
+
+    let attempt = |email: String, address: String| {
+        let (client, base) = (app.client.clone(), base.clone());
+        tokio::spawn(async move {
+            client
+                .post(format!("{base}/api/v1/sessions"))
+                .header("x-forwarded-for", address)
+                .json(&json!({"email": email, "password": "wrong password"}))
+                .send()
+                .await
+                .expect("answer")
+                .status()
+                .as_u16()
+        })
+    };
+    // 50 at once for one account from one address: ten are checked, forty refused first.
+    let wave: Vec<_> = (0..50)
+        .map(|_| attempt("member.acme@test.example".into(), "203.0.113.9".into()))
+        .collect();
+    let mut statuses = Vec::new();
+    for answer in wave {
+        statuses.push(answer.await.expect("join"));
+    }
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((checked, refused), (10, 40), "{statuses:?}");
+
+    // 50 at once for 50 accounts from 50 addresses: each is allowed, but the checks run a
+    // few at a time and the rest wait or are refused, never all at once.
+    let wave: Vec<_> = (0..50)
+        .map(|n| attempt(format!("guess{n}@test.example"), format!("198.51.100.{n}")))
+        .collect();
+    for answer in wave {
+        let status = answer.await.expect("join");
+        assert!(status == 401 || status == 429, "{status}");
+    }
+    let peak = peak_rss_mib(pid);
+    assert!(peak < 300, "peak RSS {peak} MiB");
+    server.kill().await.expect("kill");
+}

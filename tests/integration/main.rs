@@ -9,6 +9,7 @@ mod consume;
 mod dashboard;
 mod entitlements;
 mod events;
+mod extremes;
 mod headers;
 mod health;
 mod helpers;

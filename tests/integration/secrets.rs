@@ -181,9 +181,10 @@ async fn webhook_secrets_are_stored_sealed_and_old_ones_sealed_at_start(app: Tes
         active: true,
     };
     let old_secret = format!("whsec_{}", "0a".repeat(32));
-    let old = webhooks::insert(app.db.pool(), organization, &fields, &old_secret, 0)
+    let old = webhooks::insert(app.db.pool(), organization, &fields, &old_secret, (0, 0))
         .await
-        .expect("old webhook");
+        .expect("old webhook")
+        .expect("no cap");
     let config = crate::helpers::test_config(&app.database_url, &[]);
     let db = startup::open_database(&config).await.expect("open");
     let restarted = startup::build_state(&config, db).await.expect("state");

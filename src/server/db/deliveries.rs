@@ -57,21 +57,31 @@ pub struct DueDelivery {
     pub next_attempt_ms: i64,
 }
 
-/// Up to `limit` pending deliveries due by `now_ms` to active webhooks, oldest due first.
+/// Up to `limit` pending deliveries due by `now_ms` to active webhooks, taken in turns:
+/// each organization's oldest due first, then each one's second, and so on, at most
+/// `per_organization` of each. So one organization's long queue never comes before
+/// another's first delivery.
 pub async fn due<'e, E: Executor<'e, Database = Any>>(
     executor: E,
     now_ms: i64,
+    per_organization: i64,
     limit: i64,
 ) -> Result<Vec<DueDelivery>, sqlx::Error> {
     sqlx::query_as(
-        "select d.id, d.webhook_id, d.organization_id, w.url, w.secret, d.payload,
-                cast(d.attempts as bigint) as attempts, d.next_attempt_ms
-         from webhook_deliveries d join webhooks w on w.id = d.webhook_id
-         where d.status = 'pending' and d.next_attempt_ms <= $1 and w.active
-         order by d.next_attempt_ms, d.id
-         limit $2",
+        "select id, webhook_id, organization_id, url, secret, payload, attempts,
+                next_attempt_ms
+         from (select d.id, d.webhook_id, d.organization_id, w.url, w.secret, d.payload,
+                      cast(d.attempts as bigint) as attempts, d.next_attempt_ms,
+                      row_number() over (partition by d.organization_id
+                                         order by d.next_attempt_ms, d.id) as turn
+               from webhook_deliveries d join webhooks w on w.id = d.webhook_id
+               where d.status = 'pending' and d.next_attempt_ms <= $1 and w.active) due
+         where turn <= $2
+         order by turn, next_attempt_ms, id
+         limit $3",
     )
     .bind(now_ms)
+    .bind(per_organization)
     .bind(limit)
     .fetch_all(executor)
     .await

@@ -27,19 +27,22 @@ pub struct WebhookFields<'a> {
     pub active: bool,
 }
 
-/// Stores a webhook with its signing secret; returns its id.
+/// Stores a webhook with its signing secret unless the organization has `cap` already
+/// (0: no cap); returns its id, `None` at the cap.
 pub async fn insert<'e, E: Executor<'e, Database = Any>>(
     executor: E,
     organization_id: i64,
     fields: &WebhookFields<'_>,
     secret: &str,
-    now: i64,
-) -> Result<i64, sqlx::Error> {
+    (now, cap): (i64, i64),
+) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query_scalar(
         "insert into webhooks
              (organization_id, url, description, thresholds, secret, active, created_at,
               updated_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $7) returning id",
+         select $1, $2, $3, $4, $5, $6, $7, $7
+         where $8 = 0 or (select count(*) from webhooks where organization_id = $1) < $8
+         returning id",
     )
     .bind(organization_id)
     .bind(fields.url)
@@ -48,7 +51,8 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(
     .bind(secret)
     .bind(fields.active)
     .bind(now)
-    .fetch_one(executor)
+    .bind(cap)
+    .fetch_optional(executor)
     .await
 }
 

@@ -16,7 +16,7 @@ use crate::{
     api::usage::MetricUsage,
     domain::{
         aggregation::Aggregation,
-        period::{start_of_day, BillingPeriod},
+        period::{start_of_day, supported_day, BillingPeriod, SUPPORTED_DAYS},
         quantity::Quantity,
         usage_level::Allowance,
     },
@@ -236,23 +236,40 @@ enum Bound {
 impl Bound {
     /// `2024-01-31`, `2024-01-31T10:00:00Z` (any offset), or `2024-01-31T10:00:00` read in
     /// the organization's zone.
+    /// Days outside [`SUPPORTED_DAYS`] (in UTC and in the organization's zone) are refused.
     fn parse(name: &str, text: &str, time_zone: Tz) -> Result<Bound, AppError> {
         let text = text.trim();
+        let bound = Self::read(text, time_zone).ok_or_else(|| {
+            AppError::BadRequest(format!(
+                "{name} must be an ISO 8601 date such as 2024-01-31 or date-time such as \
+                 2024-01-31T10:00:00Z (got {text:?})"
+            ))
+        })?;
+        let supported = match bound {
+            Bound::Day(day) => supported_day(day),
+            Bound::Instant(instant) => {
+                supported_day(instant.date_naive())
+                    && supported_day(instant.with_timezone(&time_zone).date_naive())
+            }
+        };
+        if !supported {
+            return Err(AppError::BadRequest(format!(
+                "{name} must be a day from {SUPPORTED_DAYS} (got {text:?})"
+            )));
+        }
+        Ok(bound)
+    }
+
+    fn read(text: &str, time_zone: Tz) -> Option<Bound> {
         if let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-            return Ok(Bound::Day(day));
+            return Some(Bound::Day(day));
         }
         if let Ok(instant) = DateTime::parse_from_rfc3339(text) {
-            return Ok(Bound::Instant(instant.with_timezone(&Utc)));
+            return Some(Bound::Instant(instant.with_timezone(&Utc)));
         }
-        if let Ok(local) = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f") {
-            if let Some(instant) = time_zone.from_local_datetime(&local).earliest() {
-                return Ok(Bound::Instant(instant.with_timezone(&Utc)));
-            }
-        }
-        Err(AppError::BadRequest(format!(
-            "{name} must be an ISO 8601 date such as 2024-01-31 or date-time such as \
-             2024-01-31T10:00:00Z (got {text:?})"
-        )))
+        let local = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").ok()?;
+        let instant = time_zone.from_local_datetime(&local).earliest()?;
+        Some(Bound::Instant(instant.with_timezone(&Utc)))
     }
 
     fn day(self, time_zone: Tz) -> NaiveDate {

@@ -170,7 +170,13 @@ fn cost_share(month: &HistoryMonth, metric: &str, mails: Quantity) -> Decimal {
     if all.total == Quantity::ZERO {
         return Decimal::ZERO;
     }
-    (all.cost * mails.to_decimal() / all.total.to_decimal())
+    // The share first: a domain's mails are part of the total, so it is at most 1 and the
+    // product cannot overflow.
+    mails
+        .to_decimal()
+        .checked_div(all.total.to_decimal())
+        .and_then(|share| all.cost.checked_mul(share))
+        .unwrap_or(all.cost)
         .round_dp(6)
         .normalize()
 }

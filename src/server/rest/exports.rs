@@ -148,6 +148,18 @@ pub(crate) async fn line_items_csv(
     csv_response("line-items.csv", &LINE_ITEM_HEADER, rows)
 }
 
+/// A cell a spreadsheet will not run: text starting with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return (a formula, to Excel, LibreOffice and Google Sheets) gets a leading `'`,
+/// as OWASP advises. Numbers, negative ones too, stay as they are.
+fn neutralised(cell: &str) -> std::borrow::Cow<'_, str> {
+    let formula = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if formula && cell.parse::<rust_decimal::Decimal>().is_err() {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
 /// The rows as an RFC 4180 attachment named `file_name`.
 fn csv_response(
     file_name: &str,
@@ -159,7 +171,9 @@ fn csv_response(
         .from_writer(Vec::new());
     let written = std::iter::once(header.iter().map(|h| h.to_string()).collect::<Vec<_>>())
         .chain(rows)
-        .try_for_each(|row| writer.write_record(&row));
+        .try_for_each(|row| {
+            writer.write_record(row.iter().map(|cell| neutralised(cell).into_owned()))
+        });
     let body = written
         .map_err(|error| error.to_string())
         .and_then(|()| writer.into_inner().map_err(|error| error.to_string()))
@@ -178,4 +192,26 @@ fn csv_response(
         body,
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_neutralised_and_numbers_kept() {
+        for formula in [
+            "=HYPERLINK(\"http://x\")",
+            "+1+cmd",
+            "-2+3",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+        ] {
+            assert_eq!(neutralised(formula), format!("'{formula}"), "{formula:?}");
+        }
+        for kept in ["API Calls", "-12.5", "+3", "0.0005", "", "a=b"] {
+            assert_eq!(neutralised(kept), kept, "{kept:?}");
+        }
+    }
 }

@@ -93,7 +93,8 @@ pub struct WebhookChange {
 /// signs every delivery and is shown this once. `thresholds` are percentages of an
 /// allowance (default: the instance's warning and critical thresholds and 100). Needs an
 /// admin key. 400 for a URL that is not absolute http(s), bad thresholds or an over-long
-/// description; 401; 403 for a member key.
+/// description; 401; 403 for a member key; 409 when the organization has as many
+/// webhooks as `webhooks-per-organization` allows.
 #[utoipa::path(
     post, path = "/api/v1/webhooks", tag = "webhooks", request_body = NewWebhook,
     responses(
@@ -101,6 +102,7 @@ pub struct WebhookChange {
         (status = 400, description = "A bad URL, thresholds or description", body = ErrorBody),
         (status = 401, description = "No valid key", body = ErrorBody),
         (status = 403, description = "A member key", body = ErrorBody),
+        (status = 409, description = "The organization has as many webhooks as allowed", body = ErrorBody),
     ),
     security(("api_key" = []), ("bearer" = []), ("session" = []))
 )]
@@ -192,11 +194,15 @@ pub(crate) async fn search_webhooks(
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<Page<WebhookBody>>, AppError> {
     let query = shape::query(query)?;
+    // Members read (and search) only each URL's origin.
     let items: Vec<WebhookBody> = db::webhooks::list(state.db.pool(), principal.organization_id)
         .await?
         .iter()
+        .map(|hook| WebhookBody {
+            url: webhooks::url_for(principal.role, &hook.url),
+            ..webhook_body(hook)
+        })
         .filter(|hook| query.matches([hook.url.as_str(), hook.description.as_str()]))
-        .map(webhook_body)
         .collect();
     Ok(Json(query.page(items)?))
 }
