@@ -4,6 +4,7 @@
 use std::{
     collections::{hash_map::Entry, BTreeMap, BTreeSet, HashMap, HashSet},
     str::FromStr,
+    sync::Arc,
 };
 
 use chrono::{DateTime, Utc};
@@ -66,7 +67,6 @@ pub async fn ingest(
     now: DateTime<Utc>,
 ) -> Result<IngestReport, AppError> {
     let ledger = Ledger::cached(state, organization_id).await?;
-    let time_zone = ledger.time_zone;
     let catalogue = Catalogue::of(ledger.resources.iter().map(|r| &r.metric));
     let window = EventWindow {
         now,
@@ -103,6 +103,29 @@ pub async fn ingest(
         return Ok(report);
     }
 
+    // On its own task: a request dropped while its batch is written (a client gone, a
+    // timeout) must not leave the transaction, and SQLite's write lock, half way.
+    tokio::spawn(store(state.clone(), ledger, accepted, indices, report, now))
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "a batch's write did not finish");
+            AppError::Internal
+        })?
+}
+
+/// Writes the accepted events of a batch (`indices`: their places in it) and completes
+/// `report`.
+async fn store(
+    state: AppState,
+    ledger: Arc<Ledger>,
+    accepted: Vec<Accepted>,
+    indices: Vec<usize>,
+    mut report: IngestReport,
+    now: DateTime<Utc>,
+) -> Result<IngestReport, AppError> {
+    let state = &state;
+    let organization_id = ledger.organization.id;
+    let time_zone = ledger.time_zone;
     // The rollups, computed before taking the turn to write: on SQLite batches write one
     // after another, so only what happens in the transaction limits the rate.
     let planned = plan(accepted.iter(), time_zone);
