@@ -9,11 +9,12 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughpu
 use quotaboard::{
     domain::event::{EventDraft, EventWindow},
     server::{
-        config::{Config, DEFAULT_FILE},
         db::organizations,
-        demo, ingest,
-        ledger::Ledger,
-        startup,
+        metering::ingest,
+        metering::ledger::Ledger,
+        platform::config::{Config, DEFAULT_FILE},
+        process::demo,
+        process::startup,
         state::AppState,
     },
 };

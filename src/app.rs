@@ -11,14 +11,17 @@ use leptos_router::{
 };
 
 use crate::{
-    api::account::{get_session, SessionInfo},
+    api::account::get_session,
     error::AppError,
     i18n::{self, Locale},
+    model::account::SessionInfo,
     pages::{
+        account::AccountPage,
         admin::AdminPage,
         admin_audit::AdminAuditPage,
         admin_licenses::{AdminLicensesPage, LicenseEditPage},
         admin_organization::AdminOrganizationPage,
+        admin_users::AdminUsersPage,
         billing::BillingPage,
         keys::KeysPage,
         license::LicensePage,
@@ -32,13 +35,13 @@ use crate::{
 /// The document around the app, rendered only on the server.
 #[cfg(feature = "ssr")]
 pub fn shell(options: &LeptosOptions) -> impl IntoView {
-    let files = crate::server::assets::site_files(options);
+    let files = crate::server::platform::assets::site_files(options);
     // `cargo leptos watch` sets LEPTOS_WATCH: only then do pages reload themselves.
     let reload = files
         .watched
         .then(|| view! { <AutoReload options=options.clone()/> });
     let locale = i18n::request_locale();
-    crate::server::headers::set_page_policy();
+    crate::server::http::headers::set_page_policy();
     let nonce = leptos::nonce::use_nonce();
     view! {
         <!DOCTYPE html>
@@ -101,6 +104,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/licenses") view=AdminLicensesPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/licenses/:id") view=LicenseEditPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/audit") view=AdminAuditPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/users") view=AdminUsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <footer class="footer">
@@ -192,6 +197,7 @@ fn NavBar(session: SessionInfo, next: Signal<String>) -> impl IntoView {
             <A href="/admin" exact=true>{t.nav_admin}</A>
             <A href="/admin/licenses">{t.nav_licenses}</A>
             <A href="/admin/audit">{t.nav_audit}</A>
+            <A href="/admin/users">{t.nav_users}</A>
         }
         .into_any()
     } else {
@@ -209,7 +215,7 @@ fn NavBar(session: SessionInfo, next: Signal<String>) -> impl IntoView {
         <div class="topbar__account">
             {organization}
             {switcher}
-            <span class="topbar__user">{session.email}</span>
+            <A href="/account" attr:class="topbar__user" attr:title=t.nav_account>{session.email}</A>
             <form method="post" action="/logout">
                 <button type="submit" class="button button--quiet">{t.sign_out}</button>
             </form>

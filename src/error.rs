@@ -3,7 +3,7 @@
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
-use crate::api::codec::JsonTextEncoding;
+use crate::codec::JsonTextEncoding;
 
 /// Everything that can go wrong answering a request, as the caller may see it.
 ///

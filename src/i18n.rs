@@ -97,6 +97,12 @@ impl Locale {
             ],
         }
     }
+
+    /// "Nov 2026": the month of `day` and its year.
+    pub fn month_and_year(self, day: chrono::NaiveDate) -> String {
+        use chrono::Datelike;
+        format!("{} {}", self.months()[day.month0() as usize], day.year())
+    }
 }
 
 /// The locale of the page being rendered: provided by `<App/>`, English when missing.
@@ -398,10 +404,35 @@ strings! {
     entity_api_key: "API key", "Chave de API";
     entity_webhook: "Webhook", "Webhook";
     entity_membership: "Role of", "Papel de";
+    entity_user: "User", "Usuário";
     action_created: "Created", "Criado";
     action_updated: "Changed", "Alterado";
     action_assigned: "Assigned", "Atribuída";
     action_revoked: "Revoked", "Revogada";
+    // Account
+    nav_account: "Your account", "Sua conta";
+    account_title: "Your account", "Sua conta";
+    account_intro: "Signed in as", "Conectado como";
+    change_password: "Change password", "Alterar senha";
+    current_password: "Current password", "Senha atual";
+    new_password: "New password (at least 8 characters)", "Nova senha (pelo menos 8 caracteres)";
+    repeat_password: "New password again", "Nova senha de novo";
+    password_changed: "Password changed. Every other session of yours was signed out.", "Senha alterada. Todas as suas outras sessões foram encerradas.";
+    sessions_title: "Sessions", "Sessões";
+    sessions_intro: "Signed in on a computer you no longer have, or think someone else is? End every session, this one included.", "Conectado em um computador que não tem mais, ou acha que outra pessoa está? Encerre todas as sessões, inclusive esta.";
+    sign_out_everywhere: "Sign out everywhere", "Sair de todos os lugares";
+    // Users (operator)
+    nav_users: "Users", "Usuários";
+    users_title: "Users", "Usuários";
+    users_intro: "Disabling a user signs them out everywhere at once and refuses their sign-ins until enabled again. Their organizations' API keys keep working.", "Desativar um usuário encerra todas as sessões dele na hora e recusa seus acessos até ser reativado. As chaves de API das organizações continuam funcionando.";
+    users_search: "Email contains", "E-mail contém";
+    users_more: "Only the first users are shown: narrow the search to see others.", "Só os primeiros usuários são mostrados: refine a busca para ver outros.";
+    no_users: "No user matches.", "Nenhum usuário encontrado.";
+    organizations: "Organizations", "Organizações";
+    last_seen: "Last active", "Última atividade";
+    never: "Never", "Nunca";
+    disable: "Disable", "Desativar";
+    enable: "Enable", "Reativar";
     // API keys
     keys_title: "API keys", "Chaves de API";
     keys_intro: "Keys let scripts read usage and send events. A key is shown once, when it is created.", "Chaves permitem que scripts leiam o uso e enviem eventos. Uma chave é mostrada uma vez, ao ser criada.";

@@ -6,10 +6,12 @@
 
 pub mod api;
 pub mod app;
+pub mod codec;
 pub mod components;
 pub mod domain;
 pub mod error;
 pub mod i18n;
+pub mod model;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod server;

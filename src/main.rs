@@ -2,8 +2,8 @@
 
 #[cfg(feature = "ssr")]
 #[global_allocator]
-static ALLOCATOR: quotaboard::server::allocator::ServerAllocator =
-    quotaboard::server::allocator::ServerAllocator;
+static ALLOCATOR: quotaboard::server::process::allocator::ServerAllocator =
+    quotaboard::server::process::allocator::ServerAllocator;
 
 #[cfg(feature = "ssr")]
 mod cli {
@@ -11,14 +11,19 @@ mod cli {
 
     use clap::{Parser, Subcommand};
     use quotaboard::server::{
-        api_keys, audit,
-        auth::Role,
-        config::{redact_database_url, Config},
+        access::api_keys,
+        access::audit,
+        access::principal::Role,
+        access::sessions,
+        access::users::{self, UserRole},
         db::{self, organizations},
-        demo::{self, DemoOutcome},
-        purge, sealing, startup, telemetry,
-        telemetry::LogFormat,
-        users::{self, UserRole},
+        metering::purge,
+        platform::config::{redact_database_url, Config},
+        platform::sealing,
+        process::demo::{self, DemoOutcome},
+        process::startup,
+        process::telemetry,
+        process::telemetry::LogFormat,
     };
 
     /// Self-hostable usage metering and license-limit dashboard.
@@ -96,6 +101,17 @@ mod cli {
             /// member or admin.
             #[arg(long, value_enum)]
             role: UserRole,
+        },
+        /// Stop a user signing in and end every session of theirs (their organizations'
+        /// API keys keep working).
+        Disable {
+            #[arg(long)]
+            email: String,
+        },
+        /// Let a disabled user sign in again.
+        Enable {
+            #[arg(long)]
+            email: String,
         },
     }
 
@@ -261,9 +277,10 @@ mod cli {
             }
             KeysCommand::List { org } => {
                 let organization = organization(org).await?;
-                let keys = db::api_keys::list(db.pool(), organization.id)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let keys =
+                    db::scoped::list::<db::api_keys::ApiKeyRow, _>(db.pool(), organization.id)
+                        .await
+                        .map_err(|e| e.to_string())?;
                 println!("prefix\trole\tcreated\trevoked\tname");
                 for key in keys {
                     let when = |seconds: Option<i64>| {
@@ -333,6 +350,12 @@ mod cli {
             UsersCommand::Join { email, org, role } => users::join(&db, &email, &org, role, now)
                 .await
                 .map(|()| println!("{email} belongs to {org} with the role {}.", role.as_str())),
+            UsersCommand::Disable { email } => users::set_disabled_by_email(&db, &email, true, now)
+                .await
+                .map(|()| println!("{email} is disabled; their sessions have ended.")),
+            UsersCommand::Enable { email } => users::set_disabled_by_email(&db, &email, false, now)
+                .await
+                .map(|()| println!("{email} may sign in again.")),
         };
         db.close().await;
         result
@@ -343,12 +366,17 @@ mod cli {
             .await
             .map_err(|e| e.to_string())?;
         let months = config.settings.retention_months;
-        let result = purge::purge(&db, chrono::Utc::now(), months)
-            .await
-            .map(|purged| {
+        let now = chrono::Utc::now();
+        let result = match purge::purge(&db, now, months).await {
+            Ok(purged) => {
                 println!("Purged {purged} raw events older than {months} months.");
-            })
-            .map_err(|e| e.to_string());
+                sessions::purge_ended(&db, &config.settings.session, db::unix_seconds(now))
+                    .await
+                    .map(|ended| println!("Purged {ended} ended sessions."))
+            }
+            Err(error) => Err(error),
+        }
+        .map_err(|e| e.to_string());
         db.close().await;
         result
     }

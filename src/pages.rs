@@ -1,9 +1,11 @@
 //! One module per route.
 
+pub mod account;
 pub mod admin;
 pub mod admin_audit;
 pub mod admin_licenses;
 pub mod admin_organization;
+pub mod admin_users;
 pub mod billing;
 pub mod keys;
 pub mod license;
@@ -14,7 +16,7 @@ pub mod webhooks;
 
 use leptos::prelude::*;
 
-use crate::{api::account::SessionInfo, error::AppError};
+use crate::{error::AppError, model::account::SessionInfo};
 
 /// The signed-in user, loaded once by `<App/>` and shared with every page.
 pub type SessionResource = Resource<Result<Option<SessionInfo>, AppError>>;

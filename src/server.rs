@@ -1,34 +1,14 @@
-//! Server-only code: configuration, state, storage, REST routes, sign-in and start-up.
+//! Server-only code, in layers that import only downwards (ARCHITECTURE.md draws them):
+//! `db` (all SQL) → `platform` (settings, live updates, caches, limits, sealing) → the
+//! capabilities `access`, `alerting`, `metering` → `state` (what handlers share) → `rest`
+//! and `http` (the edge) → `process` (start-up and wiring).
 
-pub mod alerts;
-pub mod allocator;
-pub mod api_keys;
-pub mod assets;
-pub mod audit;
-pub mod auth;
-pub mod browser;
-pub mod cache;
-pub mod config;
-pub mod consume;
+pub mod access;
+pub mod alerting;
 pub mod db;
-pub mod deliveries;
-pub mod demo;
-pub mod destinations;
-pub mod headers;
-pub mod ingest;
-pub mod ledger;
-pub mod licenses;
-pub mod limits;
-pub mod live;
-pub mod purge;
+pub mod http;
+pub mod metering;
+pub mod platform;
+pub mod process;
 pub mod rest;
-pub mod sealing;
-pub mod server_fn;
-pub mod sessions;
-pub mod site;
-pub mod startup;
 pub mod state;
-pub mod statements;
-pub mod telemetry;
-pub mod users;
-pub mod webhooks;

@@ -4,10 +4,10 @@ import { test, expect } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 import { OPERATOR, PAGES, collectErrors, signIn, waitForHydration } from './helpers';
 
-const OPERATOR_PAGES = ['/admin', '/admin/organizations/acme', '/admin/licenses', '/admin/licenses/new', '/admin/audit'];
+const OPERATOR_PAGES = ['/admin', '/admin/organizations/acme', '/admin/licenses', '/admin/licenses/new', '/admin/audit', '/admin/users'];
 
 for (const colorScheme of ['light', 'dark'] as const) {
-  for (const [path] of [...PAGES, ['/login'], ...OPERATOR_PAGES.map((p) => [p])]) {
+  for (const [path] of [...PAGES, ['/account'], ['/login'], ...OPERATOR_PAGES.map((p) => [p])]) {
     test(`${path} in ${colorScheme} mode has no serious accessibility violations`, async ({ page }, testInfo) => {
       const errors = collectErrors(page);
       await page.emulateMedia({ colorScheme });

@@ -93,7 +93,7 @@ test('a member is refused the operator pages and the operator server functions',
   await operator.close();
 
   await signIn(page, MEMBER);
-  for (const path of ['/admin', '/admin/licenses', '/admin/licenses/1', '/admin/audit', '/admin/organizations/acme']) {
+  for (const path of ['/admin', '/admin/licenses', '/admin/licenses/1', '/admin/audit', '/admin/organizations/acme', '/admin/users']) {
     const response = await page.goto(path);
     expect(response?.status(), path).toBe(403);
     await expect(page.getByRole('alert')).toContainText('You cannot see this page');

@@ -1,7 +1,7 @@
 // Before the specs: Acme's sums at their whole period's amounts, whatever day it is.
 //
 // The demo records each sum evenly over its billing period up to the moment it is loaded
-// (src/server/demo.rs), so on the 2nd of the month Acme has used a 30th of what it will.
+// (src/server/process/demo.rs), so on the 2nd of the month Acme has used a 30th of what it will.
 // The specs that check bands, banners and the cost card need the same figures on every
 // day: this tops each of Acme's sums up, through the events API, to what its period comes
 // to (API calls 52 000 = 52 %, bandwidth 962 GB = 96.2 % red, e-mails 13 000 = 130 %, over

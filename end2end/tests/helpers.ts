@@ -1,7 +1,7 @@
 // Shared steps of the end-to-end specs: signing in, waiting for hydration, collecting errors.
 import { expect, type Page, type APIRequestContext } from '@playwright/test';
 
-/** The demo users' password (src/server/demo.rs, README). */
+/** The demo users' password (src/server/process/demo.rs, README). */
 export const PASSWORD = 'quotaboard-demo';
 export const ADMIN = 'admin@acme.example';
 export const MEMBER = 'member@acme.example';

@@ -32,7 +32,7 @@ test('customer pages hydrate, draw their charts and stream usage with no CSP vio
   const errors = collectErrors(page);
   await recordViolations(page);
   await signIn(page);
-  for (const [path] of PAGES) {
+  for (const [path] of [...PAGES, ['/account']]) {
     await openUnderPolicy(page, path);
     if (path === '/usage') {
       // The history chart (ECharts from our origin) and the live stream both run.
@@ -51,7 +51,7 @@ test('the sign-in page and the operator pages hydrate with no CSP violation', as
   expect(await violations(page)).toEqual([]);
 
   await signIn(page, OPERATOR);
-  for (const path of ['/admin', '/admin/organizations/acme', '/admin/licenses', '/admin/audit']) {
+  for (const path of ['/admin', '/admin/organizations/acme', '/admin/licenses', '/admin/audit', '/admin/users']) {
     await openUnderPolicy(page, path);
     expect(await violations(page), path).toEqual([]);
   }

@@ -2,65 +2,16 @@
 //! others they can switch to.
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 
-/// An organization a user belongs to.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OrganizationChoice {
-    pub id: i64,
-    pub slug: String,
-    pub name: String,
-    /// The user's role in it: `member` or `admin`.
-    pub role: String,
-}
-
-/// The signed-in user as the navigation bar shows them.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SessionInfo {
-    pub email: String,
-    /// `member` or `admin` in the current organization; `platform-admin` for the operator.
-    pub role: String,
-    /// The organization the session acts for; `None` for a platform admin.
-    pub organization: Option<OrganizationChoice>,
-    /// Every organization the user belongs to, by name.
-    pub organizations: Vec<OrganizationChoice>,
-}
-
-impl SessionInfo {
-    /// True when the user administers the current organization.
-    pub fn is_admin(&self) -> bool {
-        self.role == "admin"
-    }
-}
-
-/// Where the dashboard starts.
-pub const HOME: &str = "/usage";
-
-/// Where a platform admin starts.
-pub const ADMIN_HOME: &str = "/admin";
-
-/// Where to go after signing in: `next` when it is a path on this site, else [`HOME`].
-/// Anything that could leave the site (`//host`, `/\host`, a scheme) is refused.
-pub fn safe_next(next: &str) -> &str {
-    let on_this_site = next.starts_with('/')
-        && !next.starts_with("//")
-        && !next.starts_with("/\\")
-        && !next.chars().any(char::is_control)
-        && next != "/login"
-        && !next.starts_with("/login?");
-    if on_this_site {
-        next
-    } else {
-        HOME
-    }
-}
+use crate::model::account::SessionInfo;
 
 /// The signed-in user, or `None` when the request has no live session.
-#[server(output = crate::api::codec::JsonText)]
+#[server(output = crate::codec::JsonText)]
 pub async fn get_session() -> Result<Option<SessionInfo>, AppError> {
-    use crate::server::{server_fn, sessions};
+    use crate::model::account::OrganizationChoice;
+    use crate::server::{access::sessions, http::server_fn};
 
     server_fn::respond(
         async {
@@ -96,25 +47,39 @@ pub async fn get_session() -> Result<Option<SessionInfo>, AppError> {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// Changes the signed-in user's password and signs out every other session of theirs (see
+/// `sessions::change_password`). Errors: `BadRequest` when the two new passwords differ,
+/// for a wrong current password or a new one of the wrong length; `Unauthorized` without
+/// a session; `TooManyRequests` after too many wrong current passwords.
+#[server(output = crate::codec::JsonText)]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+    repeat_password: String,
+) -> Result<(), AppError> {
+    use crate::server::{access::sessions, db, http::server_fn};
 
-    #[test]
-    fn only_paths_on_this_site_are_followed_after_sign_in() {
-        for (next, expected) in [
-            ("/billing?sort=amount", "/billing?sort=amount"),
-            ("/settings/keys", "/settings/keys"),
-            ("", HOME),
-            ("https://evil.example/", HOME),
-            ("//evil.example/", HOME),
-            ("/\\evil.example", HOME),
-            ("/usage\r\nSet-Cookie: x", HOME),
-            ("/login", HOME),
-            ("/login?next=/login", HOME),
-            ("usage", HOME),
-        ] {
-            assert_eq!(safe_next(next), expected, "{next:?}");
+    server_fn::respond(
+        async {
+            let state = server_fn::state()?;
+            let token = server_fn::session_token(&state)?.ok_or(AppError::Unauthorized)?;
+            if new_password != repeat_password {
+                return Err(AppError::BadRequest(
+                    "The new password and its repetition differ".into(),
+                ));
+            }
+            let address = server_fn::client_address(&state)?;
+            let now = db::unix_seconds(chrono::Utc::now());
+            sessions::change_password(
+                &state,
+                &token,
+                &current_password,
+                &new_password,
+                address,
+                now,
+            )
+            .await
         }
-    }
+        .await,
+    )
 }

@@ -6,9 +6,9 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    api::usage::{UsageHistory, UsageSummary},
     domain::usage_level::Band,
     error::AppError,
+    model::usage::{UsageHistory, UsageSummary},
 };
 
 /// One organization as the operator's page for it shows it: its usage with the customer's
@@ -29,14 +29,15 @@ pub struct OrganizationUsage {
 ///
 /// Errors: `Unauthorized` (401) when not signed in; `Forbidden` (403) for anyone but a
 /// platform admin; `NotFound` (404) for no such organization.
-#[server(output = crate::api::codec::JsonText)]
+#[server(output = crate::codec::JsonText)]
 pub async fn get_organization_usage(slug: String) -> Result<OrganizationUsage, AppError> {
     use crate::server::{
         db::{licenses, organizations},
-        ledger::Ledger,
-        server_fn,
+        http::server_fn,
+        metering::ledger::Ledger,
     };
 
+    let locale = crate::i18n::request_locale();
     server_fn::respond(
         async {
             let state = server_fn::state()?;
@@ -49,7 +50,7 @@ pub async fn get_organization_usage(slug: String) -> Result<OrganizationUsage, A
             let now = chrono::Utc::now();
             Ok(OrganizationUsage {
                 summary: ledger.summary(&state, now).await?,
-                history: ledger.usage_history(&state, now).await?,
+                history: ledger.usage_history(&state, now).await?.charted(locale),
                 license_id: ledger.plan.as_ref().map(|plan| plan.license_id),
                 licenses: licenses::list(pool)
                     .await?
@@ -152,13 +153,13 @@ pub fn select(
 ///
 /// Errors: `Unauthorized` (401) when not signed in; `Forbidden` (403) for anyone but a
 /// platform admin; `BadRequest` for an unknown sort.
-#[server(output = crate::api::codec::JsonText)]
+#[server(output = crate::codec::JsonText)]
 pub async fn list_organizations(
     search: String,
     at_risk: bool,
     sort: String,
 ) -> Result<Vec<OrganizationOverview>, AppError> {
-    use crate::server::{db::organizations, ledger::Ledger, server_fn};
+    use crate::server::{db::organizations, http::server_fn, metering::ledger::Ledger};
 
     server_fn::respond(
         async {

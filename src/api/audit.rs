@@ -25,12 +25,13 @@ pub struct AuditEntry {
 }
 
 /// The kinds of things the log can be filtered on.
-pub const AUDIT_ENTITIES: [&str; 5] = [
+pub const AUDIT_ENTITIES: [&str; 6] = [
     "license",
     "subscription",
     "api_key",
     "webhook",
     "membership",
+    "user",
 ];
 
 /// Entries shown at most.
@@ -42,7 +43,7 @@ pub const AUDIT_LIMIT: i64 = 200;
 ///
 /// Errors: `Unauthorized` (401) when not signed in; `Forbidden` (403) for anyone but a
 /// platform admin; `BadRequest` (400) for an unknown entity or a malformed date.
-#[server(output = crate::api::codec::JsonText)]
+#[server(output = crate::codec::JsonText)]
 pub async fn list_audit(
     entity: String,
     search: String,
@@ -50,8 +51,8 @@ pub async fn list_audit(
     to: String,
 ) -> Result<Vec<AuditEntry>, AppError> {
     use crate::{
-        api::usage::parse_day,
-        server::{db::audit, server_fn},
+        model::usage::parse_day,
+        server::{db::audit, http::server_fn},
     };
 
     server_fn::respond(

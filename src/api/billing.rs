@@ -38,9 +38,9 @@ pub const SORTABLE: [&str; 4] = ["start_date", "amount", "usage_percent", "limit
 /// for all), in `sort` order (`field` or `-field`, seed 004's fields; blank: newest first).
 ///
 /// Errors: `BadRequest` for an unknown sort field; `Unauthorized` when not signed in.
-#[server(output = crate::api::codec::JsonText)]
+#[server(output = crate::codec::JsonText)]
 pub async fn list_statements(search: String, sort: String) -> Result<Vec<StatementView>, AppError> {
-    use crate::server::{ledger::Ledger, server_fn, statements};
+    use crate::server::{http::server_fn, metering::ledger::Ledger, metering::statements};
 
     server_fn::respond(
         async {

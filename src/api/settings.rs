@@ -98,15 +98,19 @@ pub fn parse_thresholds(text: &str) -> Result<Option<Vec<Decimal>>, AppError> {
 }
 
 /// The organization's API keys, newest first. Errors: `Unauthorized` when not signed in.
-#[server(output = crate::api::codec::JsonText)]
+#[server(output = crate::codec::JsonText)]
 pub async fn list_api_keys() -> Result<Vec<ApiKeyView>, AppError> {
-    use crate::server::{db, server_fn};
+    use crate::server::{db, http::server_fn};
 
     server_fn::respond(
         async {
             let state = server_fn::state()?;
             let principal = server_fn::principal(&state).await?;
-            let rows = db::api_keys::list(state.db.pool(), principal.organization_id).await?;
+            let rows = db::scoped::list::<db::api_keys::ApiKeyRow, _>(
+                state.db.pool(),
+                principal.organization_id,
+            )
+            .await?;
             Ok(rows.iter().map(ssr::key_view).collect())
         }
         .await,
@@ -115,11 +119,13 @@ pub async fn list_api_keys() -> Result<Vec<ApiKeyView>, AppError> {
 
 /// Creates a key named `name` with `role` (`member` or `admin`). Errors: `BadRequest` for
 /// a blank or over-long name or an unknown role; `Forbidden` unless the user is an admin.
-#[server(output = crate::api::codec::JsonText)]
+#[server(output = crate::codec::JsonText)]
 pub async fn create_api_key(name: String, role: String) -> Result<CreatedKey, AppError> {
     use std::str::FromStr;
 
-    use crate::server::{api_keys, audit::Actor, auth::Role, server_fn};
+    use crate::server::{
+        access::api_keys, access::audit::Actor, access::principal::Role, http::server_fn,
+    };
 
     server_fn::respond(
         async {
@@ -149,9 +155,11 @@ pub async fn create_api_key(name: String, role: String) -> Result<CreatedKey, Ap
 /// Revokes the organization's key `id`: it stops working on the next request. Errors:
 /// `Forbidden` unless an admin; `NotFound` for a key the organization does not have or
 /// one already revoked.
-#[server(output = crate::api::codec::JsonText)]
+#[server(output = crate::codec::JsonText)]
 pub async fn revoke_api_key(id: i64) -> Result<(), AppError> {
-    use crate::server::{api_keys, audit::Actor, auth::Role, server_fn};
+    use crate::server::{
+        access::api_keys, access::audit::Actor, access::principal::Role, http::server_fn,
+    };
 
     server_fn::respond(
         async {
@@ -166,16 +174,18 @@ pub async fn revoke_api_key(id: i64) -> Result<(), AppError> {
 }
 
 /// The organization's webhooks, oldest first. Errors: `Unauthorized` when not signed in.
-#[server(output = crate::api::codec::JsonText)]
+#[server(output = crate::codec::JsonText)]
 pub async fn list_webhooks() -> Result<Vec<WebhookView>, AppError> {
-    use crate::server::{db, server_fn, webhooks};
+    use crate::server::{alerting::webhooks, db, http::server_fn};
 
     server_fn::respond(
         async {
             let state = server_fn::state()?;
             let principal = server_fn::principal(&state).await?;
             let pool = state.db.pool();
-            let rows = db::webhooks::list(pool, principal.organization_id).await?;
+            let rows =
+                db::scoped::list::<db::webhooks::WebhookRow, _>(pool, principal.organization_id)
+                    .await?;
             let deliveries =
                 db::deliveries::recent(pool, principal.organization_id, DELIVERY_LOG_SIZE).await?;
             Ok(rows
@@ -199,13 +209,13 @@ pub async fn list_webhooks() -> Result<Vec<WebhookView>, AppError> {
 /// Adds a webhook posting to `url` at `thresholds` (blank: the instance's warning and
 /// critical thresholds and 100). Errors: `BadRequest` for a bad URL, description or
 /// thresholds; `Forbidden` unless an admin.
-#[server(output = crate::api::codec::JsonText)]
+#[server(output = crate::codec::JsonText)]
 pub async fn create_webhook(
     url: String,
     description: String,
     thresholds: String,
 ) -> Result<CreatedWebhook, AppError> {
-    use crate::server::{auth::Role, server_fn, webhooks};
+    use crate::server::{access::principal::Role, alerting::webhooks, http::server_fn};
 
     server_fn::respond(
         async {
@@ -219,7 +229,7 @@ pub async fn create_webhook(
             };
             let (row, secret) = webhooks::create(
                 &state,
-                crate::server::audit::Actor::User(principal.user_id),
+                crate::server::access::audit::Actor::User(principal.user_id),
                 principal.organization_id,
                 draft,
             )
@@ -236,7 +246,7 @@ pub async fn create_webhook(
 /// Changes webhook `id`: its URL, description, thresholds (blank keeps them) and whether it
 /// is enabled (`active` present, as a checked box sends it). Errors as [`create_webhook`],
 /// and `NotFound` for a webhook the organization does not have.
-#[server(output = crate::api::codec::JsonText)]
+#[server(output = crate::codec::JsonText)]
 pub async fn update_webhook(
     id: i64,
     url: String,
@@ -244,7 +254,7 @@ pub async fn update_webhook(
     thresholds: String,
     active: Option<String>,
 ) -> Result<WebhookView, AppError> {
-    use crate::server::{auth::Role, server_fn, webhooks};
+    use crate::server::{access::principal::Role, alerting::webhooks, http::server_fn};
 
     server_fn::respond(
         async {
@@ -259,7 +269,7 @@ pub async fn update_webhook(
             };
             let row = webhooks::update(
                 &state,
-                crate::server::audit::Actor::User(principal.user_id),
+                crate::server::access::audit::Actor::User(principal.user_id),
                 principal.organization_id,
                 id,
                 change,
@@ -275,8 +285,8 @@ pub async fn update_webhook(
 mod ssr {
     use super::{ApiKeyView, DeliveryView, WebhookView};
     use crate::server::{
+        db,
         db::{api_keys::ApiKeyRow, deliveries::DeliveryRow, webhooks::WebhookRow},
-        webhooks,
     };
 
     pub fn key_view(row: &ApiKeyRow) -> ApiKeyView {
@@ -295,7 +305,7 @@ mod ssr {
             id: row.id,
             url: row.url.clone(),
             description: row.description.clone(),
-            thresholds: webhooks::thresholds_of(row),
+            thresholds: db::webhooks::thresholds_of(row),
             active: row.active != 0,
             updated_at: row.updated_at,
             deliveries: Vec::new(),

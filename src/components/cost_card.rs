@@ -3,9 +3,9 @@
 use leptos::prelude::*;
 
 use crate::{
-    api::usage::{EstimatedCost, PlanSummary},
     components::format,
     i18n::{fill, use_locale},
+    model::usage::{EstimatedCost, PlanSummary},
 };
 
 /// The plan's price plus overage, less discount, plus tax, and the total, in cents of the

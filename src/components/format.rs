@@ -84,8 +84,7 @@ pub fn date_time(locale: Locale, unix_seconds: i64) -> String {
 
 /// "Nov 2026"; "nov 2026": the month a period starts in.
 pub fn month(locale: Locale, day: NaiveDate) -> String {
-    let month = locale.months()[day.month0() as usize];
-    format!("{month} {}", day.year())
+    locale.month_and_year(day)
 }
 
 /// "1 Nov 2026 – 30 Nov 2026": a period's first and last day.

@@ -1,10 +1,11 @@
 //! `<HistoryChart/>`: the last 12 months of one metric as bars and the month's cost as a
-//! line, drawn in the browser by ECharts (served from our own origin); the same numbers as
-//! a table, which is what the server renders, screen readers read and no-JS browsers show.
+//! line, drawn in the browser by ECharts (served from our own origin) from the option the
+//! server built with charming (`model::chart`); the same numbers as a table, which is what
+//! the server renders, screen readers read and no-JS browsers show.
 
 use leptos::prelude::*;
 
-use crate::{api::usage::UsageHistory, components::format, i18n::use_locale};
+use crate::{components::format, i18n::use_locale, model::usage::UsageHistory};
 
 /// The element the chart is drawn in.
 pub const CHART_ID: &str = "history-chart";
@@ -55,7 +56,7 @@ pub fn HistoryChart(history: UsageHistory) -> impl IntoView {
             .collect_view()
     });
     #[cfg(feature = "hydrate")]
-    draw(selected, series, unit, currency.clone(), t);
+    draw(selected, history);
     let table_currency = currency.clone();
     view! {
         <section class="history card" aria-labelledby="history-title">
@@ -97,109 +98,101 @@ pub fn HistoryChart(history: UsageHistory) -> impl IntoView {
     }
 }
 
-/// Draws the chart once hydrated and again whenever the metric changes; resizes it with
-/// the window. Does nothing when the ECharts script did not load (the table stays).
+/// Draws the chart once hydrated and again whenever the metric changes, from the option the
+/// server wrote ([`crate::model::usage::HistoryMetric::chart`]); resizes it with the window.
+/// Does nothing when the ECharts script did not load (the table stays).
 #[cfg(feature = "hydrate")]
-fn draw(
-    selected: RwSignal<String>,
-    series: impl Fn() -> Vec<(String, rust_decimal::Decimal, rust_decimal::Decimal)> + 'static,
-    unit: impl Fn() -> String + 'static,
-    currency: String,
-    t: &'static crate::i18n::Strings,
-) {
-    use charming::{
-        component::{Axis, Grid, Legend},
-        element::{AxisType, Tooltip, Trigger},
-        series::{Bar, Line},
-        theme::Theme,
-        Chart, Echarts, WasmRenderer,
-    };
-    use rust_decimal::prelude::ToPrimitive;
-    use wasm_bindgen::{JsCast, JsValue};
+fn draw(selected: RwSignal<String>, history: StoredValue<UsageHistory>) {
+    use wasm_bindgen::JsValue;
 
-    let loaded = web_sys::window()
-        .and_then(|window| js_sys::Reflect::get(&window, &JsValue::from_str("echarts")).ok())
-        .is_some_and(|echarts| !echarts.is_undefined());
-    if !loaded {
+    if echarts().is_none() {
         return;
     }
-    let instance: StoredValue<Option<Echarts>, LocalStorage> = StoredValue::new_local(None);
-    let dark = web_sys::window()
-        .and_then(|window| {
-            window
-                .match_media("(prefers-color-scheme: dark)")
-                .ok()
-                .flatten()
-        })
-        .is_some_and(|query| query.matches());
-    let number = |value: rust_decimal::Decimal| value.to_f64().unwrap_or_default();
+    let instance: StoredValue<Option<JsValue>, LocalStorage> = StoredValue::new_local(None);
+    let theme = if prefers_dark() { "dark" } else { "" };
     Effect::new(move |_| {
-        let _ = selected.get();
-        let rows = series();
-        let months: Vec<String> = rows.iter().map(|(month, _, _)| month.clone()).collect();
-        let totals: Vec<f64> = rows.iter().map(|(_, total, _)| number(*total)).collect();
-        let costs: Vec<f64> = rows.iter().map(|(_, _, cost)| number(*cost)).collect();
-        let unit = unit();
-        let chart = Chart::new()
-            .background_color("transparent")
-            .tooltip(Tooltip::new().trigger(Trigger::Axis))
-            .legend(Legend::new().bottom(0))
-            .grid(
-                Grid::new()
-                    .left(8)
-                    .right(8)
-                    .top(32)
-                    .bottom(40)
-                    .contain_label(true),
-            )
-            .x_axis(Axis::new().type_(AxisType::Category).data(months))
-            .y_axis(Axis::new().type_(AxisType::Value).name(unit.clone()))
-            .y_axis(Axis::new().type_(AxisType::Value).name(currency.clone()))
-            .series(Bar::new().name(format!("{} ({unit})", t.used)).data(totals))
-            .series(
-                Line::new()
-                    .name(format!("{} ({currency})", t.cost))
-                    .y_axis_index(1)
-                    .data(costs),
-            );
-        let drawn = instance.with_value(|current| current.is_some());
-        if drawn {
-            instance.with_value(|current| {
-                if let Some(echarts) = current {
-                    WasmRenderer::update(echarts, &chart);
+        let code = selected.get();
+        let option = history
+            .with_value(|h| h.metric(&code).map(|metric| metric.chart.clone()))
+            .filter(|option| !option.is_empty())
+            .and_then(|option| js_sys::JSON::parse(&option).ok());
+        let Some(option) = option else { return };
+        if instance.with_value(Option::is_none) {
+            let element = document().get_element_by_id(CHART_ID);
+            let created = element.zip(echarts()).and_then(|(element, echarts)| {
+                call(
+                    &echarts,
+                    "init",
+                    &[element.into(), JsValue::from_str(theme)],
+                )
+            });
+            match created {
+                Some(chart) => instance.set_value(Some(chart)),
+                None => {
+                    leptos::logging::warn!("history chart not drawn");
+                    return;
                 }
-            });
-        } else {
-            let renderer = WasmRenderer::new_opt(None, None).theme(if dark {
-                Theme::Dark
-            } else {
-                Theme::Default
-            });
-            match renderer.render(CHART_ID, &chart) {
-                Ok(echarts) => instance.set_value(Some(echarts)),
-                Err(error) => leptos::logging::warn!("history chart not drawn: {error:?}"),
             }
         }
+        instance.with_value(|chart| {
+            if let Some(chart) = chart {
+                // `notMerge`: the metric's option replaces the last one whole.
+                call(chart, "setOption", &[option, JsValue::TRUE]);
+            }
+        });
     });
     let resize = window_event_listener(leptos::ev::resize, move |_| {
-        instance.with_value(|current| {
-            if let Some(echarts) = current {
-                echarts.resize(JsValue::UNDEFINED);
+        instance.with_value(|chart| {
+            if let Some(chart) = chart {
+                call(chart, "resize", &[]);
             }
         });
     });
     on_cleanup(move || {
         resize.remove();
         // ECharts keeps every instance in a registry until it is disposed of.
-        instance.with_value(|current| {
-            if let Some(echarts) = current {
-                let dispose = js_sys::Reflect::get(echarts, &JsValue::from_str("dispose"))
-                    .ok()
-                    .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
-                if let Some(dispose) = dispose {
-                    let _ = dispose.call0(echarts);
-                }
+        instance.with_value(|chart| {
+            if let Some(chart) = chart {
+                call(chart, "dispose", &[]);
             }
         });
     });
+}
+
+/// The global `echarts`, when its script loaded.
+#[cfg(feature = "hydrate")]
+fn echarts() -> Option<wasm_bindgen::JsValue> {
+    let window = web_sys::window()?;
+    js_sys::Reflect::get(&window, &"echarts".into())
+        .ok()
+        .filter(|echarts| echarts.is_object())
+}
+
+#[cfg(feature = "hydrate")]
+fn prefers_dark() -> bool {
+    web_sys::window()
+        .and_then(|window| {
+            window
+                .match_media("(prefers-color-scheme: dark)")
+                .ok()
+                .flatten()
+        })
+        .is_some_and(|query| query.matches())
+}
+
+/// `target.method(...args)`, or `None` when there is no such method or it threw.
+#[cfg(feature = "hydrate")]
+fn call(
+    target: &wasm_bindgen::JsValue,
+    method: &str,
+    args: &[wasm_bindgen::JsValue],
+) -> Option<wasm_bindgen::JsValue> {
+    use wasm_bindgen::JsCast;
+
+    let function = js_sys::Reflect::get(target, &method.into())
+        .ok()?
+        .dyn_into::<js_sys::Function>()
+        .ok()?;
+    let args: js_sys::Array = args.iter().collect();
+    function.apply(target, &args).ok()
 }

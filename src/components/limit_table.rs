@@ -3,10 +3,10 @@
 use leptos::prelude::*;
 
 use crate::{
-    api::usage::MetricUsage,
     components::format,
     domain::usage_level::{Allowance, Band},
     i18n::{fill, use_locale},
+    model::usage::MetricUsage,
 };
 
 /// One row per metric: name, included amount ("Unlimited" when not limited, "hard limit"

@@ -3,9 +3,9 @@
 use leptos::prelude::*;
 
 use crate::{
-    api::usage::{AccountUsage, MetricUsage, CHANNEL_METRICS},
     components::format,
     i18n::use_locale,
+    model::usage::{AccountUsage, MetricUsage, CHANNEL_METRICS},
 };
 
 /// The channel metrics among `metrics`, in channel order: name and total with unit. Nothing

@@ -1,5 +1,8 @@
 //! Prices: what a license charges per period and for overage (per unit, graduated tiers or
 //! packages), and the statement line items, discount, tax and estimated cost that follow.
+//!
+//! It stays whole: the pricing rules are one piece (a line item feeds the discount, the
+//! discount the tax), and half of the file is their tables of cases.
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};

@@ -118,6 +118,7 @@ fn entity_name(t: &'static Strings, entity: &str) -> &'static str {
         "api_key" => t.entity_api_key,
         "webhook" => t.entity_webhook,
         "membership" => t.entity_membership,
+        "user" => t.entity_user,
         _ => t.audit_everything,
     }
 }

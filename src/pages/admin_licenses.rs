@@ -11,15 +11,14 @@ use leptos_router::{
 };
 
 use crate::{
-    api::licenses::{
-        get_license_editor, list_licenses, LicenseEditor, LicenseOverview, SaveLicense,
-    },
+    api::licenses::{get_license_editor, list_licenses, SaveLicense},
     components::{
         error_template::{ErrorTemplate, FormError},
         format,
     },
     error::AppError,
     i18n::{fill, use_locale},
+    model::licenses::{LicenseEditor, LicenseOverview},
 };
 
 /// Every license, by name, with a link to edit each and one to make a new one.

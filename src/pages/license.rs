@@ -4,9 +4,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::{
-    api::usage::{get_usage_summary, UsageSummary},
+    api::usage::get_usage_summary,
     components::{error_template::ErrorTemplate, format, limit_table::LimitTable},
     i18n::{subscription_status, use_locale},
+    model::usage::UsageSummary,
 };
 
 /// The plan (name, price, status, description) and one row per resource: its limit or

@@ -9,7 +9,7 @@ use leptos_meta::Title;
 use leptos_router::{components::Form, hooks::use_query_map};
 
 use crate::{
-    api::usage::{get_account_usage, get_usage_history, get_usage_summary, UsageSummary},
+    api::usage::{get_account_usage, get_usage_history, get_usage_summary},
     components::{
         cost_card::CostCard,
         error_template::ErrorTemplate,
@@ -21,6 +21,7 @@ use crate::{
     },
     domain::{quantity::Quantity, usage_level::Band},
     i18n::{fill, use_locale},
+    model::usage::UsageSummary,
 };
 
 /// The query as the page reads it: the range (blank for the current period) and the

@@ -13,6 +13,7 @@ pub mod events;
 pub mod licenses;
 pub mod memberships;
 pub mod organizations;
+pub mod scoped;
 pub mod sessions;
 pub mod statements;
 pub mod usage;
@@ -34,6 +35,78 @@ use sqlx::{
 use tokio::sync::{Mutex, MutexGuard};
 
 use crate::error::AppError;
+
+/// The values of one statement's `$1`, `$2`, … in order, for `sqlx::query_with` and
+/// `query_as_with`: `params![organization_id, id]`. Inside a function answering
+/// `Result<_, sqlx::Error>` (a value that cannot be encoded is its error).
+#[macro_export]
+macro_rules! params {
+    ($($value:expr),* $(,)?) => {{
+        #[allow(unused_mut)]
+        let mut arguments = sqlx::any::AnyArguments::default();
+        $(sqlx::Arguments::add(&mut arguments, $value).map_err(sqlx::Error::Encode)?;)*
+        arguments
+    }};
+}
+
+/// The one value `sql` selects with `key` as its `$1`, if a row matches: an id by a name,
+/// an email by an id.
+pub async fn value_by<'c, 'q, T, K, E>(
+    executor: E,
+    sql: &'q str,
+    key: K,
+) -> Result<Option<T>, sqlx::Error>
+where
+    E: 'q + Executor<'c, Database = sqlx::Any>,
+    K: 'q + Send + sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any>,
+    T: 'q + Send + Unpin,
+    (T,): for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
+{
+    sqlx::query_scalar_with(sql, crate::params![key])
+        .fetch_optional(executor)
+        .await
+}
+
+/// A table rows are read from whole: its name and the columns a row is read from.
+pub trait Table: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin {
+    const TABLE: &'static str;
+    const COLUMNS: &'static str;
+}
+
+/// The row of `T`'s table whose `column` is `key` (a unique column: an id, a slug, a
+/// prefix), if there is one.
+pub async fn row_by<'c, 'q, T, K, E>(
+    executor: E,
+    column: &str,
+    key: K,
+) -> Result<Option<T>, sqlx::Error>
+where
+    T: Table,
+    E: 'q + Executor<'c, Database = sqlx::Any>,
+    K: 'q + Send + sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any>,
+{
+    let sql = format!(
+        "select {} from {} where {column} = $1",
+        T::COLUMNS,
+        T::TABLE
+    );
+    sqlx::query_as_with(&sql, crate::params![key])
+        .fetch_optional(executor)
+        .await
+}
+
+/// Runs `sql`, a change of at most one row (a delete, a revoke); whether it changed one.
+pub async fn changed_one<'c, 'q, E>(
+    executor: E,
+    sql: &'q str,
+    arguments: sqlx::any::AnyArguments<'q>,
+) -> Result<bool, sqlx::Error>
+where
+    E: 'q + Executor<'c, Database = sqlx::Any>,
+{
+    let result = sqlx::query_with(sql, arguments).execute(executor).await?;
+    Ok(result.rows_affected() == 1)
+}
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
@@ -279,4 +352,26 @@ pub fn conflict_or(error: sqlx::Error, message: impl Into<String>) -> AppError {
 /// Seconds since the Unix epoch: how timestamps are stored.
 pub fn unix_seconds(instant: chrono::DateTime<chrono::Utc>) -> i64 {
     instant.timestamp()
+}
+
+/// A `like … escape '\'` pattern matching text that contains `search`, lower-cased (match
+/// it against lower-cased text): `%` and `_` in the search match only themselves.
+pub fn contains_pattern(search: &str) -> String {
+    let escaped = search
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_search_matches_itself_only_with_wildcards_escaped() {
+        assert_eq!(contains_pattern("Ana"), "%ana%");
+        assert_eq!(contains_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
+    }
 }

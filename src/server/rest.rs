@@ -7,6 +7,7 @@ pub mod domains;
 pub mod entitlements;
 pub mod events;
 pub mod exports;
+pub mod extract;
 pub mod health;
 pub mod licenses;
 pub mod openapi;
@@ -30,7 +31,7 @@ use crate::error::AppError;
 
 use shape::ShapedError;
 
-use super::state::AppState;
+use crate::server::state::AppState;
 
 /// Every REST route.
 pub fn router() -> Router<AppState> {

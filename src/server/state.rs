@@ -1,23 +1,18 @@
-//! `AppState`: what every handler and server function shares.
+//! `AppState`: what every handler and server function shares, built from the platform and
+//! the capabilities' own shared parts. Capabilities never import it: they take the
+//! [`Platform`] (or a part of it) it hands them.
 
 use std::sync::Arc;
 
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
-use super::{
-    cache::{ReadCache, SessionCache},
-    config::Settings,
-    consume::Consumptions,
-    db::Database,
-    limits::Limits,
-    live::LiveUpdates,
-    sealing::SealingKey,
-};
+use super::{metering::consume::Consumptions, platform::Platform};
 
 /// Cheap to clone (one reference count: every request clones it several times, through
 /// its middleware and server functions); provided to server functions as Leptos context
-/// and to axum handlers as state. Its fields are [`Shared`]'s.
+/// and to axum handlers as state. Its fields are [`Shared`]'s, and through it
+/// [`Platform`]'s (`state.db`, `state.settings`, …).
 #[derive(Clone)]
 pub struct AppState(Arc<Shared>);
 
@@ -38,21 +33,18 @@ impl std::ops::Deref for AppState {
 /// What every handler and server function shares, behind [`AppState`].
 pub struct Shared {
     pub leptos_options: LeptosOptions,
-    pub db: Database,
-    pub settings: Arc<Settings>,
-    pub live: LiveUpdates,
-    /// Woken when threshold alerts are queued, so the delivery task sends them at once.
-    pub deliveries: Arc<tokio::sync::Notify>,
-    /// Request rates and failed sign-ins, per client.
-    pub limits: Arc<Limits>,
-    /// Seals and opens webhook signing secrets.
-    pub sealing: Arc<SealingKey>,
-    /// What pages and read endpoints read of organizations, while current.
-    pub cache: Arc<ReadCache>,
-    /// Sessions as last read, while current.
-    pub sessions: Arc<SessionCache>,
+    /// What the capabilities stand on.
+    pub platform: Platform,
     /// Consumes waiting for their turn to write, taken together.
     pub consumptions: Arc<Consumptions>,
+}
+
+impl std::ops::Deref for Shared {
+    type Target = Platform;
+
+    fn deref(&self) -> &Platform {
+        &self.platform
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -88,7 +88,7 @@ stop_server
 
 echo "schemathesis, pass 2 of 2: the shipped rate limits; every answer documented"
 # Refusals are logged as warnings: counted below, so the pass shows it met the limits.
-start_server RUST_LOG=error,quotaboard::server::limits=warn
+start_server RUST_LOG=error,quotaboard::server::http::middleware=warn
 # The checks that hold whatever the rate: a refusal with 429 is a documented answer, but not
 # the acceptance of valid data the first pass checks.
 fuzz --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \

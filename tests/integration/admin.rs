@@ -6,18 +6,19 @@ use quotaboard::{
     api::{
         admin::GetOrganizationUsage,
         audit::{AuditEntry, ListAudit},
-        licenses::{
-            AssignLicense, GetLicenseEditor, LicenseEditor, LicenseForm, LicenseSaved,
-            ListLicenses, SaveLicense,
-        },
-        usage::{GetUsageSummary, UsageSummary},
+        licenses::{AssignLicense, GetLicenseEditor, ListLicenses, SaveLicense},
+        usage::GetUsageSummary,
     },
     domain::{quantity::Quantity, usage_level::Allowance},
+    model::{
+        licenses::{LicenseEditor, LicenseForm, LicenseSaved},
+        usage::UsageSummary,
+    },
     server::{
-        api_keys,
-        auth::Role,
+        access::api_keys,
+        access::principal::Role,
         db::{licenses, organizations},
-        demo,
+        process::demo,
     },
 };
 use rust_decimal::Decimal;
@@ -565,7 +566,7 @@ async fn a_new_license_can_be_the_only_default_and_key_changes_are_audited(app: 
         .expect("key request");
 
     assert_eq!(created.status(), 200, "{:?}", created.text().await);
-    let listed: Vec<quotaboard::api::licenses::LicenseOverview> = app
+    let listed: Vec<quotaboard::model::licenses::LicenseOverview> = app
         .call_server_fn(ListLicenses::PATH, "", Some(&operator))
         .await
         .json()

@@ -15,11 +15,12 @@ use hmac::{Hmac, Mac};
 use quotaboard::{
     domain::{aggregation::PeriodDelta, quantity::Quantity},
     server::{
-        alerts, api_keys,
-        audit::Actor,
-        auth::Role,
+        access::api_keys,
+        access::audit::Actor,
+        access::principal::Role,
+        alerting::webhooks,
         db::{deliveries, organizations, usage},
-        webhooks,
+        metering::alerts,
     },
 };
 use serde_json::{json, Value};
@@ -615,7 +616,7 @@ crate::on_both_backends!(a_stuck_organization_does_not_delay_anothers_first_deli
 mod an_organization_has_at_most_its_cap_of_webhooks {
     use quotaboard::{
         error::AppError,
-        server::{audit::Actor, webhooks},
+        server::{access::audit::Actor, alerting::webhooks},
     };
 
     use crate::helpers::{spawn_app_with, Backend};

@@ -231,7 +231,7 @@ fn keys_create_prints_the_key_last_and_list_and_revoke_find_it_by_prefix() {
     ]);
 
     let key = created.lines().last().expect("key line").to_string();
-    let prefix = quotaboard::server::api_keys::prefix_of(&key).expect("a well-formed key");
+    let prefix = quotaboard::server::access::api_keys::prefix_of(&key).expect("a well-formed key");
     let listed = run(&["keys", "list", "--org", "acme"]);
     assert!(
         listed.contains(prefix) && listed.contains("admin"),

@@ -4,7 +4,7 @@
 
 use quotaboard::{
     domain::quantity::Quantity,
-    server::{api_keys, auth::Role},
+    server::{access::api_keys, access::principal::Role},
 };
 use rust_decimal::Decimal;
 use serde_json::{json, Value};

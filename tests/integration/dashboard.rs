@@ -11,11 +11,12 @@ use quotaboard::{
         admin::{ListOrganizations, OrganizationOverview},
         billing::{ListStatements, StatementView},
         settings::{CreateApiKey, CreatedKey, RevokeApiKey},
-        usage::{GetUsageSummary, UsageSummary},
+        usage::GetUsageSummary,
     },
     components::format,
     i18n::Locale,
-    server::{auth::Role, demo},
+    model::usage::UsageSummary,
+    server::{access::principal::Role, process::demo},
 };
 use rust_decimal::Decimal;
 

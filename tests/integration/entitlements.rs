@@ -4,7 +4,7 @@
 use chrono::{Duration, Utc};
 use quotaboard::{
     domain::{aggregation::PeriodDelta, quantity::Quantity},
-    server::{api_keys, auth::Role, db, ledger::Ledger},
+    server::{access::api_keys, access::principal::Role, db, metering::ledger::Ledger},
 };
 use rust_decimal::Decimal;
 use serde_json::Value;

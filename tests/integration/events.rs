@@ -4,10 +4,10 @@ use chrono::{Duration, Utc};
 use quotaboard::{
     domain::{period::BillingPeriod, quantity::Quantity},
     server::{
-        api_keys,
-        auth::Role,
+        access::api_keys,
+        access::principal::Role,
         db::{self, organizations},
-        ledger::Ledger,
+        metering::ledger::Ledger,
     },
 };
 use rust_decimal::Decimal;

@@ -4,7 +4,9 @@
 //! the first instant there is).
 
 use leptos::server_fn::ServerFn;
-use quotaboard::{api::usage::GetUsageSummary, server::auth::Role, server::users::UserRole};
+use quotaboard::{
+    api::usage::GetUsageSummary, server::access::principal::Role, server::access::users::UserRole,
+};
 
 use crate::helpers::{spawn_app, Backend};
 

@@ -1,6 +1,6 @@
 //! Security headers: each page's Content-Security-Policy trusts only its own inline scripts.
 
-use quotaboard::server::users::UserRole;
+use quotaboard::server::access::users::UserRole;
 
 use crate::helpers::TestApp;
 
@@ -135,7 +135,7 @@ async fn pages_and_files_served_together_keep_their_own_headers(app: TestApp) {
 /// stored by a cache; static files keep their own caching.
 async fn private_answers_are_not_stored_by_caches(app: TestApp) {
     let (_, key) = app
-        .demo_key("acme", quotaboard::server::auth::Role::Admin)
+        .demo_key("acme", quotaboard::server::access::principal::Role::Admin)
         .await;
     let cookie = app.signed_in("acme", UserRole::Admin).await;
     let page = app.get_with_cookie("/usage", &cookie).await;

@@ -5,16 +5,16 @@ use std::{collections::HashMap, future::Future, path::PathBuf, time::Duration};
 use quotaboard::{
     domain::{aggregation::PeriodDelta, quantity::Quantity},
     server::{
-        api_keys,
-        auth::Role,
-        config::{Config, DEFAULT_FILE},
+        access::api_keys,
+        access::principal::Role,
+        access::users::{self, UserRole},
+        alerting::deliveries::DeliveryWorker,
         db::{licenses, organizations, usage, Database},
-        deliveries::DeliveryWorker,
-        demo,
-        live::LiveRelay,
-        startup,
+        platform::config::{Config, DEFAULT_FILE},
+        platform::live::LiveRelay,
+        process::demo,
+        process::startup,
         state::AppState,
-        users::{self, UserRole},
     },
 };
 use tokio::{net::TcpListener, process::Child};
@@ -71,7 +71,7 @@ impl TestApp {
             .await
             .expect("reopen database");
         let state = startup::build_state(&config, db).await.expect("state");
-        self.deliveries = Some(DeliveryWorker::spawn(state));
+        self.deliveries = Some(DeliveryWorker::spawn(state.platform.clone()));
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -499,7 +499,7 @@ pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, &str)]) -> Opt
     let state = startup::build_state(&config, db.clone())
         .await
         .expect("state");
-    let deliveries = Some(DeliveryWorker::spawn(state.clone()));
+    let deliveries = Some(DeliveryWorker::spawn(state.platform.clone()));
     let (address, state, relay) = serve(state).await;
     // A request that hangs fails its test with a location instead of stalling the suite.
     let client = reqwest::Client::builder()

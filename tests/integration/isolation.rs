@@ -9,8 +9,9 @@ use quotaboard::{
         audit::ListAudit,
         licenses::{AssignLicense, GetLicenseEditor, ListLicenses, SaveLicense},
         settings::{RevokeApiKey, UpdateWebhook},
+        users::{ListUsers, SetUserDisabled},
     },
-    server::{auth::Role, db::licenses, users::UserRole},
+    server::{access::principal::Role, access::users::UserRole, db::licenses},
 };
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -256,6 +257,11 @@ async fn another_organizations_ids_get_403_or_404_and_none_of_its_data(app: Test
     let account_id = text_of(&account, "id");
     let enterprise = license_id(&app, "Enterprise").await;
     let pro = license_id(&app, "Pro").await;
+    let victim_user: i64 =
+        sqlx::query_scalar("select id from users where email = 'owner@initech.example'")
+            .fetch_one(app.db.pool())
+            .await
+            .expect("initech's owner");
 
     // The attacker, acme's admin, by key and by session, with a domain of its own.
     let (attacker_id, attacker_key) = app.demo_key("acme", Role::Admin).await;
@@ -409,7 +415,15 @@ async fn another_organizations_ids_get_403_or_404_and_none_of_its_data(app: Test
             403,
         ),
         Row::server_fn("ListLicenses", ListLicenses::PATH, String::new(), 403),
+        Row::server_fn("ListUsers", ListUsers::PATH, "search=initech".into(), 403),
+        Row::server_fn(
+            "SetUserDisabled",
+            SetUserDisabled::PATH,
+            format!("id={victim_user}&disabled=true"),
+            403,
+        ),
         Row::page("/admin/organizations/initech".into(), 403),
+        Row::page("/admin/users?q=initech".into(), 403),
         Row::page(format!("/admin/licenses/{enterprise}"), 403),
     ];
     // Ids the routes do not take are ignored: the answer is the caller's own.

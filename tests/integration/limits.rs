@@ -8,7 +8,7 @@ use leptos::server_fn::ServerFn;
 
 use quotaboard::{
     api::usage::GetUsageSummary,
-    server::{auth::Role, demo, users::UserRole},
+    server::{access::principal::Role, access::users::UserRole, process::demo},
 };
 use serde_json::{json, Value};
 
@@ -60,10 +60,15 @@ async fn a_key_over_its_rate_gets_429_with_retry_after_in_the_endpoints_shape() 
         &[("QUOTABOARD_RATE_LIMIT_PER_KEY", "3")],
         |app| async move {
             let (org, key) = app.demo_key("acme", Role::Member).await;
-            let other =
-                quotaboard::server::api_keys::create(&app.db, org, Role::Member, "other", 0)
-                    .await
-                    .expect("key");
+            let other = quotaboard::server::access::api_keys::create(
+                &app.db,
+                org,
+                Role::Member,
+                "other",
+                0,
+            )
+            .await
+            .expect("key");
 
             let (refused, passed) = until_refused(&app, "/api/v1/user", Some(&key)).await;
             // A burst of twice the rate passes first.
@@ -326,7 +331,7 @@ async fn more_keys_do_not_mean_more_capacity() {
             let (org, first) = app.demo_key("acme", Role::Member).await;
             let mut keys = vec![first];
             for n in 0..4 {
-                let key = quotaboard::server::api_keys::create(
+                let key = quotaboard::server::access::api_keys::create(
                     &app.db,
                     org,
                     Role::Member,

@@ -1,8 +1,10 @@
 //! Integration tests: the HTTP app on a real database, SQLite always, PostgreSQL when
 //! `TEST_DATABASE_URL` is set. One binary, so the build is linked once.
 
+mod accounts;
 mod admin;
 mod alerts;
+mod architecture;
 mod cache;
 mod cli;
 mod consume;

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use quotaboard::server::auth::Role;
+use quotaboard::server::access::principal::Role;
 use serde_json::{json, Value};
 
 use crate::{helpers::TestApp, shape::example};
@@ -18,7 +18,7 @@ async fn document(app: &TestApp) -> Value {
 }
 
 /// Every route the API serves, as `METHOD /path` with the document's parameter names.
-const ROUTES: [&str; 29] = [
+const ROUTES: [&str; 31] = [
     "GET /api/billing/usage",
     "GET /organizations/{organizationId}/usage",
     "GET /api/v1/billing/subscription",
@@ -30,6 +30,8 @@ const ROUTES: [&str; 29] = [
     "GET /api/v1/user",
     "POST /api/v1/sessions",
     "DELETE /api/v1/sessions/current",
+    "DELETE /api/v1/sessions",
+    "PUT /api/v1/user/password",
     "POST /api/v1/api-keys",
     "GET /api/v1/api-keys",
     "DELETE /api/v1/api-keys/{id}",
@@ -69,7 +71,17 @@ async fn the_document_is_valid_openapi_3_1_and_names_every_route(app: TestApp) {
         for (method, operation) in item.as_object().expect("path item") {
             documented.insert(format!("{} {path}", method.to_uppercase()));
             if path != "/healthz" {
-                if !path.starts_with("/api/v1/sessions") {
+                // What acts for the person signed in (their sessions, their password) takes
+                // the session cookie alone; everything else also takes the organization's keys.
+                if path == "/api/v1/sessions" && method == "post" {
+                    assert!(operation.get("security").is_none(), "signing in needs none");
+                } else if path.starts_with("/api/v1/sessions") || path == "/api/v1/user/password" {
+                    assert_eq!(
+                        operation["security"],
+                        serde_json::json!([{ "session": [] }]),
+                        "{method} {path} names the session cookie alone"
+                    );
+                } else {
                     assert!(
                         operation["security"]
                             .as_array()

@@ -3,10 +3,10 @@
 
 use chrono::Utc;
 use quotaboard::server::{
-    auth::Role,
+    access::principal::Role,
     db::{organizations, BackupError, Database},
-    ledger::Ledger,
-    startup,
+    metering::ledger::Ledger,
+    process::startup,
     state::AppState,
 };
 use serde_json::{json, Value};

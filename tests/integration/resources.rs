@@ -2,7 +2,7 @@
 //! validation, and that another organization's ids answer 404 and change nothing; on both
 //! engines.
 
-use quotaboard::server::auth::Role;
+use quotaboard::server::access::principal::Role;
 use serde_json::{json, Value};
 
 use crate::helpers::TestApp;

@@ -2,10 +2,11 @@
 //! API keys (used, created or wrong) and webhook secrets. Webhook secrets are stored sealed.
 
 use quotaboard::server::{
-    auth::Role,
+    access::principal::Role,
     db::webhooks::{self, WebhookFields},
-    demo::DEMO_PASSWORD,
-    sealing, startup,
+    platform::sealing,
+    process::demo::DEMO_PASSWORD,
+    process::startup,
 };
 use serde_json::{json, Value};
 use tokio::io::AsyncReadExt as _;

@@ -4,10 +4,10 @@
 
 use chrono::Utc;
 use quotaboard::server::{
-    api_keys,
-    auth::Role,
+    access::api_keys,
+    access::principal::Role,
     db::{organizations, unix_seconds},
-    ledger::Ledger,
+    metering::ledger::Ledger,
     rest::shape::decimal,
 };
 use rust_decimal::{prelude::ToPrimitive, Decimal};

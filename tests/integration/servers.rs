@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use quotaboard::server::{auth::Role, demo};
+use quotaboard::server::{access::principal::Role, process::demo};
 
 use serde_json::Value;
 

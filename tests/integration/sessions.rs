@@ -1,8 +1,8 @@
 //! Signing in and out, and the session cookie as a REST credential; on both engines.
 
 use quotaboard::server::{
+    access::users::{self, UserRole},
     db::unix_seconds,
-    users::{self, UserRole},
 };
 use serde_json::{json, Value};
 
@@ -38,7 +38,7 @@ async fn get_with_cookie(app: &TestApp, path: &str, cookie: &str) -> (u16, Value
 
 async fn a_user_signs_in_uses_the_api_with_the_cookie_and_signs_out(app: TestApp) {
     let (acme, _) = app
-        .demo_key("acme", quotaboard::server::auth::Role::Member)
+        .demo_key("acme", quotaboard::server::access::principal::Role::Member)
         .await;
     let user_id = user(&app, "Ana@Acme.Example", Some("acme"), UserRole::Admin).await;
 
@@ -117,7 +117,7 @@ async fn a_user_signs_in_uses_the_api_with_the_cookie_and_signs_out(app: TestApp
 }
 
 async fn wrong_credentials_are_refused_alike_and_each_sign_in_is_a_new_session(app: TestApp) {
-    app.demo_key("acme", quotaboard::server::auth::Role::Member)
+    app.demo_key("acme", quotaboard::server::access::principal::Role::Member)
         .await;
     user(&app, "ana@acme.example", Some("acme"), UserRole::Member).await;
 
@@ -142,7 +142,7 @@ async fn wrong_credentials_are_refused_alike_and_each_sign_in_is_a_new_session(a
 }
 
 async fn sessions_end_when_idle_or_too_old(app: TestApp) {
-    app.demo_key("acme", quotaboard::server::auth::Role::Member)
+    app.demo_key("acme", quotaboard::server::access::principal::Role::Member)
         .await;
     user(&app, "ana@acme.example", Some("acme"), UserRole::Member).await;
     let now = unix_seconds(chrono::Utc::now());

@@ -5,9 +5,9 @@ use quotaboard::{
     domain::{aggregation::PeriodDelta, quantity::Quantity},
     server::{
         db::{self, organizations},
-        demo::{self, DemoOutcome},
-        ledger::Ledger,
-        purge,
+        metering::ledger::Ledger,
+        metering::purge,
+        process::demo::{self, DemoOutcome},
     },
 };
 

@@ -3,7 +3,7 @@
 use chrono::Utc;
 use leptos::server_fn::ServerFn;
 use quotaboard::{
-    api::usage::{GetUsageSummary, UsageSummary},
+    api::usage::GetUsageSummary,
     components::format,
     domain::{
         aggregation::PeriodDelta,
@@ -13,7 +13,8 @@ use quotaboard::{
     },
     error::AppError,
     i18n::Locale,
-    server::{db, demo, users::UserRole},
+    model::usage::UsageSummary,
+    server::{access::users::UserRole, db, process::demo},
 };
 use rust_decimal::Decimal;
 use scraper::{Html, Selector};
@@ -514,7 +515,7 @@ async fn configured_thresholds_decide_the_bands() {
 }
 
 mod routing {
-    use quotaboard::server::users::UserRole;
+    use quotaboard::server::access::users::UserRole;
 
     use crate::helpers::{spawn_app, Backend};
 

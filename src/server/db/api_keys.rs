@@ -2,6 +2,8 @@
 
 use sqlx::{Any, Executor, FromRow};
 
+use super::{scoped::Scoped, Table};
+
 /// A stored key, without its secret.
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
 pub struct ApiKeyRow {
@@ -25,16 +27,11 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(
     name: &str,
     now: i64,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar_with(
         "insert into api_keys (organization_id, prefix, secret_hash, role, name, created_at)
          values ($1, $2, $3, $4, $5, $6) returning id",
+        crate::params![organization_id, prefix, secret_hash, role, name, now],
     )
-    .bind(organization_id)
-    .bind(prefix)
-    .bind(secret_hash)
-    .bind(role)
-    .bind(name)
-    .bind(now)
     .fetch_one(executor)
     .await
 }
@@ -42,28 +39,22 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(
 const COLUMNS: &str =
     "id, organization_id, prefix, secret_hash, role, name, created_at, revoked_at";
 
+/// Found and listed with [`super::scoped`]: newest first, revoked ones too.
+impl Table for ApiKeyRow {
+    const TABLE: &'static str = "api_keys";
+    const COLUMNS: &'static str = COLUMNS;
+}
+
+impl Scoped for ApiKeyRow {
+    const ORDER: &'static str = "id desc";
+}
+
 /// The key with this public prefix, revoked or not.
 pub async fn find_by_prefix<'e, E: Executor<'e, Database = Any>>(
     executor: E,
     prefix: &str,
 ) -> Result<Option<ApiKeyRow>, sqlx::Error> {
-    sqlx::query_as(&format!("select {COLUMNS} from api_keys where prefix = $1"))
-        .bind(prefix)
-        .fetch_optional(executor)
-        .await
-}
-
-/// Every key of the organization, newest first.
-pub async fn list<'e, E: Executor<'e, Database = Any>>(
-    executor: E,
-    organization_id: i64,
-) -> Result<Vec<ApiKeyRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "select {COLUMNS} from api_keys where organization_id = $1 order by id desc"
-    ))
-    .bind(organization_id)
-    .fetch_all(executor)
-    .await
+    super::row_by(executor, "prefix", prefix).await
 }
 
 /// Revokes the key with this prefix; false when there is no such key or it was revoked.
@@ -72,27 +63,11 @@ pub async fn revoke<'e, E: Executor<'e, Database = Any>>(
     prefix: &str,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let result =
-        sqlx::query("update api_keys set revoked_at = $2 where prefix = $1 and revoked_at is null")
-            .bind(prefix)
-            .bind(now)
-            .execute(executor)
-            .await?;
-    Ok(result.rows_affected() == 1)
-}
-
-/// The organization's key with this id, revoked or not.
-pub async fn find<'e, E: Executor<'e, Database = Any>>(
-    executor: E,
-    organization_id: i64,
-    id: i64,
-) -> Result<Option<ApiKeyRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "select {COLUMNS} from api_keys where organization_id = $1 and id = $2"
-    ))
-    .bind(organization_id)
-    .bind(id)
-    .fetch_optional(executor)
+    super::changed_one(
+        executor,
+        "update api_keys set revoked_at = $2 where prefix = $1 and revoked_at is null",
+        crate::params![prefix, now],
+    )
     .await
 }
 
@@ -103,14 +78,24 @@ pub async fn revoke_by_id<'e, E: Executor<'e, Database = Any>>(
     id: i64,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let result = sqlx::query(
+    super::changed_one(
+        executor,
         "update api_keys set revoked_at = $3
          where organization_id = $1 and id = $2 and revoked_at is null",
+        crate::params![organization_id, id, now],
     )
-    .bind(organization_id)
-    .bind(id)
-    .bind(now)
-    .execute(executor)
-    .await?;
-    Ok(result.rows_affected() == 1)
+    .await
+}
+
+/// The public prefix of the API key with this id.
+pub async fn prefix_by_id<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    key_id: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    super::value_by(
+        executor,
+        "select prefix from api_keys where id = $1",
+        key_id,
+    )
+    .await
 }

@@ -23,20 +23,22 @@ pub async fn record<'e, E: Executor<'e, Database = Any>>(
     event: &NewAuditEvent<'_>,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query_with(
         "insert into audit_events
              (occurred_at, actor, organization_id, entity, entity_id, label, action, before, after)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        crate::params![
+            now,
+            event.actor,
+            event.organization_id,
+            event.entity,
+            event.entity_id,
+            event.label,
+            event.action,
+            event.before,
+            event.after
+        ],
     )
-    .bind(now)
-    .bind(event.actor)
-    .bind(event.organization_id)
-    .bind(event.entity)
-    .bind(event.entity_id)
-    .bind(event.label)
-    .bind(event.action)
-    .bind(event.before)
-    .bind(event.after)
     .execute(executor)
     .await?;
     Ok(())
@@ -76,15 +78,8 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(
     filter: &AuditFilter<'_>,
     limit: i64,
 ) -> Result<Vec<AuditRow>, sqlx::Error> {
-    let pattern = filter.search.map(|search| {
-        let escaped = search
-            .to_lowercase()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        format!("%{escaped}%")
-    });
-    sqlx::query_as(
+    let pattern = filter.search.map(super::contains_pattern);
+    sqlx::query_as_with(
         "select a.id, a.occurred_at, a.actor, o.name as organization, a.entity, a.entity_id,
                 a.label, a.action, a.before, a.after
          from audit_events a left join organizations o on o.id = a.organization_id
@@ -97,34 +92,8 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(
            and ($4 is null or a.occurred_at < $4)
          order by a.occurred_at desc, a.id desc
          limit $5",
+        crate::params![filter.entity, pattern, filter.since, filter.until, limit],
     )
-    .bind(filter.entity)
-    .bind(pattern)
-    .bind(filter.since)
-    .bind(filter.until)
-    .bind(limit)
     .fetch_all(executor)
     .await
-}
-
-/// The email of the user with this id.
-pub async fn user_email<'e, E: Executor<'e, Database = Any>>(
-    executor: E,
-    user_id: i64,
-) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("select email from users where id = $1")
-        .bind(user_id)
-        .fetch_optional(executor)
-        .await
-}
-
-/// The public prefix of the API key with this id.
-pub async fn key_prefix<'e, E: Executor<'e, Database = Any>>(
-    executor: E,
-    key_id: i64,
-) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("select prefix from api_keys where id = $1")
-        .bind(key_id)
-        .fetch_optional(executor)
-        .await
 }

@@ -37,7 +37,8 @@ pub async fn find(
                 entitlement
          from consumptions where organization_id = $1 and consume_id in ({list})"
     );
-    let mut query = sqlx::query_as::<Any, ConsumptionRow>(&sql).bind(organization_id);
+    let mut query =
+        sqlx::query_as_with::<Any, ConsumptionRow, _>(&sql, crate::params![organization_id]);
     for id in ids {
         query = query.bind(*id);
     }
@@ -86,7 +87,8 @@ pub async fn event_ids_taken(
     let sql = format!(
         "select event_id from usage_events where organization_id = $1 and event_id in ({list})"
     );
-    let mut query = sqlx::query_scalar::<Any, String>(&sql).bind(organization_id);
+    let mut query =
+        sqlx::query_scalar_with::<Any, String, _>(&sql, crate::params![organization_id]);
     for id in ids {
         query = query.bind(*id);
     }
@@ -119,14 +121,11 @@ async fn day_total(
     metric_id: i64,
     (from, to): (i64, i64),
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar_with(
         "select cast(coalesce(sum(used_micros), 0) as bigint) from usage_daily
          where organization_id = $1 and metric_id = $2 and day_start >= $3 and day_start < $4",
+        crate::params![organization_id, metric_id, from, to],
     )
-    .bind(organization_id)
-    .bind(metric_id)
-    .bind(from)
-    .bind(to)
     .fetch_one(&mut *connection)
     .await
 }
@@ -138,14 +137,11 @@ async fn distinct_total(
     metric_id: i64,
     (from, to): (i64, i64),
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar_with(
         "select cast(count(distinct value) as bigint) from usage_distinct_values
          where organization_id = $1 and metric_id = $2 and day_start >= $3 and day_start < $4",
+        crate::params![organization_id, metric_id, from, to],
     )
-    .bind(organization_id)
-    .bind(metric_id)
-    .bind(from)
-    .bind(to)
     .fetch_one(&mut *connection)
     .await
 }
@@ -158,17 +154,13 @@ pub async fn has_distinct_value(
     value: &str,
     (from, to): (i64, i64),
 ) -> Result<bool, sqlx::Error> {
-    let found: Option<i64> = sqlx::query_scalar(
+    let found: Option<i64> = sqlx::query_scalar_with(
         "select cast(1 as bigint) from usage_distinct_values
          where organization_id = $1 and metric_id = $2 and value = $3
            and day_start >= $4 and day_start < $5
          limit 1",
+        crate::params![organization_id, metric_id, value, from, to],
     )
-    .bind(organization_id)
-    .bind(metric_id)
-    .bind(value)
-    .bind(from)
-    .bind(to)
     .fetch_optional(&mut *connection)
     .await?;
     Ok(found.is_some())
@@ -190,8 +182,7 @@ pub async fn lock_metrics(
         // One 64-bit key: the organization in the high half, the metric in the low half. Two
         // pairs that share a key only wait for each other needlessly.
         let key = (organization_id << 32) ^ (metric_id & 0xffff_ffff);
-        sqlx::query("select pg_advisory_xact_lock($1)")
-            .bind(key)
+        sqlx::query_with("select pg_advisory_xact_lock($1)", crate::params![key])
             .execute(&mut *connection)
             .await?;
     }

@@ -22,25 +22,26 @@ pub async fn enqueue<'e, E: Executor<'e, Database = Any>>(
     delivery: &NewDelivery<'_>,
     now_ms: i64,
 ) -> Result<bool, sqlx::Error> {
-    let result = sqlx::query(
+    super::changed_one(
+        executor,
         "insert into webhook_deliveries
              (webhook_id, organization_id, event_id, metric_id, period_start, threshold, payload,
               next_attempt_ms, created_at)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          on conflict do nothing",
+        crate::params![
+            delivery.webhook_id,
+            delivery.organization_id,
+            delivery.event_id,
+            delivery.metric_id,
+            delivery.period_start,
+            delivery.threshold,
+            delivery.payload,
+            now_ms,
+            now_ms / 1000
+        ],
     )
-    .bind(delivery.webhook_id)
-    .bind(delivery.organization_id)
-    .bind(delivery.event_id)
-    .bind(delivery.metric_id)
-    .bind(delivery.period_start)
-    .bind(delivery.threshold)
-    .bind(delivery.payload)
-    .bind(now_ms)
-    .bind(now_ms / 1000)
-    .execute(executor)
-    .await?;
-    Ok(result.rows_affected() == 1)
+    .await
 }
 
 /// A queued delivery that is due, with what is needed to send it.
@@ -67,7 +68,7 @@ pub async fn due<'e, E: Executor<'e, Database = Any>>(
     per_organization: i64,
     limit: i64,
 ) -> Result<Vec<DueDelivery>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as_with(
         "select id, webhook_id, organization_id, url, secret, payload, attempts,
                 next_attempt_ms
          from (select d.id, d.webhook_id, d.organization_id, w.url, w.secret, d.payload,
@@ -79,10 +80,8 @@ pub async fn due<'e, E: Executor<'e, Database = Any>>(
          where turn <= $2
          order by turn, next_attempt_ms, id
          limit $3",
+        crate::params![now_ms, per_organization, limit],
     )
-    .bind(now_ms)
-    .bind(per_organization)
-    .bind(limit)
     .fetch_all(executor)
     .await
 }
@@ -94,14 +93,13 @@ pub async fn give_up_exhausted<'e, E: Executor<'e, Database = Any>>(
     now_ms: i64,
     max_attempts: i64,
 ) -> Result<u64, sqlx::Error> {
-    let result = sqlx::query(
+    let result = sqlx::query_with(
         "update webhook_deliveries
          set status = 'failed',
              last_error = coalesce(last_error, 'no answer recorded for the last try')
          where status = 'pending' and next_attempt_ms <= $1 and attempts >= $2",
+        crate::params![now_ms, max_attempts],
     )
-    .bind(now_ms)
-    .bind(max_attempts)
     .execute(executor)
     .await?;
     Ok(result.rows_affected())
@@ -113,11 +111,11 @@ pub async fn cancel_pending<'e, E: Executor<'e, Database = Any>>(
     executor: E,
     webhook_id: i64,
 ) -> Result<u64, sqlx::Error> {
-    let result = sqlx::query(
+    let result = sqlx::query_with(
         "update webhook_deliveries set status = 'failed', last_error = 'webhook turned off'
          where webhook_id = $1 and status = 'pending'",
+        crate::params![webhook_id],
     )
-    .bind(webhook_id)
     .execute(executor)
     .await?;
     Ok(result.rows_affected())
@@ -147,19 +145,20 @@ pub async fn claim<'e, E: Executor<'e, Database = Any>>(
     (now_ms, lease_until_ms): (i64, i64),
     max_attempts: i64,
 ) -> Result<bool, sqlx::Error> {
-    let result = sqlx::query(
+    super::changed_one(
+        executor,
         "update webhook_deliveries
          set attempts = attempts + 1, next_attempt_ms = $1, last_attempt_at = $2
          where id = $3 and status = 'pending' and next_attempt_ms = $4 and attempts < $5",
+        crate::params![
+            lease_until_ms,
+            now_ms / 1000,
+            id,
+            seen_next_ms,
+            max_attempts
+        ],
     )
-    .bind(lease_until_ms)
-    .bind(now_ms / 1000)
-    .bind(id)
-    .bind(seen_next_ms)
-    .bind(max_attempts)
-    .execute(executor)
-    .await?;
-    Ok(result.rows_affected() == 1)
+    .await
 }
 
 /// What one attempt came to.
@@ -190,20 +189,22 @@ pub async fn record<'e, E: Executor<'e, Database = Any>>(
         (Some(_), Some(_)) => "pending",
         (Some(_), None) => "failed",
     };
-    let updated = sqlx::query(
+    let updated = sqlx::query_with(
         "update webhook_deliveries
          set status = $1, last_attempt_at = $2, last_status = $3, last_error = $4,
              next_attempt_ms = coalesce($5, next_attempt_ms),
              delivered_at = case when $1 = 'delivered' then $2 else delivered_at end
          where id = $6 and status = 'pending' and next_attempt_ms = $7",
+        crate::params![
+            status,
+            result.attempted_at,
+            result.status_code,
+            result.error,
+            result.retry_at_ms,
+            id,
+            result.lease_until_ms
+        ],
     )
-    .bind(status)
-    .bind(result.attempted_at)
-    .bind(result.status_code)
-    .bind(result.error)
-    .bind(result.retry_at_ms)
-    .bind(id)
-    .bind(result.lease_until_ms)
     .execute(executor)
     .await?;
     Ok(updated.rows_affected() == 1)
@@ -234,7 +235,7 @@ pub async fn recent<'e, E: Executor<'e, Database = Any>>(
     organization_id: i64,
     limit: i64,
 ) -> Result<Vec<DeliveryRow>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as_with(
         "select d.id, d.webhook_id, d.event_id, m.code as metric_code, d.threshold,
                 d.period_start, d.status, cast(d.attempts as bigint) as attempts,
                 d.next_attempt_ms, d.last_attempt_at,
@@ -245,9 +246,8 @@ pub async fn recent<'e, E: Executor<'e, Database = Any>>(
            and (select count(*) from webhook_deliveries newer
                 where newer.webhook_id = d.webhook_id and newer.id > d.id) < $2
          order by d.webhook_id, d.id desc",
+        crate::params![organization_id, limit],
     )
-    .bind(organization_id)
-    .bind(limit)
     .fetch_all(executor)
     .await
 }
@@ -261,16 +261,13 @@ pub async fn mark_unchecked(
     now_ms: i64,
 ) -> Result<(), sqlx::Error> {
     for (metric_id, day_start) in touched {
-        sqlx::query(
+        sqlx::query_with(
             "insert into pending_alert_checks (organization_id, metric_id, day_start, touched_at)
              values ($1, $2, $3, $4)
              on conflict (organization_id, metric_id, day_start)
              do update set touched_at = excluded.touched_at",
+            crate::params![organization_id, metric_id, day_start, now_ms],
         )
-        .bind(organization_id)
-        .bind(metric_id)
-        .bind(day_start)
-        .bind(now_ms)
         .execute(&mut *connection)
         .await?;
     }
@@ -292,12 +289,11 @@ pub async fn unchecked<'e, E: Executor<'e, Database = Any>>(
     before_ms: i64,
     limit: i64,
 ) -> Result<Vec<UncheckedRow>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as_with(
         "select organization_id, metric_id, day_start, touched_at from pending_alert_checks
          where touched_at < $1 order by touched_at limit $2",
+        crate::params![before_ms, limit],
     )
-    .bind(before_ms)
-    .bind(limit)
     .fetch_all(executor)
     .await
 }
@@ -311,15 +307,12 @@ pub async fn mark_checked<'e, E: Executor<'e, Database = Any> + Copy>(
     checked_ms: i64,
 ) -> Result<(), sqlx::Error> {
     for (metric_id, day_start) in touched {
-        sqlx::query(
+        sqlx::query_with(
             "delete from pending_alert_checks
              where organization_id = $1 and metric_id = $2 and day_start = $3
                and touched_at <= $4",
+            crate::params![organization_id, metric_id, day_start, checked_ms],
         )
-        .bind(organization_id)
-        .bind(metric_id)
-        .bind(day_start)
-        .bind(checked_ms)
         .execute(executor)
         .await?;
     }

@@ -2,6 +2,8 @@
 
 use sqlx::{Any, Executor, FromRow};
 
+use super::{scoped::Scoped, Table};
+
 /// Stores a domain; returns its id. A name the organization already has is a unique
 /// violation.
 pub async fn insert<'e, E: Executor<'e, Database = Any>>(
@@ -10,13 +12,11 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(
     name: &str,
     now: i64,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar_with(
         "insert into domains (organization_id, name, created_at, updated_at)
          values ($1, $2, $3, $3) returning id",
+        crate::params![organization_id, name, now],
     )
-    .bind(organization_id)
-    .bind(name)
-    .bind(now)
     .fetch_one(executor)
     .await
 }
@@ -30,15 +30,11 @@ pub async fn insert_account<'e, E: Executor<'e, Database = Any>>(
     (address, relay): (&str, bool),
     now: i64,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar_with(
         "insert into accounts (organization_id, domain_id, address, relay, created_at, updated_at)
          values ($1, $2, $3, $4, $5, $5) returning id",
+        crate::params![organization_id, domain_id, address, relay, now],
     )
-    .bind(organization_id)
-    .bind(domain_id)
-    .bind(address)
-    .bind(relay)
-    .bind(now)
     .fetch_one(executor)
     .await
 }
@@ -60,13 +56,13 @@ pub async fn accounts<'e, E: Executor<'e, Database = Any>>(
     executor: E,
     organization_id: i64,
 ) -> Result<Vec<AccountRow>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as_with(
         "select id, domain_id, address,
                 cast(case when relay then 1 else 0 end as bigint) as relay, created_at, updated_at
          from accounts
          where organization_id = $1 order by address",
+        crate::params![organization_id],
     )
-    .bind(organization_id)
     .fetch_all(executor)
     .await
 }
@@ -80,35 +76,14 @@ pub struct DomainRow {
     pub updated_at: i64,
 }
 
-/// The organization's domain with this id; `None` when there is none, or it is another
-/// organization's.
-pub async fn find<'e, E: Executor<'e, Database = Any>>(
-    executor: E,
-    organization_id: i64,
-    domain_id: i64,
-) -> Result<Option<DomainRow>, sqlx::Error> {
-    sqlx::query_as(
-        "select id, name, created_at, updated_at from domains
-         where organization_id = $1 and id = $2",
-    )
-    .bind(organization_id)
-    .bind(domain_id)
-    .fetch_optional(executor)
-    .await
+/// Found and listed with [`super::scoped`]: by name.
+impl Table for DomainRow {
+    const TABLE: &'static str = "domains";
+    const COLUMNS: &'static str = "id, name, created_at, updated_at";
 }
 
-/// The organization's domains, by name.
-pub async fn list<'e, E: Executor<'e, Database = Any>>(
-    executor: E,
-    organization_id: i64,
-) -> Result<Vec<DomainRow>, sqlx::Error> {
-    sqlx::query_as(
-        "select id, name, created_at, updated_at from domains
-         where organization_id = $1 order by name",
-    )
-    .bind(organization_id)
-    .fetch_all(executor)
-    .await
+impl Scoped for DomainRow {
+    const ORDER: &'static str = "name";
 }
 
 /// Deletes the organization's domain and its accounts; false when it has no such domain.
@@ -118,12 +93,12 @@ pub async fn delete<'e, E: Executor<'e, Database = Any>>(
     organization_id: i64,
     domain_id: i64,
 ) -> Result<bool, sqlx::Error> {
-    let result = sqlx::query("delete from domains where organization_id = $1 and id = $2")
-        .bind(organization_id)
-        .bind(domain_id)
-        .execute(executor)
-        .await?;
-    Ok(result.rows_affected() == 1)
+    super::changed_one(
+        executor,
+        "delete from domains where organization_id = $1 and id = $2",
+        crate::params![organization_id, domain_id],
+    )
+    .await
 }
 
 /// Deletes an account of the organization's domain; false when there is no such account.
@@ -133,13 +108,10 @@ pub async fn delete_account<'e, E: Executor<'e, Database = Any>>(
     domain_id: i64,
     account_id: i64,
 ) -> Result<bool, sqlx::Error> {
-    let result = sqlx::query(
+    super::changed_one(
+        executor,
         "delete from accounts where organization_id = $1 and domain_id = $2 and id = $3",
+        crate::params![organization_id, domain_id, account_id],
     )
-    .bind(organization_id)
-    .bind(domain_id)
-    .bind(account_id)
-    .execute(executor)
-    .await?;
-    Ok(result.rows_affected() == 1)
+    .await
 }

@@ -71,14 +71,12 @@ pub async fn purge_before<'e, E: sqlx::Executor<'e, Database = Any> + Copy>(
 ) -> Result<u64, sqlx::Error> {
     let mut purged = 0;
     loop {
-        let deleted = sqlx::query(
+        let deleted = sqlx::query_with(
             "delete from usage_events where id in
                  (select id from usage_events
                   where organization_id = $1 and occurred_at < $2 limit $3)",
+            crate::params![organization_id, cutoff, slice],
         )
-        .bind(organization_id)
-        .bind(cutoff)
-        .bind(slice)
         .execute(executor)
         .await?
         .rows_affected();

@@ -20,18 +20,20 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(
     license: &NewLicense<'_>,
     now: i64,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar_with(
         "insert into licenses
              (name, external_id, description, price, currency, is_default, created_at, updated_at)
          values ($1, $2, $3, $4, $5, $6, $7, $7) returning id",
+        crate::params![
+            license.name,
+            license.external_id,
+            license.description,
+            license.price,
+            license.currency,
+            license.is_default,
+            now
+        ],
     )
-    .bind(license.name)
-    .bind(license.external_id)
-    .bind(license.description)
-    .bind(license.price)
-    .bind(license.currency)
-    .bind(license.is_default)
-    .bind(now)
     .fetch_one(executor)
     .await
 }
@@ -41,10 +43,7 @@ pub async fn find_by_name<'e, E: Executor<'e, Database = Any>>(
     executor: E,
     name: &str,
 ) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar("select id from licenses where name = $1")
-        .bind(name)
-        .fetch_optional(executor)
-        .await
+    super::value_by(executor, "select id from licenses where name = $1", name).await
 }
 
 /// One resource of a license to store. `overage_price` is JSON of
@@ -77,18 +76,22 @@ async fn store_resource<'e, E: Executor<'e, Database = Any>>(
     now: i64,
     on_conflict: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!("{INSERT_RESOURCE} {on_conflict}"))
-        .bind(resource.license_id)
-        .bind(resource.metric_id)
-        .bind(resource.included_micros)
-        .bind(resource.limited)
-        .bind(resource.limit_micros)
-        .bind(resource.refuse_events)
-        .bind(resource.overage_price)
-        .bind(resource.position)
-        .bind(now)
-        .execute(executor)
-        .await?;
+    sqlx::query_with(
+        &format!("{INSERT_RESOURCE} {on_conflict}"),
+        crate::params![
+            resource.license_id,
+            resource.metric_id,
+            resource.included_micros,
+            resource.limited,
+            resource.limit_micros,
+            resource.refuse_events,
+            resource.overage_price,
+            resource.position,
+            now
+        ],
+    )
+    .execute(executor)
+    .await?;
     Ok(())
 }
 
@@ -111,15 +114,12 @@ pub async fn subscribe<'e, E: Executor<'e, Database = Any>>(
     anchor_day: u8,
     now: i64,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar_with(
         "insert into subscriptions
              (organization_id, license_id, status, anchor_day, started_at, created_at, updated_at)
          values ($1, $2, 'active', $3, $4, $4, $4) returning id",
+        crate::params![organization_id, license_id, i32::from(anchor_day), now],
     )
-    .bind(organization_id)
-    .bind(license_id)
-    .bind(i32::from(anchor_day))
-    .bind(now)
     .fetch_one(executor)
     .await
 }
@@ -156,15 +156,17 @@ pub async fn plan_of<'e, E: Executor<'e, Database = Any> + Copy>(
     executor: E,
     organization_id: i64,
 ) -> Result<Option<PlanRow>, sqlx::Error> {
-    let subscribed = sqlx::query_as(&format!(
-        "select {PLAN_COLUMNS}, s.id as subscription_id, s.status,
+    let subscribed = sqlx::query_as_with(
+        &format!(
+            "select {PLAN_COLUMNS}, s.id as subscription_id, s.status,
                 cast(s.anchor_day as bigint) as anchor_day, s.started_at,
                 s.created_at as subscription_created_at,
                 s.updated_at as subscription_updated_at
          from subscriptions s join licenses l on l.id = s.license_id
          where s.organization_id = $1 and s.status <> 'canceled'"
-    ))
-    .bind(organization_id)
+        ),
+        crate::params![organization_id],
+    )
     .fetch_optional(executor)
     .await?;
     if subscribed.is_some() {
@@ -209,13 +211,15 @@ pub async fn resources_of<'e, E: Executor<'e, Database = Any>>(
     executor: E,
     license_id: i64,
 ) -> Result<Vec<ResourceRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "select {RESOURCE_COLUMNS}
+    sqlx::query_as_with(
+        &format!(
+            "select {RESOURCE_COLUMNS}
          from license_resources r join metrics m on m.id = r.metric_id
          where r.license_id = $1
          order by r.position, m.position, m.id"
-    ))
-    .bind(license_id)
+        ),
+        crate::params![license_id],
+    )
     .fetch_all(executor)
     .await
 }
@@ -241,6 +245,11 @@ const LICENSE_COLUMNS: &str = "id, name, external_id, description, price, curren
     cast(case when is_default then 1 else 0 end as bigint) as is_default, created_at,
     updated_at, version";
 
+impl super::Table for LicenseRow {
+    const TABLE: &'static str = "licenses";
+    const COLUMNS: &'static str = LICENSE_COLUMNS;
+}
+
 /// Every license, by name.
 pub async fn list<'e, E: Executor<'e, Database = Any>>(
     executor: E,
@@ -257,12 +266,7 @@ pub async fn find<'e, E: Executor<'e, Database = Any>>(
     executor: E,
     id: i64,
 ) -> Result<Option<LicenseRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "select {LICENSE_COLUMNS} from licenses where id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(executor)
-    .await
+    super::row_by(executor, "id", id).await
 }
 
 /// The resources of every license, by license and display order.
@@ -298,23 +302,24 @@ pub async fn update<'e, E: Executor<'e, Database = Any>>(
     license: &NewLicense<'_>,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let result = sqlx::query(
+    super::changed_one(
+        executor,
         "update licenses
          set name = $1, description = $2, price = $3, currency = $4, is_default = $5,
              updated_at = $6, version = version + 1
          where id = $7 and version = $8",
+        crate::params![
+            license.name,
+            license.description,
+            license.price,
+            license.currency,
+            license.is_default,
+            now,
+            id,
+            version
+        ],
     )
-    .bind(license.name)
-    .bind(license.description)
-    .bind(license.price)
-    .bind(license.currency)
-    .bind(license.is_default)
-    .bind(now)
-    .bind(id)
-    .bind(version)
-    .execute(executor)
-    .await?;
-    Ok(result.rows_affected() == 1)
+    .await
 }
 
 /// Makes every license but `except` not the default; returns the ids changed.
@@ -323,12 +328,11 @@ pub async fn clear_default<'e, E: Executor<'e, Database = Any>>(
     except: i64,
     now: i64,
 ) -> Result<Vec<i64>, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar_with(
         "update licenses set is_default = false, updated_at = $1, version = version + 1
          where is_default and id <> $2 returning id",
+        crate::params![now, except],
     )
-    .bind(now)
-    .bind(except)
     .fetch_all(executor)
     .await
 }
@@ -359,11 +363,12 @@ pub async fn delete_resource<'e, E: Executor<'e, Database = Any>>(
     license_id: i64,
     metric_id: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("delete from license_resources where license_id = $1 and metric_id = $2")
-        .bind(license_id)
-        .bind(metric_id)
-        .execute(executor)
-        .await?;
+    sqlx::query_with(
+        "delete from license_resources where license_id = $1 and metric_id = $2",
+        crate::params![license_id, metric_id],
+    )
+    .execute(executor)
+    .await?;
     Ok(())
 }
 
@@ -388,21 +393,19 @@ pub async fn assign<'e, E: Executor<'e, Database = Any> + Copy>(
     license_id: i64,
     now: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
-    let before: Option<i64> = sqlx::query_scalar(
+    let before: Option<i64> = sqlx::query_scalar_with(
         "select license_id from subscriptions
          where organization_id = $1 and status <> 'canceled'",
+        crate::params![organization_id],
     )
-    .bind(organization_id)
     .fetch_optional(executor)
     .await?;
     if before.is_some() {
-        sqlx::query(
+        sqlx::query_with(
             "update subscriptions set license_id = $1, updated_at = $2
              where organization_id = $3 and status <> 'canceled'",
+            crate::params![license_id, now, organization_id],
         )
-        .bind(license_id)
-        .bind(now)
-        .bind(organization_id)
         .execute(executor)
         .await?;
     } else {

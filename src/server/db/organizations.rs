@@ -17,6 +17,11 @@ pub struct OrganizationRow {
 
 const COLUMNS: &str = "id, slug, name, time_zone, currency, tax_rate, discount_rate";
 
+impl super::Table for OrganizationRow {
+    const TABLE: &'static str = "organizations";
+    const COLUMNS: &'static str = COLUMNS;
+}
+
 /// What a new organization needs.
 #[derive(Clone, Debug)]
 pub struct NewOrganization<'a> {
@@ -35,18 +40,20 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(
     organization: &NewOrganization<'_>,
     now: i64,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar_with(
         "insert into organizations
              (slug, name, time_zone, currency, tax_rate, discount_rate, created_at)
          values ($1, $2, $3, $4, $5, $6, $7) returning id",
+        crate::params![
+            organization.slug,
+            organization.name,
+            organization.time_zone,
+            organization.currency,
+            organization.tax_rate,
+            organization.discount_rate,
+            now
+        ],
     )
-    .bind(organization.slug)
-    .bind(organization.name)
-    .bind(organization.time_zone)
-    .bind(organization.currency)
-    .bind(organization.tax_rate)
-    .bind(organization.discount_rate)
-    .bind(now)
     .fetch_one(executor)
     .await
 }
@@ -56,12 +63,7 @@ pub async fn find<'e, E: Executor<'e, Database = Any>>(
     executor: E,
     id: i64,
 ) -> Result<Option<OrganizationRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "select {COLUMNS} from organizations where id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(executor)
-    .await
+    super::row_by(executor, "id", id).await
 }
 
 /// The organization with this slug, if any.
@@ -69,12 +71,7 @@ pub async fn find_by_slug<'e, E: Executor<'e, Database = Any>>(
     executor: E,
     slug: &str,
 ) -> Result<Option<OrganizationRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "select {COLUMNS} from organizations where slug = $1"
-    ))
-    .bind(slug)
-    .fetch_optional(executor)
-    .await
+    super::row_by(executor, "slug", slug).await
 }
 
 /// Ids of every organization, oldest first.

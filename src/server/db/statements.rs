@@ -25,12 +25,12 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(
     executor: E,
     organization_id: i64,
 ) -> Result<Vec<StatementRow>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as_with(
         "select id, license_id, period_start, period_end, issued_at, currency, price, discount,
                 amount, limit_status, usage_percent, created_at, updated_at
          from statements where organization_id = $1 order by period_start",
+        crate::params![organization_id],
     )
-    .bind(organization_id)
     .fetch_all(executor)
     .await
 }
@@ -44,17 +44,13 @@ pub async fn open<'e, E: Executor<'e, Database = Any>>(
     (period_start, period_end): (i64, i64),
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query_with(
         "insert into statements
              (organization_id, license_id, period_start, period_end, created_at, updated_at)
          values ($1, $2, $3, $4, $5, $5)
          on conflict (organization_id, period_start) do nothing",
+        crate::params![organization_id, license_id, period_start, period_end, now],
     )
-    .bind(organization_id)
-    .bind(license_id)
-    .bind(period_start)
-    .bind(period_end)
-    .bind(now)
     .execute(executor)
     .await?;
     Ok(())
@@ -99,47 +95,51 @@ pub async fn issue(
     items: &[ItemRow],
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let updated = sqlx::query(
+    let updated = sqlx::query_with(
         "update statements
          set issued_at = $1, updated_at = $1, license_id = $2, currency = $3, price = $4,
              discount = $5, amount = $6, limit_status = $7, usage_percent = $8
          where id = $9 and issued_at is null",
+        crate::params![
+            now,
+            issue.license_id,
+            issue.currency,
+            &issue.price,
+            &issue.discount,
+            &issue.amount,
+            issue.limit_status,
+            &issue.usage_percent,
+            statement_id
+        ],
     )
-    .bind(now)
-    .bind(issue.license_id)
-    .bind(issue.currency)
-    .bind(&issue.price)
-    .bind(&issue.discount)
-    .bind(&issue.amount)
-    .bind(issue.limit_status)
-    .bind(&issue.usage_percent)
-    .bind(statement_id)
     .execute(&mut **tx)
     .await?;
     if updated.rows_affected() == 0 {
         return Ok(false);
     }
     for (position, item) in (0_i32..).zip(items) {
-        sqlx::query(
+        sqlx::query_with(
             "insert into statement_items
                  (statement_id, position, kind, name, description, quantity, unit, unit_price,
                   price, discount_rate, discount, tax_rate, tax, amount)
              values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+            crate::params![
+                statement_id,
+                position,
+                &item.kind,
+                &item.name,
+                &item.description,
+                &item.quantity,
+                &item.unit,
+                &item.unit_price,
+                &item.price,
+                &item.discount_rate,
+                &item.discount,
+                &item.tax_rate,
+                &item.tax,
+                &item.amount
+            ],
         )
-        .bind(statement_id)
-        .bind(position)
-        .bind(&item.kind)
-        .bind(&item.name)
-        .bind(&item.description)
-        .bind(&item.quantity)
-        .bind(&item.unit)
-        .bind(&item.unit_price)
-        .bind(&item.price)
-        .bind(&item.discount_rate)
-        .bind(&item.discount)
-        .bind(&item.tax_rate)
-        .bind(&item.tax)
-        .bind(&item.amount)
         .execute(&mut **tx)
         .await?;
     }
@@ -151,14 +151,14 @@ pub async fn items<'e, E: Executor<'e, Database = Any>>(
     executor: E,
     organization_id: i64,
 ) -> Result<Vec<ItemRow>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as_with(
         "select i.statement_id, i.kind, i.name, i.description, i.quantity, i.unit, i.unit_price,
                 i.price, i.discount_rate, i.discount, i.tax_rate, i.tax, i.amount
          from statement_items i join statements s on s.id = i.statement_id
          where s.organization_id = $1
          order by i.statement_id, i.position",
+        crate::params![organization_id],
     )
-    .bind(organization_id)
     .fetch_all(executor)
     .await
 }
@@ -168,8 +168,10 @@ pub async fn first_usage_day<'e, E: Executor<'e, Database = Any>>(
     executor: E,
     organization_id: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar("select min(day_start) from usage_daily where organization_id = $1")
-        .bind(organization_id)
-        .fetch_one(executor)
-        .await
+    sqlx::query_scalar_with(
+        "select min(day_start) from usage_daily where organization_id = $1",
+        crate::params![organization_id],
+    )
+    .fetch_one(executor)
+    .await
 }

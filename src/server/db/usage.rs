@@ -58,17 +58,19 @@ pub async fn insert_metric<'e, E: Executor<'e, Database = Any>>(
     metric: &NewMetric<'_>,
     now: i64,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar_with(
         "insert into metrics (code, name, unit, aggregation, distinct_by, position, created_at)
          values ($1, $2, $3, $4, $5, $6, $7) returning id",
+        crate::params![
+            metric.code,
+            metric.name,
+            metric.unit,
+            metric.aggregation,
+            metric.distinct_by,
+            metric.position,
+            now
+        ],
     )
-    .bind(metric.code)
-    .bind(metric.name)
-    .bind(metric.unit)
-    .bind(metric.aggregation)
-    .bind(metric.distinct_by)
-    .bind(metric.position)
-    .bind(now)
     .fetch_one(executor)
     .await
 }
@@ -78,10 +80,7 @@ pub async fn metric_id<'e, E: Executor<'e, Database = Any>>(
     executor: E,
     code: &str,
 ) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar("select id from metrics where code = $1")
-        .bind(code)
-        .fetch_optional(executor)
-        .await
+    super::value_by(executor, "select id from metrics where code = $1", code).await
 }
 
 /// One stored day's total of one metric (or of one metric for one breakdown value).
@@ -103,15 +102,13 @@ pub async fn days_between<'e, E: Executor<'e, Database = Any>>(
     organization_id: i64,
     (from, to): (i64, i64),
 ) -> Result<Vec<DayRow>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as_with(
         "select metric_id, day_start, used_micros, latest_at from usage_daily
          where organization_id = $1 and metric_id in (select id from metrics)
            and day_start >= $2 and day_start < $3
          order by metric_id, day_start",
+        crate::params![organization_id, from, to],
     )
-    .bind(organization_id)
-    .bind(from)
-    .bind(to)
     .fetch_all(executor)
     .await
 }
@@ -131,16 +128,14 @@ pub async fn activity_between<'e, E: Executor<'e, Database = Any>>(
     organization_id: i64,
     (from, to): (i64, i64),
 ) -> Result<Vec<Activity>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as_with(
         "select metric_id, min(day_start) as first_day, max(updated_at) as last_updated
          from usage_daily
          where organization_id = $1 and metric_id in (select id from metrics)
            and day_start >= $2 and day_start < $3
          group by metric_id",
+        crate::params![organization_id, from, to],
     )
-    .bind(organization_id)
-    .bind(from)
-    .bind(to)
     .fetch_all(executor)
     .await
 }
@@ -151,15 +146,13 @@ pub async fn distinct_counts_between<'e, E: Executor<'e, Database = Any>>(
     organization_id: i64,
     (from, to): (i64, i64),
 ) -> Result<Vec<(i64, i64)>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as_with(
         "select metric_id, cast(count(distinct value) as bigint) from usage_distinct_values
          where organization_id = $1 and metric_id in (select id from metrics)
            and day_start >= $2 and day_start < $3
          group by metric_id",
+        crate::params![organization_id, from, to],
     )
-    .bind(organization_id)
-    .bind(from)
-    .bind(to)
     .fetch_all(executor)
     .await
 }
@@ -182,15 +175,12 @@ pub async fn breakdown_between<'e, E: Executor<'e, Database = Any>>(
     dimension: Dimension,
     (from, to): (i64, i64),
 ) -> Result<Vec<BreakdownRow>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as_with(
         "select value, metric_id, day_start, used_micros, latest_at from usage_daily_breakdown
          where organization_id = $1 and dimension = $2 and day_start >= $3 and day_start < $4
          order by value, metric_id, day_start",
+        crate::params![organization_id, dimension.as_str(), from, to],
     )
-    .bind(organization_id)
-    .bind(dimension.as_str())
-    .bind(from)
-    .bind(to)
     .fetch_all(executor)
     .await
 }

@@ -2,6 +2,8 @@
 
 use sqlx::{Any, Executor, FromRow};
 
+use super::{scoped::Scoped, Table};
+
 /// A webhook as stored. `thresholds` is a JSON array of percentages.
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
 pub struct WebhookRow {
@@ -17,6 +19,16 @@ pub struct WebhookRow {
 
 const COLUMNS: &str = "id, url, description, thresholds,
     cast(case when active then 1 else 0 end as bigint) as active, created_at, updated_at";
+
+/// Found and listed with [`super::scoped`]: oldest first.
+impl Table for WebhookRow {
+    const TABLE: &'static str = "webhooks";
+    const COLUMNS: &'static str = COLUMNS;
+}
+
+impl Scoped for WebhookRow {
+    const ORDER: &'static str = "id";
+}
 
 /// A webhook's editable fields.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,22 +48,24 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(
     secret: &str,
     (now, cap): (i64, i64),
 ) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar_with(
         "insert into webhooks
              (organization_id, url, description, thresholds, secret, active, created_at,
               updated_at)
          select $1, $2, $3, $4, $5, $6, $7, $7
          where $8 = 0 or (select count(*) from webhooks where organization_id = $1) < $8
          returning id",
+        crate::params![
+            organization_id,
+            fields.url,
+            fields.description,
+            fields.thresholds,
+            secret,
+            fields.active,
+            now,
+            cap
+        ],
     )
-    .bind(organization_id)
-    .bind(fields.url)
-    .bind(fields.description)
-    .bind(fields.thresholds)
-    .bind(secret)
-    .bind(fields.active)
-    .bind(now)
-    .bind(cap)
     .fetch_optional(executor)
     .await
 }
@@ -64,48 +78,21 @@ pub async fn update<'e, E: Executor<'e, Database = Any>>(
     fields: &WebhookFields<'_>,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let result = sqlx::query(
+    super::changed_one(
+        executor,
         "update webhooks set url = $1, description = $2, thresholds = $3, active = $4,
                 updated_at = $5
          where organization_id = $6 and id = $7",
+        crate::params![
+            fields.url,
+            fields.description,
+            fields.thresholds,
+            fields.active,
+            now,
+            organization_id,
+            id
+        ],
     )
-    .bind(fields.url)
-    .bind(fields.description)
-    .bind(fields.thresholds)
-    .bind(fields.active)
-    .bind(now)
-    .bind(organization_id)
-    .bind(id)
-    .execute(executor)
-    .await?;
-    Ok(result.rows_affected() == 1)
-}
-
-/// The organization's webhook with this id.
-pub async fn find<'e, E: Executor<'e, Database = Any>>(
-    executor: E,
-    organization_id: i64,
-    id: i64,
-) -> Result<Option<WebhookRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "select {COLUMNS} from webhooks where organization_id = $1 and id = $2"
-    ))
-    .bind(organization_id)
-    .bind(id)
-    .fetch_optional(executor)
-    .await
-}
-
-/// The organization's webhooks, oldest first.
-pub async fn list<'e, E: Executor<'e, Database = Any>>(
-    executor: E,
-    organization_id: i64,
-) -> Result<Vec<WebhookRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "select {COLUMNS} from webhooks where organization_id = $1 order by id"
-    ))
-    .bind(organization_id)
-    .fetch_all(executor)
     .await
 }
 
@@ -122,10 +109,10 @@ pub async fn unsealed_secrets<'e, E: Executor<'e, Database = Any>>(
     executor: E,
     sealed_prefix: &str,
 ) -> Result<Vec<StoredSecret>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as_with(
         "select id, organization_id, secret from webhooks where secret not like $1 order by id",
+        crate::params![format!("{sealed_prefix}%")],
     )
-    .bind(format!("{sealed_prefix}%"))
     .fetch_all(executor)
     .await
 }
@@ -138,11 +125,18 @@ pub async fn replace_secret<'e, E: Executor<'e, Database = Any>>(
     before: &str,
     after: &str,
 ) -> Result<bool, sqlx::Error> {
-    let result = sqlx::query("update webhooks set secret = $1 where id = $2 and secret = $3")
-        .bind(after)
-        .bind(id)
-        .bind(before)
-        .execute(executor)
-        .await?;
-    Ok(result.rows_affected() == 1)
+    super::changed_one(
+        executor,
+        "update webhooks set secret = $1 where id = $2 and secret = $3",
+        crate::params![after, id, before],
+    )
+    .await
+}
+
+/// A webhook's stored thresholds, ascending.
+pub fn thresholds_of(hook: &WebhookRow) -> Vec<rust_decimal::Decimal> {
+    serde_json::from_str(&hook.thresholds).unwrap_or_else(|e| {
+        tracing::error!(webhook = hook.id, %e, "unreadable thresholds");
+        Vec::new()
+    })
 }

@@ -18,10 +18,10 @@ use utoipa::ToSchema;
 use crate::{
     error::AppError,
     server::{
-        api_keys,
-        audit::Actor,
-        auth::{ApiPrincipal, Role},
-        db::{self, api_keys::ApiKeyRow},
+        access::api_keys,
+        access::audit::Actor,
+        access::principal::{ApiPrincipal, Role},
+        db::api_keys::ApiKeyRow,
         rest::shape::{self, id, parse_id, timestamp_millis, ErrorBody, ListQuery, Page},
         state::AppState,
     },
@@ -53,10 +53,8 @@ pub struct NewKey {
     responses(
         (status = 201, description = "The key, with its secret shown this once", body = ApiKeyBody),
         (status = 400, description = "A missing or over-long name, an unknown role", body = ErrorBody),
-        (status = 401, description = "No valid key", body = ErrorBody),
         (status = 403, description = "A member key", body = ErrorBody),
-    ),
-    security(("api_key" = []), ("bearer" = []), ("session" = []))
+    )
 )]
 #[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
 pub(crate) async fn create_key(
@@ -105,9 +103,7 @@ pub(crate) async fn create_key(
     responses(
         (status = 200, description = "The organization's keys, newest first", body = Page<ApiKeyBody>),
         (status = 400, description = "A bad limit or offset", body = ErrorBody),
-        (status = 401, description = "No valid key", body = ErrorBody),
-    ),
-    security(("api_key" = []), ("bearer" = []), ("session" = []))
+    )
 )]
 #[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
 pub(crate) async fn search_keys(
@@ -115,14 +111,10 @@ pub(crate) async fn search_keys(
     principal: ApiPrincipal,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<Page<ApiKeyBody>>, AppError> {
-    let query = shape::query(query)?;
-    let items: Vec<ApiKeyBody> = db::api_keys::list(state.db.pool(), principal.organization_id)
-        .await?
-        .iter()
-        .filter(|key| query.matches([key.name.as_str(), key.prefix.as_str()]))
-        .map(key_body)
-        .collect();
-    Ok(Json(query.page(items)?))
+    shape::search(&state, &principal, query, key_body, |key| {
+        vec![key.name.as_str(), key.prefix.as_str()]
+    })
+    .await
 }
 
 /// 204: the key is revoked from the next request on (a key may revoke itself). Needs an
@@ -134,11 +126,9 @@ pub(crate) async fn search_keys(
     responses(
         (status = 204, description = "Revoked"),
         (status = 400, description = "An id that is not digits", body = ErrorBody),
-        (status = 401, description = "No valid key", body = ErrorBody),
         (status = 403, description = "A member key", body = ErrorBody),
         (status = 404, description = "No such live key in the organization", body = ErrorBody),
-    ),
-    security(("api_key" = []), ("bearer" = []), ("session" = []))
+    )
 )]
 #[tracing::instrument(skip(state, principal))]
 pub(crate) async fn revoke_key(

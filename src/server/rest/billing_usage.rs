@@ -13,7 +13,6 @@ use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::{
-    api::usage::MetricUsage,
     domain::{
         aggregation::Aggregation,
         period::{start_of_day, supported_day, BillingPeriod, SUPPORTED_DAYS},
@@ -21,9 +20,10 @@ use crate::{
         usage_level::Allowance,
     },
     error::AppError,
+    model::usage::MetricUsage,
     server::{
-        auth::ApiPrincipal,
-        ledger::{usage_of, Ledger, Resource},
+        access::principal::ApiPrincipal,
+        metering::ledger::{usage_of, Ledger, Resource},
         rest::shape::{
             decimal, quantity, timestamp_seconds, Envelope, EnvelopeErrorBody, ShapedError,
         },
@@ -58,9 +58,7 @@ pub struct UsageQuery {
     responses(
         (status = 200, description = "Usage, cost and projections", body = BillingUsageBody),
         (status = 400, description = "A malformed date, a backwards or over-long range, an unknown metric", body = EnvelopeErrorBody),
-        (status = 401, description = "No valid key", body = EnvelopeErrorBody),
-    ),
-    security(("api_key" = []), ("bearer" = []), ("session" = []))
+    )
 )]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn billing_usage(

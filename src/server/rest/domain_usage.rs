@@ -13,13 +13,13 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::{
-    api::usage::{BreakdownTotal, HistoryMonth},
     domain::quantity::Quantity,
     error::AppError,
+    model::usage::{BreakdownTotal, HistoryMonth},
     server::{
-        auth::ApiPrincipal,
-        db::{domains, usage::Dimension},
-        ledger::Ledger,
+        access::principal::ApiPrincipal,
+        db::{self, domains, usage::Dimension},
+        metering::ledger::Ledger,
         rest::{
             domains::{account_body, AccountBody},
             shape::{decimal, id, parse_id, quantity, ErrorBody},
@@ -51,10 +51,8 @@ pub const HISTORY_MONTHS: usize = 6;
     responses(
         (status = 200, description = "The domain's mails, their cost and six months of history", body = DomainUsageBody),
         (status = 400, description = "A domainId that is not digits", body = ErrorBody),
-        (status = 401, description = "No valid key", body = ErrorBody),
         (status = 404, description = "No such domain in the organization", body = ErrorBody),
-    ),
-    security(("api_key" = []), ("bearer" = []), ("session" = []))
+    )
 )]
 #[tracing::instrument(skip(state, principal))]
 pub(crate) async fn domain_usage(
@@ -64,9 +62,10 @@ pub(crate) async fn domain_usage(
 ) -> Result<Json<DomainUsageBody>, AppError> {
     let domain_id = parse_id("domainId", &domain_id)?;
     let pool = state.db.pool();
-    let domain = domains::find(pool, principal.organization_id, domain_id)
-        .await?
-        .ok_or_else(|| AppError::NotFound("Domain".into()))?;
+    let domain =
+        db::scoped::find::<domains::DomainRow, _>(pool, principal.organization_id, domain_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound("Domain".into()))?;
     let ledger = Ledger::cached(&state, principal.organization_id).await?;
     let mail_metric = ledger
         .resource_named(&state.settings.mail_metric)
@@ -184,7 +183,7 @@ fn cost_share(month: &HistoryMonth, metric: &str, mails: Quantity) -> Decimal {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{api::usage::MetricMonth, domain::period::BillingPeriod};
+    use crate::{domain::period::BillingPeriod, model::usage::MetricMonth};
 
     fn qty(text: &str) -> Quantity {
         Quantity::parse(text.parse().expect("decimal")).expect("quantity")

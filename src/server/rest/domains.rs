@@ -19,7 +19,7 @@ use crate::{
     domain::mailbox::{DomainName, MailboxAddress},
     error::AppError,
     server::{
-        auth::{ApiPrincipal, Role},
+        access::principal::{ApiPrincipal, Role},
         db::{
             self,
             domains::{self, AccountRow, DomainRow},
@@ -76,9 +76,7 @@ pub struct NewAccount {
     responses(
         (status = 200, description = "The organization's domains, by name", body = Page<DomainBody>),
         (status = 400, description = "A bad limit or offset", body = ErrorBody),
-        (status = 401, description = "No valid key", body = ErrorBody),
-    ),
-    security(("api_key" = []), ("bearer" = []), ("session" = []))
+    )
 )]
 #[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
 pub(crate) async fn search_domains(
@@ -86,14 +84,10 @@ pub(crate) async fn search_domains(
     principal: ApiPrincipal,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<Page<DomainBody>>, AppError> {
-    let query = shape::query(query)?;
-    let items: Vec<DomainBody> = domains::list(state.db.pool(), principal.organization_id)
-        .await?
-        .iter()
-        .filter(|domain| query.matches([domain.name.as_str()]))
-        .map(domain_body)
-        .collect();
-    Ok(Json(query.page(items)?))
+    shape::search(&state, &principal, query, domain_body, |domain| {
+        vec![domain.name.as_str()]
+    })
+    .await
 }
 
 /// 201 with the new domain. Needs an admin key. 400 for a name that is not a domain name,
@@ -103,11 +97,9 @@ pub(crate) async fn search_domains(
     responses(
         (status = 201, description = "The new domain", body = DomainBody),
         (status = 400, description = "Not a domain name", body = ErrorBody),
-        (status = 401, description = "No valid key", body = ErrorBody),
         (status = 403, description = "A member key", body = ErrorBody),
         (status = 409, description = "The organization has it already", body = ErrorBody),
-    ),
-    security(("api_key" = []), ("bearer" = []), ("session" = []))
+    )
 )]
 #[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
 pub(crate) async fn create_domain(
@@ -145,11 +137,9 @@ pub(crate) async fn create_domain(
     responses(
         (status = 204, description = "Deleted with its accounts"),
         (status = 400, description = "An id that is not digits", body = ErrorBody),
-        (status = 401, description = "No valid key", body = ErrorBody),
         (status = 403, description = "A member key", body = ErrorBody),
         (status = 404, description = "No such domain in the organization", body = ErrorBody),
-    ),
-    security(("api_key" = []), ("bearer" = []), ("session" = []))
+    )
 )]
 #[tracing::instrument(skip(state, principal))]
 pub(crate) async fn delete_domain(
@@ -175,10 +165,8 @@ pub(crate) async fn delete_domain(
     responses(
         (status = 200, description = "The domain's accounts, by address", body = Page<AccountBody>),
         (status = 400, description = "An id that is not digits, a bad limit or offset", body = ErrorBody),
-        (status = 401, description = "No valid key", body = ErrorBody),
         (status = 404, description = "No such domain in the organization", body = ErrorBody),
-    ),
-    security(("api_key" = []), ("bearer" = []), ("session" = []))
+    )
 )]
 #[tracing::instrument(skip(state, principal, query))]
 pub(crate) async fn list_accounts(
@@ -208,12 +196,10 @@ pub(crate) async fn list_accounts(
     responses(
         (status = 201, description = "The new account", body = AccountBody),
         (status = 400, description = "An address outside the domain", body = ErrorBody),
-        (status = 401, description = "No valid key", body = ErrorBody),
         (status = 403, description = "A member key", body = ErrorBody),
         (status = 404, description = "No such domain in the organization", body = ErrorBody),
         (status = 409, description = "The organization has the address already", body = ErrorBody),
-    ),
-    security(("api_key" = []), ("bearer" = []), ("session" = []))
+    )
 )]
 #[tracing::instrument(skip(state, principal, request))]
 pub(crate) async fn create_account(
@@ -262,11 +248,9 @@ pub(crate) async fn create_account(
     responses(
         (status = 204, description = "Deleted"),
         (status = 400, description = "An id that is not digits", body = ErrorBody),
-        (status = 401, description = "No valid key", body = ErrorBody),
         (status = 403, description = "A member key", body = ErrorBody),
         (status = 404, description = "No such account in this domain of the organization", body = ErrorBody),
-    ),
-    security(("api_key" = []), ("bearer" = []), ("session" = []))
+    )
 )]
 #[tracing::instrument(skip(state, principal))]
 pub(crate) async fn delete_account(
@@ -300,7 +284,7 @@ async fn own_domain(
     domain_id: &str,
 ) -> Result<DomainRow, AppError> {
     let domain_id = parse_id("id", domain_id)?;
-    domains::find(state.db.pool(), principal.organization_id, domain_id)
+    db::scoped::find::<DomainRow, _>(state.db.pool(), principal.organization_id, domain_id)
         .await?
         .ok_or_else(|| AppError::NotFound("Domain".into()))
 }

@@ -17,19 +17,19 @@ use serde_json::{json, value::RawValue, Value};
 use utoipa::ToSchema;
 
 use crate::{
-    api::usage::Entitlement,
     domain::{
         aggregation::Aggregation,
         event::{EventDraft, EventWindow},
         quantity::Quantity,
     },
     error::AppError,
+    model::usage::Entitlement,
     server::{
-        alerts,
-        auth::{ApiPrincipal, Role},
-        consume::{Consume, Outcome},
-        ingest::CatalogueEntry,
-        ledger::Ledger,
+        access::principal::{ApiPrincipal, Role},
+        metering::alerts,
+        metering::consume::{Consume, Outcome},
+        metering::ingest::CatalogueEntry,
+        metering::ledger::Ledger,
         rest::shape::{quantity, ErrorBody, ErrorDetail},
         state::AppState,
     },
@@ -52,10 +52,8 @@ pub fn router() -> Router<AppState> {
     params(("metric" = String, Path, description = "A metric code")),
     responses(
         (status = 200, description = "Whether more may be used now", body = EntitlementBody),
-        (status = 401, description = "No valid key", body = ErrorBody),
         (status = 404, description = "No such metric in the catalogue", body = ErrorBody),
-    ),
-    security(("api_key" = []), ("bearer" = []), ("session" = []))
+    )
 )]
 #[tracing::instrument(skip(state, principal))]
 pub(crate) async fn entitlement(
@@ -132,12 +130,10 @@ pub const REPLAYED: &str = "idempotent-replayed";
         (status = 200, description = "Recorded: the entitlement after it", body = EntitlementBody,
             headers(("Idempotent-Replayed" = String, description = "`true` when this is the first answer to the same id, given again"))),
         (status = 400, description = "Not a consume, or a metric that cannot be consumed", body = ErrorBody),
-        (status = 401, description = "No valid key", body = ErrorBody),
         (status = 403, description = "A member key", body = ErrorBody),
         (status = 404, description = "No such metric in the catalogue", body = ErrorBody),
         (status = 409, description = "It does not fit under the hard limit (nothing recorded), or the id is an ingested event's", body = LimitErrorBody),
-    ),
-    security(("api_key" = []), ("bearer" = []), ("session" = []))
+    )
 )]
 #[tracing::instrument(skip(state, principal, body), fields(organization = principal.organization_id))]
 pub(crate) async fn consume(

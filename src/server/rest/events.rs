@@ -16,8 +16,8 @@ use crate::{
     domain::event::MAX_EVENTS_PER_BATCH,
     error::AppError,
     server::{
-        auth::{ApiPrincipal, Role},
-        ingest::{self, IngestReport},
+        access::principal::{ApiPrincipal, Role},
+        metering::ingest::{self, IngestReport},
         rest::shape::ErrorBody,
         state::AppState,
     },
@@ -94,11 +94,9 @@ struct Batch {
     responses(
         (status = 200, description = "What happened to each event", body = IngestReport),
         (status = 400, description = "Not a batch, or more than 1 000 events", body = ErrorBody),
-        (status = 401, description = "No valid key", body = ErrorBody),
         (status = 403, description = "A member key", body = ErrorBody),
         (status = 413, description = "A body over 4 MiB", body = ErrorBody),
-    ),
-    security(("api_key" = []), ("bearer" = []), ("session" = []))
+    )
 )]
 #[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
 pub(crate) async fn ingest_events(

@@ -14,7 +14,8 @@ use chrono::Utc;
 use crate::{
     error::AppError,
     server::{
-        auth::ApiPrincipal, ledger::Ledger, rest::shape::ErrorBody, state::AppState, statements,
+        access::principal::ApiPrincipal, metering::ledger::Ledger, metering::statements,
+        rest::shape::ErrorBody, state::AppState,
     },
 };
 
@@ -68,8 +69,7 @@ pub const LINE_ITEM_HEADER: [&str; 16] = [
     responses(
         (status = 200, description = "Usage per billing period and metric", body = String, content_type = "text/csv"),
         (status = 401, description = "No valid key or session", body = ErrorBody),
-    ),
-    security(("api_key" = []), ("bearer" = []), ("session" = []))
+    )
 )]
 #[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
 pub(crate) async fn usage_csv(
@@ -110,8 +110,7 @@ pub(crate) async fn usage_csv(
     responses(
         (status = 200, description = "Every statement's line items", body = String, content_type = "text/csv"),
         (status = 401, description = "No valid key or session", body = ErrorBody),
-    ),
-    security(("api_key" = []), ("bearer" = []), ("session" = []))
+    )
 )]
 #[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
 pub(crate) async fn line_items_csv(

@@ -20,7 +20,8 @@ pub fn router() -> Router<AppState> {
     responses(
         (status = 200, description = "The database answers", body = HealthBody),
         (status = 503, description = "The database does not answer within 2 s", body = HealthBody),
-    )
+    ),
+    security(())
 )]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn health(State(state): State<AppState>) -> (StatusCode, Json<HealthBody>) {

@@ -14,12 +14,12 @@ use crate::{
     domain::quantity::Quantity,
     error::AppError,
     server::{
-        auth::ApiPrincipal,
+        access::principal::ApiPrincipal,
         db::{
             licenses::{self, LicenseRow, ResourceRow},
             usage::{self, MetricRow},
         },
-        ledger::{stored_price, stored_quantity},
+        metering::ledger::{stored_price, stored_quantity},
         rest::shape::{
             self, decimal, id, parse_id, quantity, timestamp_millis, ErrorBody, ListQuery, Page,
         },
@@ -42,9 +42,7 @@ pub fn router() -> Router<AppState> {
     responses(
         (status = 200, description = "The licenses, by name", body = Page<LicenseBody>),
         (status = 400, description = "A bad limit or offset", body = ErrorBody),
-        (status = 401, description = "No valid key", body = ErrorBody),
-    ),
-    security(("api_key" = []), ("bearer" = []), ("session" = []))
+    )
 )]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn search_licenses(
@@ -84,10 +82,8 @@ pub(crate) async fn search_licenses(
     responses(
         (status = 200, description = "The license", body = LicenseBody),
         (status = 400, description = "An id that is not digits", body = ErrorBody),
-        (status = 401, description = "No valid key", body = ErrorBody),
         (status = 404, description = "No such license", body = ErrorBody),
-    ),
-    security(("api_key" = []), ("bearer" = []), ("session" = []))
+    )
 )]
 #[tracing::instrument(skip(state, _principal))]
 pub(crate) async fn get_license(

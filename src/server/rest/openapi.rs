@@ -16,7 +16,9 @@ use utoipa::{
         path::{Operation, ParameterIn, PathItem},
         response::ResponseBuilder,
         schema::{ObjectBuilder, Type},
-        security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
+        security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+        },
         Content, OpenApi as Document, Ref, RefOr, Schema,
     },
     Modify, OpenApi,
@@ -26,7 +28,7 @@ use super::{
     api_keys, billing_usage, domain_usage, domains, entitlements, events, exports, health,
     licenses, organization_usage, sessions, statements, subscription, usage_stream, user, webhooks,
 };
-use crate::server::{assets, limits, state::AppState};
+use crate::server::{platform::assets, platform::limits, state::AppState};
 
 /// `GET /api/openapi.json`, `GET /api/docs`.
 pub fn router() -> Router<AppState> {
@@ -56,6 +58,8 @@ pub fn router() -> Router<AppState> {
         user::current_user,
         sessions::sign_in,
         sessions::sign_out,
+        sessions::sign_out_everywhere,
+        sessions::change_password,
         api_keys::create_key,
         api_keys::search_keys,
         api_keys::revoke_key,
@@ -75,7 +79,7 @@ pub fn router() -> Router<AppState> {
         usage_stream::usage_stream,
         health::health,
     ),
-    modifiers(&Security, &IdPattern, &EveryAnswer),
+    modifiers(&Security, &IdPattern, &KeyRequired, &EveryAnswer),
     tags(
         (name = "usage", description = "Usage, limits and cost, in the shapes of the documents quotaboard serves"),
         (name = "events", description = "Usage events in"),
@@ -105,7 +109,7 @@ impl Modify for Security {
         components.add_security_scheme(
             "session",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
-                crate::server::sessions::SECURE_COOKIE,
+                crate::server::access::sessions::SECURE_COOKIE,
                 "A signed-in user's session (POST /api/v1/sessions); `qb_session` when \
                  session-cookie-secure is off",
             ))),
@@ -128,14 +132,7 @@ struct IdPattern;
 impl Modify for IdPattern {
     fn modify(&self, openapi: &mut Document) {
         for item in openapi.paths.paths.values_mut() {
-            let operations = [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.patch,
-            ];
-            for operation in operations.into_iter().flatten() {
+            for (_, operation) in operations_mut(item) {
                 let parameters = operation.parameters.iter_mut().flatten();
                 for parameter in parameters.filter(|p| {
                     p.parameter_in == ParameterIn::Path
@@ -150,6 +147,65 @@ impl Modify for IdPattern {
     }
 }
 
+/// Every operation takes an API key (`x-api-key` or bearer) or a session unless it says
+/// otherwise (`security(("session" = []))`; `security(())` for none), and then answers 401
+/// without one, in the error shape of its family.
+struct KeyRequired;
+
+impl Modify for KeyRequired {
+    fn modify(&self, openapi: &mut Document) {
+        let key_or_session = || {
+            ["api_key", "bearer", "session"]
+                .map(|scheme| SecurityRequirement::new(scheme, Vec::<String>::new()))
+                .to_vec()
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            for (_, operation) in operations_mut(item) {
+                let security = operation.security.get_or_insert_with(key_or_session);
+                let public = security
+                    .iter()
+                    .all(|requirement| *requirement == SecurityRequirement::default());
+                if public {
+                    // `security(())` marks an operation open to anyone; it is written as none.
+                    operation.security = None;
+                } else {
+                    operation
+                        .responses
+                        .responses
+                        .entry("401".to_string())
+                        .or_insert_with(|| RefOr::T(error_answer(path, "No valid key").build()));
+                }
+            }
+        }
+    }
+}
+
+/// The operations of `item` with their methods.
+fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = (&'static str, &mut Operation)> {
+    [
+        ("GET", &mut item.get),
+        ("PUT", &mut item.put),
+        ("POST", &mut item.post),
+        ("DELETE", &mut item.delete),
+        ("PATCH", &mut item.patch),
+    ]
+    .into_iter()
+    .filter_map(|(method, operation)| Some((method, operation.as_mut()?)))
+}
+
+/// An error answer of the family `path` belongs to: the envelope of seed 000's billing
+/// usage, the named error of seed 001's organization usage, else `{"error"}`.
+fn error_answer(path: &str, description: &str) -> ResponseBuilder {
+    let body = Ref::from_schema_name(match path {
+        "/api/billing/usage" => "EnvelopeErrorBody",
+        path if path.starts_with("/organizations/") => "NamedErrorBody",
+        _ => "ErrorBody",
+    });
+    ResponseBuilder::new()
+        .description(description)
+        .content("application/json", Content::new(Some(body)))
+}
+
 /// The answers any operation can give besides its own, each in the error shape of the
 /// operation's family: 413 for a body over the limit (every route), 429 with `Retry-After`
 /// once a key or address is over its rate (every route but `/healthz`), 503 when the request
@@ -159,28 +215,9 @@ struct EveryAnswer;
 impl Modify for EveryAnswer {
     fn modify(&self, openapi: &mut Document) {
         for (path, item) in openapi.paths.paths.iter_mut() {
-            let error_body = Ref::from_schema_name(match path.as_str() {
-                "/api/billing/usage" => "EnvelopeErrorBody",
-                path if path.starts_with("/organizations/") => "NamedErrorBody",
-                _ => "ErrorBody",
-            });
-            let answer = |description: &str| {
-                ResponseBuilder::new()
-                    .description(description)
-                    .content("application/json", Content::new(Some(error_body.clone())))
-            };
+            let answer = |description: &str| error_answer(path, description);
             let changes = |method: &str| !matches!(method, "GET" | "HEAD" | "OPTIONS");
-            let operations = [
-                ("GET", &mut item.get),
-                ("PUT", &mut item.put),
-                ("POST", &mut item.post),
-                ("DELETE", &mut item.delete),
-                ("PATCH", &mut item.patch),
-            ];
-            for (method, operation) in operations {
-                let Some(operation) = operation else {
-                    continue;
-                };
+            for (method, operation) in operations_mut(item) {
                 let mut extra = vec![(
                     "413",
                     answer(&format!(

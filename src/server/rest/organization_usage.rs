@@ -15,13 +15,13 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::{
-    api::usage::CHANNEL_METRICS,
     domain::{period::BillingPeriod, quantity::Quantity},
     error::AppError,
+    model::usage::CHANNEL_METRICS,
     server::{
-        auth::ApiPrincipal,
+        access::principal::ApiPrincipal,
         db::organizations,
-        ledger::Ledger,
+        metering::ledger::Ledger,
         rest::shape::{quantity, Named, NamedErrorBody, ShapedError},
         state::AppState,
     },
@@ -70,12 +70,10 @@ pub struct RangeQuery {
     ),
     responses(
         (status = 200, description = "Each channel's total", body = OrganizationUsageBody),
-        (status = 401, description = "No valid key", body = NamedErrorBody),
         (status = 403, description = "Another organization", body = NamedErrorBody),
         (status = 404, description = "No such organization", body = NamedErrorBody),
         (status = 422, description = "Missing or non-numeric dates, a start after the end, a range over 13 months", body = NamedErrorBody),
-    ),
-    security(("api_key" = []), ("bearer" = []), ("session" = []))
+    )
 )]
 #[tracing::instrument(skip(state, principal, query))]
 pub(crate) async fn organization_usage(

@@ -1,11 +1,12 @@
 //! Signing in and out of the dashboard: `POST /api/v1/sessions`,
-//! `DELETE /api/v1/sessions/current`.
+//! `DELETE /api/v1/sessions/current`, `DELETE /api/v1/sessions` (everywhere), and
+//! `PUT /api/v1/user/password`.
 
 use axum::{
     extract::{rejection::JsonRejection, State},
     http::{header, HeaderMap, StatusCode},
     response::{AppendHeaders, IntoResponse},
-    routing::{delete, post},
+    routing::{delete, post, put},
     Json, Router,
 };
 use chrono::Utc;
@@ -15,10 +16,10 @@ use utoipa::ToSchema;
 use crate::{
     error::AppError,
     server::{
+        access::sessions,
         db,
-        limits::ClientAddress,
+        rest::extract::ClientAddress,
         rest::shape::{self, id, ErrorBody},
-        sessions,
         state::AppState,
     },
 };
@@ -26,8 +27,12 @@ use crate::{
 /// The session routes.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/sessions", post(sign_in))
+        .route(
+            "/api/v1/sessions",
+            post(sign_in).delete(sign_out_everywhere),
+        )
         .route("/api/v1/sessions/current", delete(sign_out))
+        .route("/api/v1/user/password", put(change_password))
 }
 
 /// Who signs in.
@@ -62,7 +67,8 @@ pub struct SessionBody {
         (status = 401, description = "Unknown email or wrong password", body = ErrorBody),
         (status = 429, description = "Too many failed sign-ins for this account or address; \
             `Retry-After` says how many seconds to wait", body = ErrorBody),
-    )
+    ),
+    security(())
 )]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn sign_in(
@@ -110,4 +116,77 @@ pub(crate) async fn sign_out(
         StatusCode::NO_CONTENT,
         AppendHeaders([(header::SET_COOKIE, sessions::clear_cookie(settings))]),
     ))
+}
+
+/// 204: every session of the signed-in user ends now, this one included, and its cookie is
+/// cleared. 401 without a live session.
+#[utoipa::path(
+    delete, path = "/api/v1/sessions", tag = "account",
+    responses(
+        (status = 204, description = "Signed out everywhere"),
+        (status = 401, description = "No live session", body = ErrorBody),
+    ),
+    security(("session" = []))
+)]
+#[tracing::instrument(skip_all)]
+pub(crate) async fn sign_out_everywhere(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, AppError> {
+    let settings = &state.settings.session;
+    let token = sessions::token_from(&headers, settings).ok_or(AppError::Unauthorized)?;
+    let now = db::unix_seconds(Utc::now());
+    sessions::sign_out_everywhere(&state, token, now).await?;
+    Ok((
+        StatusCode::NO_CONTENT,
+        AppendHeaders([(header::SET_COOKIE, sessions::clear_cookie(settings))]),
+    ))
+}
+
+/// A new password, proved by the current one.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PasswordChange {
+    pub current_password: String,
+    /// 8 to 1024 characters.
+    pub new_password: String,
+}
+
+/// 204: the signed-in user's password is changed and every other session of theirs ends;
+/// this one stays. 400 for a malformed body, a wrong current password or a new one of the
+/// wrong length; 401 without a live session (an API key has no password); 429 after too
+/// many wrong current passwords, counted with failed sign-ins of the account.
+#[utoipa::path(
+    put, path = "/api/v1/user/password", tag = "account", request_body = PasswordChange,
+    responses(
+        (status = 204, description = "Changed; the user's other sessions have ended"),
+        (status = 400, description = "A malformed body, a wrong current password or a new \
+            password of the wrong length", body = ErrorBody),
+        (status = 401, description = "No live session", body = ErrorBody),
+        (status = 429, description = "Too many wrong passwords for this account or address; \
+            `Retry-After` says how many seconds to wait", body = ErrorBody),
+    ),
+    security(("session" = []))
+)]
+#[tracing::instrument(skip_all)]
+pub(crate) async fn change_password(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    headers: HeaderMap,
+    request: Result<Json<PasswordChange>, JsonRejection>,
+) -> Result<StatusCode, AppError> {
+    let token =
+        sessions::token_from(&headers, &state.settings.session).ok_or(AppError::Unauthorized)?;
+    let request = shape::body(request)?;
+    let now = db::unix_seconds(Utc::now());
+    sessions::change_password(
+        &state,
+        token,
+        &request.current_password,
+        &request.new_password,
+        address,
+        now,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

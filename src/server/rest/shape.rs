@@ -16,13 +16,19 @@ use axum::{
     response::{IntoResponse, Response},
     Json,
 };
-use chrono::{DateTime, SecondsFormat, Utc};
-use rust_decimal::{prelude::ToPrimitive, Decimal};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::{domain::quantity::Quantity, error::AppError};
+use crate::error::AppError;
+use crate::server::{
+    access::principal::ApiPrincipal,
+    db::scoped::{self, Scoped},
+    state::AppState,
+};
+
+/// How values are written in answers (ids, instants, amounts): the same in every payload.
+pub use crate::model::wire::{decimal, id, quantity, timestamp_millis, timestamp_seconds};
 
 /// How one family of endpoints writes an error.
 pub trait ErrorShape {
@@ -211,6 +217,7 @@ pub struct ListQuery {
 
 /// Most items a list answers at once, and its default.
 pub const MAX_PAGE: usize = 100;
+
 /// The largest offset a list takes (the document's `uint32`).
 pub const MAX_OFFSET: usize = u32::MAX as usize;
 
@@ -240,6 +247,26 @@ impl ListQuery {
         let items = items.into_iter().skip(offset).take(limit).collect();
         Ok(Page { total, items })
     }
+}
+
+/// The list every searchable resource answers (`GET /api/v1/api-keys`, `/domains`,
+/// `/webhooks`): the organization's rows as `body` makes them, those whose `texts` hold
+/// `search`, one page of them. 400 for a bad query, limit or offset.
+pub async fn search<T: Scoped, B>(
+    state: &AppState,
+    principal: &ApiPrincipal,
+    query: Result<Query<ListQuery>, QueryRejection>,
+    body: impl Fn(&T) -> B,
+    texts: impl Fn(&B) -> Vec<&str>,
+) -> Result<Json<Page<B>>, AppError> {
+    let query = self::query(query)?;
+    let rows: Vec<T> = scoped::list(state.db.pool(), principal.organization_id).await?;
+    let items: Vec<B> = rows
+        .iter()
+        .map(body)
+        .filter(|item| query.matches(texts(item)))
+        .collect();
+    Ok(Json(query.page(items)?))
 }
 
 /// One page of a list: `total` counts every match, `items` holds the page.
@@ -303,43 +330,10 @@ pub fn bounded(
         })
 }
 
-/// An id as the documents write them: a string of digits.
-pub fn id(id: i64) -> String {
-    id.to_string()
-}
-
-/// Unix seconds as seeds 000 and 001 write instants: `2025-01-01T12:00:00.000Z`.
-pub fn timestamp_millis(unix_seconds: i64) -> String {
-    DateTime::<Utc>::from_timestamp(unix_seconds, 0)
-        .unwrap_or_default()
-        .to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
-/// An instant as seeds 002 and 004 write them: `2024-01-01T00:00:00Z`.
-pub fn timestamp_seconds(instant: DateTime<Utc>) -> String {
-    instant.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-/// An amount as a JSON number, never null: whole amounts as integers (`9`, not `9.0`),
-/// others through `f64`, whose shortest form prints any amount with at most 15
-/// significant digits exactly. (Every `Decimal` is finite and within `f64`'s range.)
-pub fn decimal(amount: Decimal) -> Value {
-    let amount = amount.normalize();
-    if amount.fract().is_zero() {
-        if let Some(whole) = amount.to_i64() {
-            return Value::from(whole);
-        }
-    }
-    Value::from(amount.to_f64().unwrap_or_default())
-}
-
-/// A quantity as a JSON number; see [`decimal`].
-pub fn quantity(quantity: Quantity) -> Value {
-    decimal(quantity.to_decimal())
-}
-
 #[cfg(test)]
 mod tests {
+    use chrono::{DateTime, Utc};
+
     use super::*;
 
     #[test]

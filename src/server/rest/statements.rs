@@ -14,11 +14,11 @@ use utoipa::{IntoParams, ToSchema};
 use crate::{
     error::AppError,
     server::{
-        auth::ApiPrincipal,
-        ledger::Ledger,
+        access::principal::ApiPrincipal,
+        metering::ledger::Ledger,
+        metering::statements::{self, Statement},
         rest::shape::{bounded, decimal, id, timestamp_seconds, ErrorBody, Page, MAX_OFFSET},
         state::AppState,
-        statements::{self, Statement},
     },
 };
 
@@ -61,9 +61,7 @@ pub struct StatementQuery {
     responses(
         (status = 200, description = "Statements, one per billing period", body = Page<StatementBody>),
         (status = 400, description = "An unknown sort field, a bad limit or offset", body = ErrorBody),
-        (status = 401, description = "No valid key", body = ErrorBody),
-    ),
-    security(("api_key" = []), ("bearer" = []), ("session" = []))
+    )
 )]
 #[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
 pub(crate) async fn list_statements(

@@ -13,9 +13,9 @@ use crate::{
     domain::quantity::Quantity,
     error::AppError,
     server::{
-        auth::ApiPrincipal,
+        access::principal::ApiPrincipal,
         db::{self, licenses::LicenseRow},
-        ledger::{span_of, Ledger},
+        metering::ledger::{span_of, Ledger},
         rest::{
             licenses::{license_body, resource_body, LicenseBody, ResourceBody, ResourceUsageBody},
             shape::{id, quantity, timestamp_millis, ErrorBody},
@@ -40,10 +40,8 @@ pub fn router() -> Router<AppState> {
     get, path = "/api/v1/billing/subscription", tag = "usage",
     responses(
         (status = 200, description = "The subscription, its license and this period's usage", body = SubscriptionBody),
-        (status = 401, description = "No valid key", body = ErrorBody),
         (status = 404, description = "The organization has no subscription of its own", body = ErrorBody),
-    ),
-    security(("api_key" = []), ("bearer" = []), ("session" = []))
+    )
 )]
 #[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
 pub(crate) async fn current_subscription(

@@ -5,6 +5,7 @@ use std::convert::Infallible;
 
 use axum::{
     extract::State,
+    http::HeaderMap,
     response::sse::{Event, KeepAlive, Sse},
     routing::get,
     Router,
@@ -12,7 +13,9 @@ use axum::{
 use futures::{stream, Stream, StreamExt};
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
-use crate::server::{auth::ApiPrincipal, rest::shape::ErrorBody, state::AppState};
+use crate::server::{
+    access::auth, access::principal::ApiPrincipal, rest::shape::ErrorBody, state::AppState,
+};
 
 /// How long a change waits for others to join it before the page is told.
 const COALESCE: std::time::Duration = std::time::Duration::from_millis(200);
@@ -35,21 +38,30 @@ pub struct StreamEvent {
 
 /// 200 `text/event-stream`: first `event: ready`, then `event: usage` with
 /// `{"organizationId": "…"}` within 200 ms of events of the caller's organization being
-/// stored (one for a burst), with a keep-alive comment every 15 s. 401 without a key or
-/// session.
+/// stored (one for a burst), with a keep-alive comment every 15 s. The stream ends when the
+/// key is revoked or the session signs out, expires or its user is disabled. 401 without
+/// a key or session.
 #[utoipa::path(
     get, path = "/api/v1/usage/stream", tag = "usage",
     responses(
         (status = 200, description = "Server-sent events: ready, then usage on every change", body = StreamEvent, content_type = "text/event-stream"),
         (status = 401, description = "No valid key or session", body = ErrorBody),
-    ),
-    security(("api_key" = []), ("bearer" = []), ("session" = []))
+    )
 )]
 pub(crate) async fn usage_stream(
     State(state): State<AppState>,
     principal: ApiPrincipal,
+    headers: HeaderMap,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let organization_id = principal.organization_id;
+    let closed = state.live.closed();
+    let ended = auth::credential_ended(state.platform.clone(), headers, principal);
+    let stop = async move {
+        tokio::select! {
+            () = closed => {}
+            () = ended => tracing::info!(organization_id, "usage stream closed: its credential ended"),
+        }
+    };
     let changed = move || {
         Ok(Event::default()
             .event("usage")
@@ -74,6 +86,6 @@ pub(crate) async fn usage_stream(
         ) {}
         Some((changed(), receiver))
     });
-    let events = ready.chain(updates).take_until(state.live.closed());
+    let events = ready.chain(updates).take_until(stop);
     Sse::new(events).keep_alive(KeepAlive::new().interval(std::time::Duration::from_secs(15)))
 }

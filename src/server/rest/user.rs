@@ -7,9 +7,9 @@ use utoipa::ToSchema;
 use crate::{
     error::AppError,
     server::{
-        auth::{ApiPrincipal, Credential},
-        db::{api_keys, organizations, users},
-        rest::shape::{id, ErrorBody},
+        access::principal::{ApiPrincipal, Credential},
+        db::{self, organizations, users},
+        rest::shape::id,
         state::AppState,
     },
 };
@@ -45,9 +45,7 @@ pub struct OrganizationRef {
     get, path = "/api/v1/user", tag = "account",
     responses(
         (status = 200, description = "The caller", body = UserBody),
-        (status = 401, description = "No valid key", body = ErrorBody),
-    ),
-    security(("api_key" = []), ("bearer" = []), ("session" = []))
+    )
 )]
 #[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
 pub(crate) async fn current_user(
@@ -57,9 +55,13 @@ pub(crate) async fn current_user(
     let pool = state.db.pool();
     let (caller_id, email) = match principal.credential {
         Credential::ApiKey(key_id) => {
-            let key = api_keys::find(pool, principal.organization_id, key_id)
-                .await?
-                .ok_or(AppError::Unauthorized)?;
+            let key = db::scoped::find::<db::api_keys::ApiKeyRow, _>(
+                pool,
+                principal.organization_id,
+                key_id,
+            )
+            .await?
+            .ok_or(AppError::Unauthorized)?;
             (key.id, key.name)
         }
         Credential::Session(user_id) => {

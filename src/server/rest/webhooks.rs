@@ -18,12 +18,12 @@ use utoipa::ToSchema;
 use crate::{
     error::AppError,
     server::{
-        audit::Actor,
-        auth::{ApiPrincipal, Role},
+        access::audit::Actor,
+        access::principal::{ApiPrincipal, Role},
+        alerting::webhooks::{self, Change, Draft},
         db::{self, webhooks::WebhookRow},
         rest::shape::{self, decimal, id, parse_id, timestamp_millis, ErrorBody, ListQuery, Page},
         state::AppState,
-        webhooks::{self, Change, Draft},
     },
 };
 
@@ -100,11 +100,9 @@ pub struct WebhookChange {
     responses(
         (status = 201, description = "The webhook, with its secret shown this once", body = WebhookBody),
         (status = 400, description = "A bad URL, thresholds or description", body = ErrorBody),
-        (status = 401, description = "No valid key", body = ErrorBody),
         (status = 403, description = "A member key", body = ErrorBody),
         (status = 409, description = "The organization has as many webhooks as allowed", body = ErrorBody),
-    ),
-    security(("api_key" = []), ("bearer" = []), ("session" = []))
+    )
 )]
 #[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
 pub(crate) async fn create_webhook(
@@ -142,11 +140,9 @@ pub(crate) async fn create_webhook(
     responses(
         (status = 200, description = "The webhook after the change", body = WebhookBody),
         (status = 400, description = "A bad id, URL, thresholds or description", body = ErrorBody),
-        (status = 401, description = "No valid key", body = ErrorBody),
         (status = 403, description = "A member key", body = ErrorBody),
         (status = 404, description = "No such webhook in the organization", body = ErrorBody),
-    ),
-    security(("api_key" = []), ("bearer" = []), ("session" = []))
+    )
 )]
 #[tracing::instrument(skip(state, principal, request))]
 pub(crate) async fn update_webhook(
@@ -183,9 +179,7 @@ pub(crate) async fn update_webhook(
     responses(
         (status = 200, description = "The organization's webhooks, oldest first", body = Page<WebhookBody>),
         (status = 400, description = "A bad limit or offset", body = ErrorBody),
-        (status = 401, description = "No valid key", body = ErrorBody),
-    ),
-    security(("api_key" = []), ("bearer" = []), ("session" = []))
+    )
 )]
 #[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
 pub(crate) async fn search_webhooks(
@@ -193,18 +187,15 @@ pub(crate) async fn search_webhooks(
     principal: ApiPrincipal,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<Page<WebhookBody>>, AppError> {
-    let query = shape::query(query)?;
     // Members read (and search) only each URL's origin.
-    let items: Vec<WebhookBody> = db::webhooks::list(state.db.pool(), principal.organization_id)
-        .await?
-        .iter()
-        .map(|hook| WebhookBody {
-            url: webhooks::url_for(principal.role, &hook.url),
-            ..webhook_body(hook)
-        })
-        .filter(|hook| query.matches([hook.url.as_str(), hook.description.as_str()]))
-        .collect();
-    Ok(Json(query.page(items)?))
+    let body = |hook: &WebhookRow| WebhookBody {
+        url: webhooks::url_for(principal.role, &hook.url),
+        ..webhook_body(hook)
+    };
+    shape::search(&state, &principal, query, body, |hook| {
+        vec![hook.url.as_str(), hook.description.as_str()]
+    })
+    .await
 }
 
 /// A webhook, never with its secret except in the answer that creates it.
@@ -227,7 +218,7 @@ pub struct WebhookBody {
 }
 
 fn webhook_body(hook: &WebhookRow) -> WebhookBody {
-    let thresholds = webhooks::thresholds_of(hook);
+    let thresholds = db::webhooks::thresholds_of(hook);
     WebhookBody {
         id: id(hook.id),
         url: hook.url.clone(),

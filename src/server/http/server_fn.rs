@@ -1,0 +1,93 @@
+//! Helpers for `#[server]` bodies: reaching the shared state, answering errors with their status.
+
+use leptos::prelude::use_context;
+use leptos_axum::ResponseOptions;
+
+use crate::error::AppError;
+
+use crate::server::{
+    access::auth::session_user,
+    access::principal::Principal,
+    access::sessions::{self, SessionUser},
+    state::AppState,
+};
+
+/// The session's user as the sign-in guard found it, kept in a page request's extensions
+/// so the server functions its render calls do not look it up again.
+#[derive(Clone, Debug)]
+pub struct RequestMemo(pub Option<SessionUser>);
+
+/// The state the router provides to every server function as context.
+pub fn state() -> Result<AppState, AppError> {
+    use_context::<AppState>().ok_or_else(|| {
+        tracing::error!("AppState missing from the server-function context");
+        AppError::Internal
+    })
+}
+
+/// The request being answered (a page render or a server-function call).
+fn request_parts() -> Result<axum::http::request::Parts, AppError> {
+    use_context::<axum::http::request::Parts>().ok_or_else(|| {
+        tracing::error!("request parts missing from the server-function context");
+        AppError::Internal
+    })
+}
+
+/// The signed-in user of the current request (a page render or a server-function call).
+///
+/// Errors: `Unauthorized` without a live session cookie, `Forbidden` for a platform admin.
+pub async fn principal(state: &AppState) -> Result<Principal, AppError> {
+    Principal::of(user(state).await?)
+}
+
+/// The user of the current request's live session, if any: from the request's memo when
+/// the sign-in guard looked it up, else from the database.
+pub async fn user(state: &AppState) -> Result<Option<SessionUser>, AppError> {
+    let parts = request_parts()?;
+    match parts.extensions.get::<RequestMemo>() {
+        Some(RequestMemo(user)) => Ok(user.clone()),
+        None => session_user(state, &parts.headers).await,
+    }
+}
+
+/// The session secret of the current request's cookie, if any.
+pub fn session_token(state: &AppState) -> Result<Option<String>, AppError> {
+    let parts = request_parts()?;
+    Ok(sessions::token_from(&parts.headers, &state.settings.session).map(str::to_string))
+}
+
+/// The address the current request came from, as the rate limits count it.
+pub fn client_address(state: &AppState) -> Result<Option<std::net::IpAddr>, AppError> {
+    Ok(state.limits.client_address(&request_parts()?))
+}
+
+/// The signed-in platform admin of the current request.
+///
+/// Errors: `Unauthorized` without a live session, `Forbidden` for anyone else.
+pub async fn platform_admin(state: &AppState) -> Result<SessionUser, AppError> {
+    let user = user(state).await?.ok_or(AppError::Unauthorized)?;
+    if user.role == "platform-admin" {
+        Ok(user)
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// Passes `result` through; on error, sets the response status to the error's status so
+/// HTTP clients of the server function see 401, 404 … rather than a generic 500.
+pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    if let Err(error) = &result {
+        set_status(error);
+    }
+    result
+}
+
+/// Sets the status of the response being built (a server function's or a rendered page's)
+/// to `error`'s status. Does nothing outside a request.
+pub fn set_status(error: &AppError) {
+    if let Some(response) = use_context::<ResponseOptions>() {
+        if let Ok(status) = axum::http::StatusCode::from_u16(error.status_code()) {
+            response.set_status(status);
+        }
+    }
+}
