@@ -54,14 +54,21 @@ pub struct ApiPrincipal {
     pub credential: Credential,
 }
 
-impl ApiPrincipal {
-    /// `Forbidden` unless the key's role is at least `role`.
-    pub fn require(&self, role: Role) -> Result<(), AppError> {
-        if self.role >= role {
+impl Role {
+    /// `Forbidden` unless this role is at least `needed`.
+    pub fn require(self, needed: Role) -> Result<(), AppError> {
+        if self >= needed {
             Ok(())
         } else {
             Err(AppError::Forbidden)
         }
+    }
+}
+
+impl ApiPrincipal {
+    /// `Forbidden` unless the key's (or session's) role is at least `role`.
+    pub fn require(&self, role: Role) -> Result<(), AppError> {
+        self.role.require(role)
     }
 }
 
@@ -77,10 +84,6 @@ pub struct Principal {
 impl Principal {
     /// `Forbidden` unless the user's role in the organization is at least `role`.
     pub fn require(&self, role: Role) -> Result<(), AppError> {
-        if self.role >= role {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden)
-        }
+        self.role.require(role)
     }
 }

@@ -4,10 +4,7 @@
 use std::str::FromStr;
 
 use axum::{
-    extract::{
-        rejection::{JsonRejection, QueryRejection},
-        Path, Query, State,
-    },
+    extract::State,
     http::StatusCode,
     routing::{delete, get},
     Json, Router,
@@ -22,7 +19,8 @@ use crate::{
         access::audit::Actor,
         access::principal::{ApiPrincipal, Role},
         db::api_keys::ApiKeyRow,
-        rest::shape::{self, id, parse_id, timestamp_millis, ErrorBody, ListQuery, Page},
+        rest::extract::{Admin, Body, Ids, Params},
+        rest::shape::{self, id, timestamp_millis, ErrorBody, ListQuery, Page},
         state::AppState,
     },
 };
@@ -59,11 +57,9 @@ pub struct NewKey {
 #[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
 pub(crate) async fn create_key(
     State(state): State<AppState>,
-    principal: ApiPrincipal,
-    request: Result<Json<NewKey>, JsonRejection>,
+    Admin(principal): Admin,
+    Body(request): Body<NewKey>,
 ) -> Result<(StatusCode, Json<ApiKeyBody>), AppError> {
-    principal.require(Role::Admin)?;
-    let request = shape::body(request)?;
     let role = match request.role.as_deref() {
         None => Role::Member,
         Some(role) => Role::from_str(role).map_err(AppError::BadRequest)?,
@@ -109,7 +105,7 @@ pub(crate) async fn create_key(
 pub(crate) async fn search_keys(
     State(state): State<AppState>,
     principal: ApiPrincipal,
-    query: Result<Query<ListQuery>, QueryRejection>,
+    Params(query): Params<ListQuery>,
 ) -> Result<Json<Page<ApiKeyBody>>, AppError> {
     shape::search(&state, &principal, query, key_body, |key| {
         vec![key.name.as_str(), key.prefix.as_str()]
@@ -125,19 +121,16 @@ pub(crate) async fn search_keys(
     params(("id" = String, Path, description = "The key's id")),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 400, description = "An id that is not digits", body = ErrorBody),
         (status = 403, description = "A member key", body = ErrorBody),
         (status = 404, description = "No such live key in the organization", body = ErrorBody),
     )
 )]
-#[tracing::instrument(skip(state, principal))]
+#[tracing::instrument(skip_all, fields(organization = principal.organization_id, key_id = key_id))]
 pub(crate) async fn revoke_key(
     State(state): State<AppState>,
-    principal: ApiPrincipal,
-    Path(key_id): Path<String>,
+    Admin(principal): Admin,
+    Ids([key_id]): Ids<1>,
 ) -> Result<StatusCode, AppError> {
-    principal.require(Role::Admin)?;
-    let key_id = parse_id("id", &key_id)?;
     let actor = Actor::from(&principal);
     api_keys::revoke_by(&state, actor, principal.organization_id, key_id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -1,11 +1,7 @@
 //! Seed 000, `GET /api/v1/billing/{domainId}/civil/usage`: a domain's mails in the current
 //! billing period, per account, what they cost, and the last six months.
 
-use axum::{
-    extract::{Path, State},
-    routing::get,
-    Json, Router,
-};
+use axum::{extract::State, routing::get, Json, Router};
 use chrono::Utc;
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -18,11 +14,12 @@ use crate::{
     model::usage::{BreakdownTotal, HistoryMonth},
     server::{
         access::principal::ApiPrincipal,
-        db::{self, domains, usage::Dimension},
+        db::{domains, usage::Dimension},
         metering::ledger::Ledger,
         rest::{
             domains::{account_body, AccountBody},
-            shape::{decimal, id, parse_id, quantity, ErrorBody},
+            extract::Ids,
+            shape::{self, decimal, id, quantity, ErrorBody},
         },
         state::AppState,
     },
@@ -30,7 +27,7 @@ use crate::{
 
 /// `GET /api/v1/billing/{domainId}/civil/usage`.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/billing/{domain_id}/civil/usage", get(domain_usage))
+    Router::new().route("/api/v1/billing/{domainId}/civil/usage", get(domain_usage))
 }
 
 /// Months in `history`, the current one last.
@@ -50,22 +47,17 @@ pub const HISTORY_MONTHS: usize = 6;
     params(("domainId" = String, Path, description = "The domain's id")),
     responses(
         (status = 200, description = "The domain's mails, their cost and six months of history", body = DomainUsageBody),
-        (status = 400, description = "A domainId that is not digits", body = ErrorBody),
         (status = 404, description = "No such domain in the organization", body = ErrorBody),
     )
 )]
-#[tracing::instrument(skip(state, principal))]
+#[tracing::instrument(skip_all, fields(organization = principal.organization_id, domain_id = domain_id))]
 pub(crate) async fn domain_usage(
     State(state): State<AppState>,
     principal: ApiPrincipal,
-    Path(domain_id): Path<String>,
+    Ids([domain_id]): Ids<1>,
 ) -> Result<Json<DomainUsageBody>, AppError> {
-    let domain_id = parse_id("domainId", &domain_id)?;
     let pool = state.db.pool();
-    let domain =
-        db::scoped::find::<domains::DomainRow, _>(pool, principal.organization_id, domain_id)
-            .await?
-            .ok_or_else(|| AppError::NotFound("Domain".into()))?;
+    let domain: domains::DomainRow = shape::own(&state, &principal, domain_id, "Domain").await?;
     let ledger = Ledger::cached(&state, principal.organization_id).await?;
     let mail_metric = ledger
         .resource_named(&state.settings.mail_metric)

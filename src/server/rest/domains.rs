@@ -3,10 +3,7 @@
 //! `DELETE /api/v1/domains/{id}/accounts/{accountId}`.
 
 use axum::{
-    extract::{
-        rejection::{JsonRejection, QueryRejection},
-        Path, Query, State,
-    },
+    extract::State,
     http::StatusCode,
     routing::{delete, get},
     Json, Router,
@@ -19,12 +16,13 @@ use crate::{
     domain::mailbox::{DomainName, MailboxAddress},
     error::AppError,
     server::{
-        access::principal::{ApiPrincipal, Role},
+        access::principal::ApiPrincipal,
         db::{
             self,
             domains::{self, AccountRow, DomainRow},
         },
-        rest::shape::{self, id, parse_id, timestamp_millis, ErrorBody, ListQuery, Page},
+        rest::extract::{Admin, Body, Ids, Params},
+        rest::shape::{self, id, timestamp_millis, ErrorBody, ListQuery, Page},
         state::AppState,
     },
 };
@@ -82,7 +80,7 @@ pub struct NewAccount {
 pub(crate) async fn search_domains(
     State(state): State<AppState>,
     principal: ApiPrincipal,
-    query: Result<Query<ListQuery>, QueryRejection>,
+    Params(query): Params<ListQuery>,
 ) -> Result<Json<Page<DomainBody>>, AppError> {
     shape::search(&state, &principal, query, domain_body, |domain| {
         vec![domain.name.as_str()]
@@ -104,11 +102,9 @@ pub(crate) async fn search_domains(
 #[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
 pub(crate) async fn create_domain(
     State(state): State<AppState>,
-    principal: ApiPrincipal,
-    request: Result<Json<NewDomain>, JsonRejection>,
+    Admin(principal): Admin,
+    Body(request): Body<NewDomain>,
 ) -> Result<(StatusCode, Json<DomainBody>), AppError> {
-    principal.require(Role::Admin)?;
-    let request = shape::body(request)?;
     let name = DomainName::parse(&request.name).map_err(AppError::BadRequest)?;
     let now = db::unix_seconds(Utc::now());
     let domain_id = domains::insert(
@@ -136,19 +132,16 @@ pub(crate) async fn create_domain(
     delete, path = "/api/v1/domains/{id}", tag = "domains", params(("id" = String, Path, description = "The domain's id")),
     responses(
         (status = 204, description = "Deleted with its accounts"),
-        (status = 400, description = "An id that is not digits", body = ErrorBody),
         (status = 403, description = "A member key", body = ErrorBody),
         (status = 404, description = "No such domain in the organization", body = ErrorBody),
     )
 )]
-#[tracing::instrument(skip(state, principal))]
+#[tracing::instrument(skip_all, fields(organization = principal.organization_id, domain_id = domain_id))]
 pub(crate) async fn delete_domain(
     State(state): State<AppState>,
-    principal: ApiPrincipal,
-    Path(domain_id): Path<String>,
+    Admin(principal): Admin,
+    Ids([domain_id]): Ids<1>,
 ) -> Result<StatusCode, AppError> {
-    principal.require(Role::Admin)?;
-    let domain_id = parse_id("id", &domain_id)?;
     if domains::delete(state.db.pool(), principal.organization_id, domain_id).await? {
         state.live.usage_changed(principal.organization_id).await;
         Ok(StatusCode::NO_CONTENT)
@@ -164,19 +157,18 @@ pub(crate) async fn delete_domain(
     get, path = "/api/v1/domains/{id}/accounts", tag = "domains", params(("id" = String, Path, description = "The domain's id"), ListQuery),
     responses(
         (status = 200, description = "The domain's accounts, by address", body = Page<AccountBody>),
-        (status = 400, description = "An id that is not digits, a bad limit or offset", body = ErrorBody),
+        (status = 400, description = "A bad limit or offset", body = ErrorBody),
         (status = 404, description = "No such domain in the organization", body = ErrorBody),
     )
 )]
-#[tracing::instrument(skip(state, principal, query))]
+#[tracing::instrument(skip_all, fields(organization = principal.organization_id, domain_id = domain_id))]
 pub(crate) async fn list_accounts(
     State(state): State<AppState>,
     principal: ApiPrincipal,
-    Path(domain_id): Path<String>,
-    query: Result<Query<ListQuery>, QueryRejection>,
+    Ids([domain_id]): Ids<1>,
+    Params(query): Params<ListQuery>,
 ) -> Result<Json<Page<AccountBody>>, AppError> {
-    let query = shape::query(query)?;
-    let domain = own_domain(&state, principal, &domain_id).await?;
+    let domain: DomainRow = shape::own(&state, &principal, domain_id, "Domain").await?;
     let items: Vec<AccountBody> = domains::accounts(state.db.pool(), principal.organization_id)
         .await?
         .iter()
@@ -201,16 +193,14 @@ pub(crate) async fn list_accounts(
         (status = 409, description = "The organization has the address already", body = ErrorBody),
     )
 )]
-#[tracing::instrument(skip(state, principal, request))]
+#[tracing::instrument(skip_all, fields(organization = principal.organization_id, domain_id = domain_id))]
 pub(crate) async fn create_account(
     State(state): State<AppState>,
-    principal: ApiPrincipal,
-    Path(domain_id): Path<String>,
-    request: Result<Json<NewAccount>, JsonRejection>,
+    Admin(principal): Admin,
+    Ids([domain_id]): Ids<1>,
+    Body(request): Body<NewAccount>,
 ) -> Result<(StatusCode, Json<AccountBody>), AppError> {
-    principal.require(Role::Admin)?;
-    let domain = own_domain(&state, principal, &domain_id).await?;
-    let request = shape::body(request)?;
+    let domain: DomainRow = shape::own(&state, &principal, domain_id, "Domain").await?;
     let address =
         MailboxAddress::parse_in(&request.account, &domain.name).map_err(AppError::BadRequest)?;
     let now = db::unix_seconds(Utc::now());
@@ -247,20 +237,16 @@ pub(crate) async fn create_account(
     params(("id" = String, Path, description = "The domain's id"), ("accountId" = String, Path, description = "The account's id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 400, description = "An id that is not digits", body = ErrorBody),
         (status = 403, description = "A member key", body = ErrorBody),
         (status = 404, description = "No such account in this domain of the organization", body = ErrorBody),
     )
 )]
-#[tracing::instrument(skip(state, principal))]
+#[tracing::instrument(skip_all, fields(organization = principal.organization_id, domain_id = domain_id, account_id = account_id))]
 pub(crate) async fn delete_account(
     State(state): State<AppState>,
-    principal: ApiPrincipal,
-    Path((domain_id, account_id)): Path<(String, String)>,
+    Admin(principal): Admin,
+    Ids([domain_id, account_id]): Ids<2>,
 ) -> Result<StatusCode, AppError> {
-    principal.require(Role::Admin)?;
-    let domain_id = parse_id("id", &domain_id)?;
-    let account_id = parse_id("accountId", &account_id)?;
     let deleted = domains::delete_account(
         state.db.pool(),
         principal.organization_id,
@@ -274,19 +260,6 @@ pub(crate) async fn delete_account(
     } else {
         Err(AppError::NotFound("Account".into()))
     }
-}
-
-/// The caller's domain with the id in the path: 400 when it is not digits, 404 when the
-/// organization has no such domain (another organization's included).
-async fn own_domain(
-    state: &AppState,
-    principal: ApiPrincipal,
-    domain_id: &str,
-) -> Result<DomainRow, AppError> {
-    let domain_id = parse_id("id", domain_id)?;
-    db::scoped::find::<DomainRow, _>(state.db.pool(), principal.organization_id, domain_id)
-        .await?
-        .ok_or_else(|| AppError::NotFound("Domain".into()))
 }
 
 /// A domain (app) of the organization.

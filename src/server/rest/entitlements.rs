@@ -25,11 +25,12 @@ use crate::{
     error::AppError,
     model::usage::Entitlement,
     server::{
-        access::principal::{ApiPrincipal, Role},
+        access::principal::ApiPrincipal,
         metering::alerts,
         metering::consume::{Consume, Outcome},
         metering::ingest::CatalogueEntry,
         metering::ledger::Ledger,
+        rest::extract::Admin,
         rest::shape::{quantity, ErrorBody, ErrorDetail},
         state::AppState,
     },
@@ -138,11 +139,10 @@ pub const REPLAYED: &str = "idempotent-replayed";
 #[tracing::instrument(skip(state, principal, body), fields(organization = principal.organization_id))]
 pub(crate) async fn consume(
     State(state): State<AppState>,
-    principal: ApiPrincipal,
+    Admin(principal): Admin,
     Path(metric): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
-    principal.require(Role::Admin)?;
     let body = body.map_err(|rejection| AppError::BadRequest(rejection.body_text()))?;
     let ledger = Ledger::cached(&state, principal.organization_id).await?;
     let resource = ledger

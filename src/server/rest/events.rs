@@ -16,8 +16,8 @@ use crate::{
     domain::event::MAX_EVENTS_PER_BATCH,
     error::AppError,
     server::{
-        access::principal::{ApiPrincipal, Role},
         metering::ingest::{self, IngestReport},
+        rest::extract::Admin,
         rest::shape::ErrorBody,
         state::AppState,
     },
@@ -101,10 +101,9 @@ struct Batch {
 #[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
 pub(crate) async fn ingest_events(
     State(state): State<AppState>,
-    principal: ApiPrincipal,
+    Admin(principal): Admin,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<IngestReport>, AppError> {
-    principal.require(Role::Admin)?;
     let body = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             AppError::PayloadTooLarge(format!(

@@ -1,16 +1,26 @@
-//! The extractors handlers take who is asking with: the principal a key or session proves,
-//! and the client's address.
+//! The extractors handlers take their request with: who is asking (the principal a key or
+//! session proves, an admin, the client's address), the ids in the path, and a JSON body or
+//! query string that answers 400 (413) in our error shape when it cannot be read. A handler
+//! names what it needs in its arguments and starts from values it can use.
 
 use std::net::IpAddr;
 
-use axum::{extract::FromRequestParts, http::request::Parts};
+use axum::{
+    extract::{
+        rejection::{JsonRejection, QueryRejection},
+        FromRequest, FromRequestParts, RawPathParams,
+    },
+    http::{request::Parts, StatusCode},
+};
 
 use crate::error::AppError;
 use crate::server::{
     access::{
         auth::{key_principal, presented_keys},
-        principal::{ApiPrincipal, Credential, Principal},
+        principal::{ApiPrincipal, Credential, Principal, Role},
+        sessions,
     },
+    rest::shape::parse_id,
     state::AppState,
 };
 
@@ -40,6 +50,20 @@ impl FromRequestParts<AppState> for ApiPrincipal {
     }
 }
 
+/// The token of the session cookie the request carries; 401 without one. Whether the
+/// session is live is for the operation to find out.
+pub struct SessionToken(pub String);
+
+impl FromRequestParts<AppState> for SessionToken {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        sessions::token_from(&parts.headers, &state.settings.session)
+            .map(|token| SessionToken(token.to_owned()))
+            .ok_or(AppError::Unauthorized)
+    }
+}
+
 /// The client's address, as [`Limits::client_address`](crate::server::platform::limits::Limits::client_address) finds it.
 pub struct ClientAddress(pub Option<IpAddr>);
 
@@ -51,5 +75,67 @@ impl FromRequestParts<AppState> for ClientAddress {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         Ok(ClientAddress(state.limits.client_address(parts)))
+    }
+}
+
+/// An organization's admin: the [`ApiPrincipal`] of an admin key or session. 401 without a
+/// valid key or session, 403 for a member's, before anything else of the request is read.
+pub struct Admin(pub ApiPrincipal);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let principal = ApiPrincipal::from_request_parts(parts, state).await?;
+        principal.require(Role::Admin)?;
+        Ok(Admin(principal))
+    }
+}
+
+/// The ids in the request's path, in their order (`/domains/{id}/accounts/{accountId}`:
+/// `Ids([domain, account])`): each a string of digits, else 400 naming its parameter; digits
+/// that can name no row are 404 ([`parse_id`]).
+pub struct Ids<const N: usize>(pub [i64; N]);
+
+impl<const N: usize, S: Send + Sync> FromRequestParts<S> for Ids<N> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|rejection| AppError::BadRequest(rejection.body_text()))?;
+        let ids = params
+            .iter()
+            .map(|(name, text)| parse_id(name, text))
+            .collect::<Result<Vec<i64>, AppError>>()?;
+        // The route and the handler disagree on how many ids there are: a bug of ours.
+        let ids = <[i64; N]>::try_from(ids).map_err(|_| AppError::Internal)?;
+        Ok(Ids(ids))
+    }
+}
+
+/// A JSON body of `T`; 400 saying what is wrong with it, 413 when it is too large.
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(AppError))]
+pub struct Body<T>(pub T);
+
+/// A query string of `T`; 400 saying what is wrong with it.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(AppError))]
+pub struct Params<T>(pub T);
+
+impl From<JsonRejection> for AppError {
+    fn from(rejection: JsonRejection) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::PayloadTooLarge(rejection.body_text())
+        } else {
+            AppError::BadRequest(rejection.body_text())
+        }
+    }
+}
+
+impl From<QueryRejection> for AppError {
+    fn from(rejection: QueryRejection) -> Self {
+        AppError::BadRequest(rejection.body_text())
     }
 }

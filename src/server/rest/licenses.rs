@@ -1,11 +1,7 @@
 //! Licenses (plans): `GET /api/v1/billing/licenses?search=` and
 //! `GET /api/v1/billing/licenses/{id}`, in seed 001's license shape.
 
-use axum::{
-    extract::{rejection::QueryRejection, Path, Query, State},
-    routing::get,
-    Json, Router,
-};
+use axum::{extract::State, routing::get, Json, Router};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -20,9 +16,8 @@ use crate::{
             usage::{self, MetricRow},
         },
         metering::ledger::{stored_price, stored_quantity},
-        rest::shape::{
-            self, decimal, id, parse_id, quantity, timestamp_millis, ErrorBody, ListQuery, Page,
-        },
+        rest::extract::{Ids, Params},
+        rest::shape::{decimal, id, quantity, timestamp_millis, ErrorBody, ListQuery, Page},
         state::AppState,
     },
 };
@@ -48,9 +43,8 @@ pub fn router() -> Router<AppState> {
 pub(crate) async fn search_licenses(
     State(state): State<AppState>,
     _principal: ApiPrincipal,
-    query: Result<Query<ListQuery>, QueryRejection>,
+    Params(query): Params<ListQuery>,
 ) -> Result<Json<Page<LicenseBody>>, AppError> {
-    let query = shape::query(query)?;
     let pool = state.db.pool();
     let catalogue = usage::catalogue(pool).await?;
     let resources = licenses::all_resources(pool).await?;
@@ -81,17 +75,15 @@ pub(crate) async fn search_licenses(
     params(("id" = String, Path, description = "The license's id")),
     responses(
         (status = 200, description = "The license", body = LicenseBody),
-        (status = 400, description = "An id that is not digits", body = ErrorBody),
         (status = 404, description = "No such license", body = ErrorBody),
     )
 )]
-#[tracing::instrument(skip(state, _principal))]
+#[tracing::instrument(skip_all, fields(license_id = license_id))]
 pub(crate) async fn get_license(
     State(state): State<AppState>,
     _principal: ApiPrincipal,
-    Path(license_id): Path<String>,
+    Ids([license_id]): Ids<1>,
 ) -> Result<Json<LicenseBody>, AppError> {
-    let license_id = parse_id("id", &license_id)?;
     let pool = state.db.pool();
     let license = licenses::find(pool, license_id)
         .await?

@@ -126,21 +126,33 @@ impl Modify for Security {
     }
 }
 
-/// Ids in paths are strings of digits (`parse_id`).
+/// Ids in paths are strings of digits (`extract::Ids`), and an operation that takes one
+/// answers 400 for one that is not.
 struct IdPattern;
 
 impl Modify for IdPattern {
     fn modify(&self, openapi: &mut Document) {
-        for item in openapi.paths.paths.values_mut() {
+        for (path, item) in openapi.paths.paths.iter_mut() {
             for (_, operation) in operations_mut(item) {
+                let mut takes_id = false;
                 let parameters = operation.parameters.iter_mut().flatten();
                 for parameter in parameters.filter(|p| {
                     p.parameter_in == ParameterIn::Path
                         && ["id", "accountId", "domainId"].contains(&p.name.as_str())
                 }) {
+                    takes_id = true;
                     if let Some(RefOr::T(Schema::Object(object))) = &mut parameter.schema {
                         object.pattern = Some(super::shape::ID_PATTERN.into());
                     }
+                }
+                if takes_id {
+                    operation
+                        .responses
+                        .responses
+                        .entry("400".to_string())
+                        .or_insert_with(|| {
+                            RefOr::T(error_answer(path, "An id that is not digits").build())
+                        });
                 }
             }
         }

@@ -3,8 +3,8 @@
 //! `PUT /api/v1/user/password`.
 
 use axum::{
-    extract::{rejection::JsonRejection, State},
-    http::{header, HeaderMap, StatusCode},
+    extract::State,
+    http::{header, StatusCode},
     response::{AppendHeaders, IntoResponse},
     routing::{delete, post, put},
     Json, Router,
@@ -18,8 +18,8 @@ use crate::{
     server::{
         access::sessions,
         db,
-        rest::extract::ClientAddress,
-        rest::shape::{self, id, ErrorBody},
+        rest::extract::{Body, ClientAddress, SessionToken},
+        rest::shape::{id, ErrorBody},
         state::AppState,
     },
 };
@@ -74,9 +74,8 @@ pub struct SessionBody {
 pub(crate) async fn sign_in(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
-    request: Result<Json<SignIn>, JsonRejection>,
+    Body(request): Body<SignIn>,
 ) -> Result<impl IntoResponse, AppError> {
-    let request = shape::body(request)?;
     let now = db::unix_seconds(Utc::now());
     let signed_in =
         sessions::sign_in(&state, &request.email, &request.password, address, now).await?;
@@ -104,18 +103,13 @@ pub(crate) async fn sign_in(
 #[tracing::instrument(skip_all)]
 pub(crate) async fn sign_out(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SessionToken(token): SessionToken,
 ) -> Result<impl IntoResponse, AppError> {
-    let settings = &state.settings.session;
-    let token = sessions::token_from(&headers, settings).ok_or(AppError::Unauthorized)?;
     let now = db::unix_seconds(Utc::now());
-    if !sessions::sign_out(&state, token, now).await? {
+    if !sessions::sign_out(&state, &token, now).await? {
         return Err(AppError::Unauthorized);
     }
-    Ok((
-        StatusCode::NO_CONTENT,
-        AppendHeaders([(header::SET_COOKIE, sessions::clear_cookie(settings))]),
-    ))
+    Ok(signed_out(&state))
 }
 
 /// 204: every session of the signed-in user ends now, this one included, and its cookie is
@@ -131,16 +125,20 @@ pub(crate) async fn sign_out(
 #[tracing::instrument(skip_all)]
 pub(crate) async fn sign_out_everywhere(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SessionToken(token): SessionToken,
 ) -> Result<impl IntoResponse, AppError> {
-    let settings = &state.settings.session;
-    let token = sessions::token_from(&headers, settings).ok_or(AppError::Unauthorized)?;
     let now = db::unix_seconds(Utc::now());
-    sessions::sign_out_everywhere(&state, token, now).await?;
-    Ok((
+    sessions::sign_out_everywhere(&state, &token, now).await?;
+    Ok(signed_out(&state))
+}
+
+/// 204 with the session cookie cleared.
+fn signed_out(state: &AppState) -> impl IntoResponse {
+    let cookie = sessions::clear_cookie(&state.settings.session);
+    (
         StatusCode::NO_CONTENT,
-        AppendHeaders([(header::SET_COOKIE, sessions::clear_cookie(settings))]),
-    ))
+        AppendHeaders([(header::SET_COOKIE, cookie)]),
+    )
 }
 
 /// A new password, proved by the current one.
@@ -172,16 +170,13 @@ pub struct PasswordChange {
 pub(crate) async fn change_password(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
-    headers: HeaderMap,
-    request: Result<Json<PasswordChange>, JsonRejection>,
+    SessionToken(token): SessionToken,
+    Body(request): Body<PasswordChange>,
 ) -> Result<StatusCode, AppError> {
-    let token =
-        sessions::token_from(&headers, &state.settings.session).ok_or(AppError::Unauthorized)?;
-    let request = shape::body(request)?;
     let now = db::unix_seconds(Utc::now());
     sessions::change_password(
         &state,
-        token,
+        &token,
         &request.current_password,
         &request.new_password,
         address,

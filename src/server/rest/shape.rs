@@ -8,10 +8,6 @@
 use std::marker::PhantomData;
 
 use axum::{
-    extract::{
-        rejection::{JsonRejection, QueryRejection},
-        Query,
-    },
     http::{header, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
     Json,
@@ -165,24 +161,6 @@ impl ErrorShape for Named {
     }
 }
 
-/// The query string, or 400 in our shape when it cannot be read.
-pub fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, AppError> {
-    query
-        .map(|Query(query)| query)
-        .map_err(|rejection| AppError::BadRequest(rejection.body_text()))
-}
-
-/// The JSON body, or 400 in our shape saying what is wrong with it (413 when too large).
-pub fn body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, AppError> {
-    body.map(|Json(body)| body).map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            AppError::PayloadTooLarge(rejection.body_text())
-        } else {
-            AppError::BadRequest(rejection.body_text())
-        }
-    })
-}
-
 /// A path id: a string of digits, else 400 naming the parameter. Digits that name no
 /// possible row (0, or too many for an id) are 404, as an id that was never used is.
 pub fn parse_id(name: &str, text: &str) -> Result<i64, AppError> {
@@ -255,11 +233,10 @@ impl ListQuery {
 pub async fn search<T: Scoped, B>(
     state: &AppState,
     principal: &ApiPrincipal,
-    query: Result<Query<ListQuery>, QueryRejection>,
+    query: ListQuery,
     body: impl Fn(&T) -> B,
     texts: impl Fn(&B) -> Vec<&str>,
 ) -> Result<Json<Page<B>>, AppError> {
-    let query = self::query(query)?;
     let rows: Vec<T> = scoped::list(state.db.pool(), principal.organization_id).await?;
     let items: Vec<B> = rows
         .iter()
@@ -267,6 +244,19 @@ pub async fn search<T: Scoped, B>(
         .filter(|item| query.matches(texts(item)))
         .collect();
     Ok(Json(query.page(items)?))
+}
+
+/// The organization's row of `T` with this id; 404 naming `what` when it has none (another
+/// organization's row included).
+pub async fn own<T: Scoped>(
+    state: &AppState,
+    principal: &ApiPrincipal,
+    id: i64,
+    what: &str,
+) -> Result<T, AppError> {
+    scoped::find(state.db.pool(), principal.organization_id, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(what.into()))
 }
 
 /// One page of a list: `total` counts every match, `items` holds the page.

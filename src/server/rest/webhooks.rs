@@ -2,10 +2,7 @@
 //! `PUT /api/v1/webhooks/{id}`, `GET /api/v1/webhooks?search=`.
 
 use axum::{
-    extract::{
-        rejection::{JsonRejection, QueryRejection},
-        Path, Query, State,
-    },
+    extract::State,
     http::StatusCode,
     routing::{get, put},
     Json, Router,
@@ -19,10 +16,11 @@ use crate::{
     error::AppError,
     server::{
         access::audit::Actor,
-        access::principal::{ApiPrincipal, Role},
+        access::principal::ApiPrincipal,
         alerting::webhooks::{self, Change, Draft},
         db::{self, webhooks::WebhookRow},
-        rest::shape::{self, decimal, id, parse_id, timestamp_millis, ErrorBody, ListQuery, Page},
+        rest::extract::{Admin, Body, Ids, Params},
+        rest::shape::{self, decimal, id, timestamp_millis, ErrorBody, ListQuery, Page},
         state::AppState,
     },
 };
@@ -107,11 +105,9 @@ pub struct WebhookChange {
 #[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
 pub(crate) async fn create_webhook(
     State(state): State<AppState>,
-    principal: ApiPrincipal,
-    request: Result<Json<NewWebhook>, JsonRejection>,
+    Admin(principal): Admin,
+    Body(request): Body<NewWebhook>,
 ) -> Result<(StatusCode, Json<WebhookBody>), AppError> {
-    principal.require(Role::Admin)?;
-    let request = shape::body(request)?;
     let draft = Draft {
         url: request.url,
         description: request.description.unwrap_or_default(),
@@ -144,16 +140,13 @@ pub(crate) async fn create_webhook(
         (status = 404, description = "No such webhook in the organization", body = ErrorBody),
     )
 )]
-#[tracing::instrument(skip(state, principal, request))]
+#[tracing::instrument(skip_all, fields(organization = principal.organization_id, webhook_id = webhook_id))]
 pub(crate) async fn update_webhook(
     State(state): State<AppState>,
-    principal: ApiPrincipal,
-    Path(webhook_id): Path<String>,
-    request: Result<Json<WebhookChange>, JsonRejection>,
+    Admin(principal): Admin,
+    Ids([webhook_id]): Ids<1>,
+    Body(change): Body<WebhookChange>,
 ) -> Result<Json<WebhookBody>, AppError> {
-    principal.require(Role::Admin)?;
-    let webhook_id = parse_id("id", &webhook_id)?;
-    let change = shape::body(request)?;
     let change = Change {
         url: change.url,
         description: change.description,
@@ -185,7 +178,7 @@ pub(crate) async fn update_webhook(
 pub(crate) async fn search_webhooks(
     State(state): State<AppState>,
     principal: ApiPrincipal,
-    query: Result<Query<ListQuery>, QueryRejection>,
+    Params(query): Params<ListQuery>,
 ) -> Result<Json<Page<WebhookBody>>, AppError> {
     // Members read (and search) only each URL's origin.
     let body = |hook: &WebhookRow| WebhookBody {
