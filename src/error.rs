@@ -65,6 +65,18 @@ impl AppError {
             AppError::Transport(_) => 502,
         }
     }
+
+    /// Sets the status of the response being built (a server function's answer or a
+    /// rendered page) to this error's, so HTTP clients see 401, 404 … rather than 200 or a
+    /// generic 500. Does nothing outside a request.
+    #[cfg(feature = "ssr")]
+    pub fn set_response_status(&self) {
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            if let Ok(status) = axum::http::StatusCode::from_u16(self.status_code()) {
+                response.set_status(status);
+            }
+        }
+    }
 }
 
 impl AppError {

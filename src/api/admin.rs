@@ -51,7 +51,7 @@ pub async fn get_organization_usage(slug: String) -> Result<OrganizationUsage, A
             Ok(OrganizationUsage {
                 summary: ledger.summary(&state, now).await?,
                 history: ledger.usage_history(&state, now).await?.charted(locale),
-                license_id: ledger.plan.as_ref().map(|plan| plan.license_id),
+                license_id: ledger.plan.as_ref().map(|plan| plan.license.id),
                 licenses: licenses::list(pool)
                     .await?
                     .into_iter()

@@ -29,7 +29,7 @@ pub fn ErrorTemplate(
         .collect();
     #[cfg(feature = "ssr")]
     if let Some(first) = errors.first() {
-        crate::server::http::server_fn::set_status(first);
+        first.set_response_status();
     }
     let signed_out = errors.contains(&AppError::Unauthorized);
     let title = match errors.first() {

@@ -10,7 +10,7 @@ use leptos_router::{
 
 use crate::{
     api::admin::{list_organizations, OrganizationOverview, ADMIN_SORTS, AT_RISK_PERCENT},
-    components::{error_template::ErrorTemplate, format, sort_header::SortHeader},
+    components::{format, loading::Loading, sort_header::SortHeader},
     i18n::{fill, subscription_status, use_locale},
 };
 
@@ -41,17 +41,9 @@ pub fn AdminPage() -> impl IntoView {
                 <button type="submit" class="button">{t.apply}</button>
             </Form>
         </div>
-        <Transition fallback=|| view! { <div class="skeleton skeleton--table" aria-busy="true"></div> }>
-            <ErrorBoundary fallback=move |errors| view! {
-                <ErrorTemplate errors retry=move |()| organizations.refetch()/>
-            }>
-                {move || Suspend::new(async move {
-                    organizations.await.map(|organizations| view! {
-                        <OrganizationTable organizations search=search() at_risk=at_risk() sort=sort()/>
-                    })
-                })}
-            </ErrorBoundary>
-        </Transition>
+        <Loading resource=organizations loaded=move |organizations| view! {
+            <OrganizationTable organizations search=search() at_risk=at_risk() sort=sort()/>
+        }/>
     }
 }
 

@@ -6,7 +6,7 @@ use leptos_router::{components::Form, hooks::use_query_map};
 
 use crate::{
     api::audit::{list_audit, AuditEntry, AUDIT_ENTITIES},
-    components::{error_template::ErrorTemplate, format},
+    components::{data_table::DataTable, format, loading::Loading},
     i18n::{use_locale, Strings},
 };
 
@@ -45,15 +45,7 @@ pub fn AdminAuditPage() -> impl IntoView {
                 <button type="submit" class="button">{t.apply}</button>
             </Form>
         </div>
-        <Transition fallback=|| view! { <div class="skeleton skeleton--table" aria-busy="true"></div> }>
-            <ErrorBoundary fallback=move |errors| view! {
-                <ErrorTemplate errors retry=move |()| entries.refetch()/>
-            }>
-                {move || Suspend::new(async move {
-                    entries.await.map(|entries| view! { <AuditTable entries/> })
-                })}
-            </ErrorBoundary>
-        </Transition>
+        <Loading resource=entries loaded=move |entries| view! { <AuditTable entries/> }/>
     }
 }
 
@@ -94,19 +86,14 @@ fn AuditTable(entries: Vec<AuditEntry>) -> impl IntoView {
         .collect_view();
     view! {
         // Focusable, so a keyboard can scroll it when it is wider than the screen.
-        <table class="statements audit" tabindex="0" aria-label=t.audit_title>
-            <thead>
-                <tr>
-                    <th scope="col">{t.audit_when}</th>
-                    <th scope="col">{t.audit_who}</th>
-                    <th scope="col">{t.organization}</th>
-                    <th scope="col">{t.audit_what}</th>
-                    <th scope="col">{t.audit_action}</th>
-                    <th scope="col">{t.audit_change}</th>
-                </tr>
-            </thead>
-            <tbody>{rows}</tbody>
-        </table>
+        <DataTable
+            columns=vec![t.audit_when, t.audit_who, t.organization, t.audit_what, t.audit_action, t.audit_change]
+            attr:class="statements audit"
+            attr:tabindex="0"
+            attr:aria-label=t.audit_title
+        >
+            {rows}
+        </DataTable>
     }
     .into_any()
 }

@@ -13,8 +13,10 @@ use leptos_router::{
 use crate::{
     api::licenses::{get_license_editor, list_licenses, SaveLicense},
     components::{
-        error_template::{ErrorTemplate, FormError},
+        data_table::DataTable,
+        error_template::FormError,
         format,
+        loading::{Loading, Skeleton},
     },
     error::AppError,
     i18n::{fill, use_locale},
@@ -32,15 +34,7 @@ pub fn AdminLicensesPage() -> impl IntoView {
         <div class="toolbar">
             <A href="/admin/licenses/new" attr:class="button">{t.new_license}</A>
         </div>
-        <Transition fallback=|| view! { <div class="skeleton skeleton--table" aria-busy="true"></div> }>
-            <ErrorBoundary fallback=move |errors| view! {
-                <ErrorTemplate errors retry=move |()| licenses.refetch()/>
-            }>
-                {move || Suspend::new(async move {
-                    licenses.await.map(|licenses| view! { <LicenseTable licenses/> })
-                })}
-            </ErrorBoundary>
-        </Transition>
+        <Loading resource=licenses loaded=move |licenses| view! { <LicenseTable licenses/> }/>
     }
 }
 
@@ -71,19 +65,12 @@ fn LicenseTable(licenses: Vec<LicenseOverview>) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <table class="statements">
-            <thead>
-                <tr>
-                    <th scope="col">{t.name}</th>
-                    <th scope="col">{t.price}</th>
-                    <th scope="col">{t.resources}</th>
-                    <th scope="col">{t.admin_title}</th>
-                    <th scope="col">{t.version}</th>
-                    <th scope="col">{t.updated}</th>
-                </tr>
-            </thead>
-            <tbody>{rows}</tbody>
-        </table>
+        <DataTable
+            columns=vec![t.name, t.price, t.resources, t.admin_title, t.version, t.updated]
+            attr:class="statements"
+        >
+            {rows}
+        </DataTable>
     }
     .into_any()
 }
@@ -158,15 +145,9 @@ pub fn LicenseEditPage() -> impl IntoView {
     view! {
         <Title text=format!("{} · quotaboard", t.licenses_title)/>
         <p class="breadcrumb"><A href="/admin/licenses">{t.all_licenses}</A></p>
-        <Transition fallback=|| view! { <div class="skeleton skeleton--card" aria-busy="true"></div> }>
-            <ErrorBoundary fallback=move |errors| view! {
-                <ErrorTemplate errors retry=move |()| editor.refetch()/>
-            }>
-                {move || Suspend::new(async move {
-                    editor.await.map(|editor| view! { <LicenseFormView editor save/> })
-                })}
-            </ErrorBoundary>
-        </Transition>
+        <Loading resource=editor skeleton=Skeleton::Card loaded=move |editor| view! {
+            <LicenseFormView editor save/>
+        }/>
         {result}
     }
 }
@@ -257,20 +238,12 @@ fn LicenseFormView(editor: LicenseEditor, save: ServerAction<SaveLicense>) -> im
             <p class="hint">
                 {t.unlimited_hint}" · "{t.limit_hint}" · "{t.refuse_events_hint}" · "{t.overage_hint}
             </p>
-            <table class="statements resource-editor">
-                    <thead>
-                        <tr>
-                            <th scope="col">{t.history_metric}</th>
-                            <th scope="col">{t.in_plan}</th>
-                            <th scope="col">{t.included_amount}</th>
-                            <th scope="col">{t.hard_limit_label}</th>
-                            <th scope="col">{t.limit}</th>
-                            <th scope="col">{t.refuse_events_label}</th>
-                            <th scope="col">{t.overage_price}</th>
-                        </tr>
-                    </thead>
-                    <tbody>{rows}</tbody>
-            </table>
+            <DataTable
+                columns=vec![t.history_metric, t.in_plan, t.included_amount, t.hard_limit_label, t.limit, t.refuse_events_label, t.overage_price]
+                attr:class="statements resource-editor"
+            >
+                {rows}
+            </DataTable>
             <label class="checkbox">
                 <input type="checkbox" name="form[confirm_below_usage]" value="true"/>
                 {t.confirm_below_usage}

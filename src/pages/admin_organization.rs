@@ -12,10 +12,11 @@ use crate::{
     },
     components::{
         cost_card::CostCard,
-        error_template::{ErrorTemplate, FormError},
+        error_template::FormError,
         format,
         history_chart::HistoryChart,
         limit_table::LimitTable,
+        loading::{Loading, Skeleton},
         progress_bar::UsageBar,
     },
     i18n::use_locale,
@@ -36,15 +37,9 @@ pub fn AdminOrganizationPage() -> impl IntoView {
     view! {
         <Title text=format!("{} · quotaboard", t.admin_title)/>
         <p class="breadcrumb"><A href="/admin">{t.all_organizations}</A></p>
-        <Transition fallback=|| view! { <div class="skeleton skeleton--card" aria-busy="true"></div> }>
-            <ErrorBoundary fallback=move |errors| view! {
-                <ErrorTemplate errors retry=move |()| usage.refetch()/>
-            }>
-                {move || Suspend::new(async move {
-                    usage.await.map(|organization| view! { <OrganizationView organization assign/> })
-                })}
-            </ErrorBoundary>
-        </Transition>
+        <Loading resource=usage skeleton=Skeleton::Card loaded=move |organization| view! {
+            <OrganizationView organization assign/>
+        }/>
     }
 }
 

@@ -8,10 +8,7 @@ use leptos_router::{components::Form, hooks::use_query_map};
 
 use crate::{
     api::users::{list_users, SetUserDisabled, UserList},
-    components::{
-        error_template::{ErrorTemplate, FormError},
-        format,
-    },
+    components::{data_table::DataTable, error_template::FormError, format, loading::Loading},
     i18n::{role_name, use_locale},
 };
 
@@ -45,15 +42,7 @@ pub fn AdminUsersPage() -> impl IntoView {
             </Form>
         </div>
         {toggle_error}
-        <Transition fallback=|| view! { <div class="skeleton skeleton--table" aria-busy="true"></div> }>
-            <ErrorBoundary fallback=move |errors| view! {
-                <ErrorTemplate errors retry=move |()| users.refetch()/>
-            }>
-                {move || Suspend::new(async move {
-                    users.await.map(|list| view! { <UserTable list toggle/> })
-                })}
-            </ErrorBoundary>
-        </Transition>
+        <Loading resource=users loaded=move |list| view! { <UserTable list toggle/> }/>
     }
 }
 
@@ -112,19 +101,12 @@ fn UserTable(list: UserList, toggle: ServerAction<SetUserDisabled>) -> impl Into
         })
         .collect_view();
     view! {
-        <table>
-            <thead>
-                <tr>
-                    <th scope="col">{t.email}</th>
-                    <th scope="col">{t.role}</th>
-                    <th scope="col">{t.organizations}</th>
-                    <th scope="col">{t.last_seen}</th>
-                    <th scope="col">{t.status}</th>
-                    <th scope="col"><span class="visually-hidden">{t.disable}</span></th>
-                </tr>
-            </thead>
-            <tbody>{rows}</tbody>
-        </table>
+        <DataTable
+            columns=vec![t.email, t.role, t.organizations, t.last_seen, t.status]
+            action=t.disable
+        >
+            {rows}
+        </DataTable>
         {list.more.then(|| view! { <p class="empty">{t.users_more}</p> })}
     }
     .into_any()

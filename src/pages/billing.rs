@@ -7,7 +7,7 @@ use leptos_router::{components::Form, hooks::use_query_map};
 
 use crate::{
     api::billing::{list_statements, StatementView, SORTABLE},
-    components::{error_template::ErrorTemplate, format, sort_header::SortHeader},
+    components::{format, loading::Loading, sort_header::SortHeader},
     i18n::use_locale,
 };
 
@@ -41,17 +41,9 @@ pub fn BillingPage() -> impl IntoView {
                 </a>
             </div>
         </div>
-        <Transition fallback=|| view! { <div class="skeleton skeleton--table" aria-busy="true"></div> }>
-            <ErrorBoundary fallback=move |errors| view! {
-                <ErrorTemplate errors retry=move |()| statements.refetch()/>
-            }>
-                {move || Suspend::new(async move {
-                    statements.await.map(|statements| view! {
-                        <StatementTable statements search=search() sort=sort()/>
-                    })
-                })}
-            </ErrorBoundary>
-        </Transition>
+        <Loading resource=statements loaded=move |statements| view! {
+            <StatementTable statements search=search() sort=sort()/>
+        }/>
     }
 }
 

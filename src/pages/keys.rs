@@ -8,6 +8,7 @@ use crate::{
     api::settings::{list_api_keys, ApiKeyView, CreateApiKey, RevokeApiKey},
     components::{
         copy_button::SecretOnce,
+        data_table::DataTable,
         error_template::{ErrorTemplate, FormError},
         format,
     },
@@ -121,19 +122,9 @@ fn KeyTable(
         })
         .collect_view();
     view! {
-        <table>
-            <thead>
-                <tr>
-                    <th scope="col">{t.name}</th>
-                    <th scope="col">{t.prefix}</th>
-                    <th scope="col">{t.role}</th>
-                    <th scope="col">{t.created}</th>
-                    <th scope="col">{t.status}</th>
-                    <th scope="col"><span class="visually-hidden">{t.revoke}</span></th>
-                </tr>
-            </thead>
-            <tbody>{rows}</tbody>
-        </table>
+        <DataTable columns=vec![t.name, t.prefix, t.role, t.created, t.status] action=t.revoke>
+            {rows}
+        </DataTable>
     }
     .into_any()
 }

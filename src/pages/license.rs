@@ -5,7 +5,11 @@ use leptos_meta::Title;
 
 use crate::{
     api::usage::get_usage_summary,
-    components::{error_template::ErrorTemplate, format, limit_table::LimitTable},
+    components::{
+        format,
+        limit_table::LimitTable,
+        loading::{Loading, Skeleton},
+    },
     i18n::{subscription_status, use_locale},
     model::usage::UsageSummary,
 };
@@ -19,15 +23,9 @@ pub fn LicensePage() -> impl IntoView {
     view! {
         <Title text=format!("{} · quotaboard", t.license_title)/>
         <h1 class="page-title">{t.license_title}</h1>
-        <Transition fallback=|| view! { <div class="skeleton skeleton--card" aria-busy="true"></div> }>
-            <ErrorBoundary fallback=move |errors| view! {
-                <ErrorTemplate errors retry=move |()| summary.refetch()/>
-            }>
-                {move || Suspend::new(async move {
-                    summary.await.map(|summary| view! { <LicenseOverview summary/> })
-                })}
-            </ErrorBoundary>
-        </Transition>
+        <Loading resource=summary skeleton=Skeleton::Card loaded=move |summary| view! {
+            <LicenseOverview summary/>
+        }/>
     }
 }
 

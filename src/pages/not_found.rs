@@ -9,7 +9,7 @@ use crate::i18n::use_strings;
 #[component]
 pub fn NotFound() -> impl IntoView {
     #[cfg(feature = "ssr")]
-    crate::server::http::server_fn::set_status(&crate::error::AppError::NotFound("Page".into()));
+    crate::error::AppError::NotFound("Page".into()).set_response_status();
     let t = use_strings();
     view! {
         <Title text=format!("{} · quotaboard", t.not_found_title)/>

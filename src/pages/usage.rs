@@ -16,6 +16,7 @@ use crate::{
         format,
         history_chart::HistoryChart,
         live::LiveStatus,
+        loading::{Loading, Skeleton},
         progress_bar::UsageBar,
         usage_tables::{AccountTable, ChannelTable},
     },
@@ -80,15 +81,9 @@ pub fn UsagePage() -> impl IntoView {
                 }}
             </ErrorBoundary>
         </Transition>
-        <Transition fallback=|| view! { <div class="skeleton skeleton--chart" aria-busy="true"></div> }>
-            <ErrorBoundary fallback=move |errors| view! {
-                <ErrorTemplate errors retry=move |()| history.refetch()/>
-            }>
-                {move || Suspend::new(async move {
-                    history.await.map(|history| view! { <HistoryChart history/> })
-                })}
-            </ErrorBoundary>
-        </Transition>
+        <Loading resource=history skeleton=Skeleton::Chart loaded=move |history| view! {
+            <HistoryChart history/>
+        }/>
     }
 }
 

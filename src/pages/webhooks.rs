@@ -8,6 +8,7 @@ use crate::{
     api::settings::{list_webhooks, CreateWebhook, DeliveryView, UpdateWebhook, WebhookView},
     components::{
         copy_button::SecretOnce,
+        data_table::DataTable,
         error_template::{ErrorTemplate, FormError},
         format,
     },
@@ -207,19 +208,14 @@ fn DeliveryLog(deliveries: Vec<DeliveryView>) -> impl IntoView {
     view! {
         <details class="delivery-log">
             <summary>{fill(t.deliveries_count, &[("count", &count.to_string())])}</summary>
-            <table class="statements" tabindex="0" aria-label=t.deliveries>
-                <thead>
-                    <tr>
-                        <th scope="col">{t.audit_when}</th>
-                        <th scope="col">{t.history_metric}</th>
-                        <th scope="col">{t.threshold}</th>
-                        <th scope="col">{t.status}</th>
-                        <th scope="col">{t.attempts}</th>
-                        <th scope="col">{t.answer}</th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
+            <DataTable
+                columns=vec![t.audit_when, t.history_metric, t.threshold, t.status, t.attempts, t.answer]
+                attr:class="statements"
+                attr:tabindex="0"
+                attr:aria-label=t.deliveries
+            >
+                {rows}
+            </DataTable>
         </details>
     }
     .into_any()

@@ -39,7 +39,6 @@ use crate::error::AppError;
 /// The values of one statement's `$1`, `$2`, … in order, for `sqlx::query_with` and
 /// `query_as_with`: `params![organization_id, id]`. Inside a function answering
 /// `Result<_, sqlx::Error>` (a value that cannot be encoded is its error).
-#[macro_export]
 macro_rules! params {
     ($($value:expr),* $(,)?) => {{
         #[allow(unused_mut)]
@@ -48,6 +47,80 @@ macro_rules! params {
         arguments
     }};
 }
+pub(crate) use params;
+
+/// Functions that each run one statement, written inline, on any executor (the pool or an
+/// open transaction), their parameters bound in order as `$1`, `$2`, …:
+///
+/// ```ignore
+/// queries! {
+///     /// Ends a session; false when there is no such live session.
+///     pub fn revoke(token_hash: &str, now: i64) -> changed_one
+///         "update sessions set revoked_at = $2 where token_hash = $1 and revoked_at is null";
+/// }
+/// ```
+///
+/// `with [session.token_hash, now]` after the statement binds those values instead of the
+/// parameters (fields of a parameter, a conversion).
+///
+/// The word after `->` says what the function answers: `execute` nothing, `affected` how
+/// many rows changed (`u64`), `changed_one` whether exactly one did; `optional<T>`,
+/// `one<T>` and `all<T>` rows read into `T`; `scalar<T>` and `scalar_optional<T>` the one
+/// value of the one row (a returned id, a count).
+macro_rules! queries {
+    () => {};
+    (
+        $(#[$meta:meta])*
+        $vis:vis fn $name:ident($($arg:tt: $ty:ty),* $(,)?) -> $kind:ident $(<$out:ty>)?
+            $sql:literal $(with [$($bind:expr),* $(,)?])?;
+        $($rest:tt)*
+    ) => {
+        $(#[$meta])*
+        $vis async fn $name<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+            executor: E,
+            $($arg: $ty),*
+        ) -> Result<$crate::server::db::queries!(@answer $kind $(<$out>)?), sqlx::Error> {
+            let arguments = $crate::server::db::queries!(@bind [$($arg),*] $([$($bind),*])?);
+            $crate::server::db::queries!(@run $kind, executor, $sql, arguments)
+        }
+        $crate::server::db::queries!($($rest)*);
+    };
+    (@bind [$($arg:tt),*]) => { $crate::server::db::params![$($arg),*] };
+    (@bind [$($arg:tt),*] [$($bind:expr),*]) => { $crate::server::db::params![$($bind),*] };
+    (@answer execute) => { () };
+    (@answer affected) => { u64 };
+    (@answer changed_one) => { bool };
+    (@answer optional<$out:ty>) => { Option<$out> };
+    (@answer one<$out:ty>) => { $out };
+    (@answer all<$out:ty>) => { Vec<$out> };
+    (@answer scalar<$out:ty>) => { $out };
+    (@answer scalar_optional<$out:ty>) => { Option<$out> };
+    (@run execute, $executor:ident, $sql:literal, $arguments:ident) => {
+        sqlx::query_with($sql, $arguments).execute($executor).await.map(|_| ())
+    };
+    (@run affected, $executor:ident, $sql:literal, $arguments:ident) => {
+        Ok(sqlx::query_with($sql, $arguments).execute($executor).await?.rows_affected())
+    };
+    (@run changed_one, $executor:ident, $sql:literal, $arguments:ident) => {
+        Ok(sqlx::query_with($sql, $arguments).execute($executor).await?.rows_affected() == 1)
+    };
+    (@run optional, $executor:ident, $sql:literal, $arguments:ident) => {
+        sqlx::query_as_with($sql, $arguments).fetch_optional($executor).await
+    };
+    (@run one, $executor:ident, $sql:literal, $arguments:ident) => {
+        sqlx::query_as_with($sql, $arguments).fetch_one($executor).await
+    };
+    (@run all, $executor:ident, $sql:literal, $arguments:ident) => {
+        sqlx::query_as_with($sql, $arguments).fetch_all($executor).await
+    };
+    (@run scalar, $executor:ident, $sql:literal, $arguments:ident) => {
+        sqlx::query_scalar_with($sql, $arguments).fetch_one($executor).await
+    };
+    (@run scalar_optional, $executor:ident, $sql:literal, $arguments:ident) => {
+        sqlx::query_scalar_with($sql, $arguments).fetch_optional($executor).await
+    };
+}
+pub(crate) use queries;
 
 /// The one value `sql` selects with `key` as its `$1`, if a row matches: an id by a name,
 /// an email by an id.
@@ -62,7 +135,7 @@ where
     T: 'q + Send + Unpin,
     (T,): for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
 {
-    sqlx::query_scalar_with(sql, crate::params![key])
+    sqlx::query_scalar_with(sql, params![key])
         .fetch_optional(executor)
         .await
 }
@@ -90,7 +163,7 @@ where
         T::COLUMNS,
         T::TABLE
     );
-    sqlx::query_as_with(&sql, crate::params![key])
+    sqlx::query_as_with(&sql, params![key])
         .fetch_optional(executor)
         .await
 }

@@ -173,7 +173,78 @@ async fn private_answers_are_not_stored_by_caches(app: TestApp) {
     );
 }
 
+/// Pages and JSON answers go out compressed to a client that takes it (brotli or gzip),
+/// and whole: the gzip of an answer reads back as the same JSON. A client that asks for
+/// nothing gets plain bytes, and an event stream is never held back by an encoder.
+async fn pages_and_answers_are_compressed_when_the_client_takes_it(app: TestApp) {
+    use std::io::Read as _;
+
+    app.load_demo().await;
+    let (_, key) = app
+        .demo_key("acme", quotaboard::server::access::principal::Role::Admin)
+        .await;
+    let cookie = app.signed_in("acme", UserRole::Admin).await;
+    let page = |encoding: Option<&'static str>| {
+        let mut request = app
+            .client
+            .get(app.url("/usage"))
+            .header("cookie", cookie.clone());
+        if let Some(encoding) = encoding {
+            request = request.header("accept-encoding", encoding);
+        }
+        request.send()
+    };
+    let plain = page(None).await.expect("request");
+    assert!(plain.headers().get("content-encoding").is_none());
+    let plain_size = plain.bytes().await.expect("body").len();
+    let brotli = page(Some("br")).await.expect("request");
+    assert_eq!(header(&brotli, "content-encoding"), "br", "/usage");
+    let brotli_size = brotli.bytes().await.expect("body").len();
+    assert!(
+        brotli_size * 3 < plain_size,
+        "/usage: {brotli_size} bytes brotli, {plain_size} plain"
+    );
+
+    let usage = |encoding: &'static str| {
+        app.client
+            .get(app.url("/api/v1/billing/licenses"))
+            .bearer_auth(&key)
+            .header("accept-encoding", encoding)
+            .send()
+    };
+    let identity: serde_json::Value = usage("identity")
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    let gzipped = usage("gzip").await.expect("request");
+    assert_eq!(header(&gzipped, "content-encoding"), "gzip", "licenses");
+    let bytes = gzipped.bytes().await.expect("body");
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&bytes[..])
+        .read_to_string(&mut text)
+        .expect("gzip");
+    let unzipped: serde_json::Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(unzipped, identity);
+
+    let stream = app
+        .client
+        .get(app.url("/api/v1/usage/stream"))
+        .bearer_auth(&key)
+        .header("accept-encoding", "br, gzip")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(stream.status(), 200);
+    assert!(
+        stream.headers().get("content-encoding").is_none(),
+        "an event stream is sent as it comes"
+    );
+}
+
 crate::on_both_backends!(
+    pages_and_answers_are_compressed_when_the_client_takes_it,
     private_answers_are_not_stored_by_caches,
     each_page_allows_only_the_inline_scripts_it_rendered,
     every_response_forbids_sniffing_and_framing,

@@ -2,6 +2,8 @@
 
 use sqlx::{Any, Executor, FromRow};
 
+use super::queries;
+
 use super::{scoped::Scoped, Table};
 
 /// A stored key, without its secret.
@@ -17,23 +19,18 @@ pub struct ApiKeyRow {
     pub revoked_at: Option<i64>,
 }
 
-/// Stores a key; a duplicate prefix is a unique violation (draw a new key and retry).
-pub async fn insert<'e, E: Executor<'e, Database = Any>>(
-    executor: E,
-    organization_id: i64,
-    prefix: &str,
-    secret_hash: &str,
-    role: &str,
-    name: &str,
-    now: i64,
-) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar_with(
+queries! {
+    /// Stores a key; a duplicate prefix is a unique violation (draw a new key and retry).
+    pub fn insert(
+        organization_id: i64,
+        prefix: &str,
+        secret_hash: &str,
+        role: &str,
+        name: &str,
+        now: i64,
+    ) -> scalar<i64>
         "insert into api_keys (organization_id, prefix, secret_hash, role, name, created_at)
-         values ($1, $2, $3, $4, $5, $6) returning id",
-        crate::params![organization_id, prefix, secret_hash, role, name, now],
-    )
-    .fetch_one(executor)
-    .await
+         values ($1, $2, $3, $4, $5, $6) returning id";
 }
 
 const COLUMNS: &str =
@@ -57,45 +54,17 @@ pub async fn find_by_prefix<'e, E: Executor<'e, Database = Any>>(
     super::row_by(executor, "prefix", prefix).await
 }
 
-/// Revokes the key with this prefix; false when there is no such key or it was revoked.
-pub async fn revoke<'e, E: Executor<'e, Database = Any>>(
-    executor: E,
-    prefix: &str,
-    now: i64,
-) -> Result<bool, sqlx::Error> {
-    super::changed_one(
-        executor,
-        "update api_keys set revoked_at = $2 where prefix = $1 and revoked_at is null",
-        crate::params![prefix, now],
-    )
-    .await
-}
+queries! {
+    /// Revokes the key with this prefix; false when there is no such key or it was revoked.
+    pub fn revoke(prefix: &str, now: i64) -> changed_one
+        "update api_keys set revoked_at = $2 where prefix = $1 and revoked_at is null";
 
-/// Revokes the organization's key with this id; false when it has no such live key.
-pub async fn revoke_by_id<'e, E: Executor<'e, Database = Any>>(
-    executor: E,
-    organization_id: i64,
-    id: i64,
-    now: i64,
-) -> Result<bool, sqlx::Error> {
-    super::changed_one(
-        executor,
+    /// Revokes the organization's key with this id; false when it has no such live key.
+    pub fn revoke_by_id(organization_id: i64, id: i64, now: i64) -> changed_one
         "update api_keys set revoked_at = $3
-         where organization_id = $1 and id = $2 and revoked_at is null",
-        crate::params![organization_id, id, now],
-    )
-    .await
-}
+         where organization_id = $1 and id = $2 and revoked_at is null";
 
-/// The public prefix of the API key with this id.
-pub async fn prefix_by_id<'e, E: Executor<'e, Database = Any>>(
-    executor: E,
-    key_id: i64,
-) -> Result<Option<String>, sqlx::Error> {
-    super::value_by(
-        executor,
-        "select prefix from api_keys where id = $1",
-        key_id,
-    )
-    .await
+    /// The public prefix of the API key with this id.
+    pub fn prefix_by_id(key_id: i64) -> scalar_optional<String>
+        "select prefix from api_keys where id = $1";
 }

@@ -2,6 +2,8 @@
 
 use sqlx::{Any, Executor, FromRow};
 
+use super::queries;
+
 /// A change to record.
 #[derive(Clone, Debug)]
 pub struct NewAuditEvent<'a> {
@@ -17,17 +19,13 @@ pub struct NewAuditEvent<'a> {
     pub after: Option<&'a str>,
 }
 
-/// Records a change made at `now` (unix seconds).
-pub async fn record<'e, E: Executor<'e, Database = Any>>(
-    executor: E,
-    event: &NewAuditEvent<'_>,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query_with(
+queries! {
+    /// Records a change made at `now` (unix seconds).
+    pub fn record(event: &NewAuditEvent<'_>, now: i64) -> execute
         "insert into audit_events
              (occurred_at, actor, organization_id, entity, entity_id, label, action, before, after)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        crate::params![
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        with [
             now,
             event.actor,
             event.organization_id,
@@ -36,12 +34,8 @@ pub async fn record<'e, E: Executor<'e, Database = Any>>(
             event.label,
             event.action,
             event.before,
-            event.after
-        ],
-    )
-    .execute(executor)
-    .await?;
-    Ok(())
+            event.after,
+        ];
 }
 
 /// A recorded change, with the organization's name when it concerns one.
@@ -92,7 +86,7 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(
            and ($4 is null or a.occurred_at < $4)
          order by a.occurred_at desc, a.id desc
          limit $5",
-        crate::params![filter.entity, pattern, filter.since, filter.until, limit],
+        super::params![filter.entity, pattern, filter.since, filter.until, limit],
     )
     .fetch_all(executor)
     .await

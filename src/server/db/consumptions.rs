@@ -38,7 +38,7 @@ pub async fn find(
          from consumptions where organization_id = $1 and consume_id in ({list})"
     );
     let mut query =
-        sqlx::query_as_with::<Any, ConsumptionRow, _>(&sql, crate::params![organization_id]);
+        sqlx::query_as_with::<Any, ConsumptionRow, _>(&sql, super::params![organization_id]);
     for id in ids {
         query = query.bind(*id);
     }
@@ -88,7 +88,7 @@ pub async fn event_ids_taken(
         "select event_id from usage_events where organization_id = $1 and event_id in ({list})"
     );
     let mut query =
-        sqlx::query_scalar_with::<Any, String, _>(&sql, crate::params![organization_id]);
+        sqlx::query_scalar_with::<Any, String, _>(&sql, super::params![organization_id]);
     for id in ids {
         query = query.bind(*id);
     }
@@ -124,7 +124,7 @@ async fn day_total(
     sqlx::query_scalar_with(
         "select cast(coalesce(sum(used_micros), 0) as bigint) from usage_daily
          where organization_id = $1 and metric_id = $2 and day_start >= $3 and day_start < $4",
-        crate::params![organization_id, metric_id, from, to],
+        super::params![organization_id, metric_id, from, to],
     )
     .fetch_one(&mut *connection)
     .await
@@ -140,7 +140,7 @@ async fn distinct_total(
     sqlx::query_scalar_with(
         "select cast(count(distinct value) as bigint) from usage_distinct_values
          where organization_id = $1 and metric_id = $2 and day_start >= $3 and day_start < $4",
-        crate::params![organization_id, metric_id, from, to],
+        super::params![organization_id, metric_id, from, to],
     )
     .fetch_one(&mut *connection)
     .await
@@ -159,7 +159,7 @@ pub async fn has_distinct_value(
          where organization_id = $1 and metric_id = $2 and value = $3
            and day_start >= $4 and day_start < $5
          limit 1",
-        crate::params![organization_id, metric_id, value, from, to],
+        super::params![organization_id, metric_id, value, from, to],
     )
     .fetch_optional(&mut *connection)
     .await?;
@@ -182,7 +182,7 @@ pub async fn lock_metrics(
         // One 64-bit key: the organization in the high half, the metric in the low half. Two
         // pairs that share a key only wait for each other needlessly.
         let key = (organization_id << 32) ^ (metric_id & 0xffff_ffff);
-        sqlx::query_with("select pg_advisory_xact_lock($1)", crate::params![key])
+        sqlx::query_with("select pg_advisory_xact_lock($1)", super::params![key])
             .execute(&mut *connection)
             .await?;
     }

@@ -2,6 +2,8 @@
 
 use sqlx::{Any, Executor, FromRow};
 
+use super::queries;
+
 /// A delivery to queue: one webhook told one threshold of one metric was reached in the
 /// period starting at `period_start`.
 #[derive(Clone, Debug)]
@@ -15,21 +17,16 @@ pub struct NewDelivery<'a> {
     pub payload: &'a str,
 }
 
-/// Queues a delivery due at once; false when this webhook was already told of this
-/// threshold of this metric in this period (by this or any other server).
-pub async fn enqueue<'e, E: Executor<'e, Database = Any>>(
-    executor: E,
-    delivery: &NewDelivery<'_>,
-    now_ms: i64,
-) -> Result<bool, sqlx::Error> {
-    super::changed_one(
-        executor,
+queries! {
+    /// Queues a delivery due at once; false when this webhook was already told of this
+    /// threshold of this metric in this period (by this or any other server).
+    pub fn enqueue(delivery: &NewDelivery<'_>, now_ms: i64) -> changed_one
         "insert into webhook_deliveries
              (webhook_id, organization_id, event_id, metric_id, period_start, threshold, payload,
               next_attempt_ms, created_at)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-         on conflict do nothing",
-        crate::params![
+         on conflict do nothing"
+        with [
             delivery.webhook_id,
             delivery.organization_id,
             delivery.event_id,
@@ -38,10 +35,8 @@ pub async fn enqueue<'e, E: Executor<'e, Database = Any>>(
             delivery.threshold,
             delivery.payload,
             now_ms,
-            now_ms / 1000
-        ],
-    )
-    .await
+            now_ms / 1000,
+        ];
 }
 
 /// A queued delivery that is due, with what is needed to send it.
@@ -58,17 +53,12 @@ pub struct DueDelivery {
     pub next_attempt_ms: i64,
 }
 
-/// Up to `limit` pending deliveries due by `now_ms` to active webhooks, taken in turns:
-/// each organization's oldest due first, then each one's second, and so on, at most
-/// `per_organization` of each. So one organization's long queue never comes before
-/// another's first delivery.
-pub async fn due<'e, E: Executor<'e, Database = Any>>(
-    executor: E,
-    now_ms: i64,
-    per_organization: i64,
-    limit: i64,
-) -> Result<Vec<DueDelivery>, sqlx::Error> {
-    sqlx::query_as_with(
+queries! {
+    /// Up to `limit` pending deliveries due by `now_ms` to active webhooks, taken in turns:
+    /// each organization's oldest due first, then each one's second, and so on, at most
+    /// `per_organization` of each. So one organization's long queue never comes before
+    /// another's first delivery.
+    pub fn due(now_ms: i64, per_organization: i64, limit: i64) -> all<DueDelivery>
         "select id, webhook_id, organization_id, url, secret, payload, attempts,
                 next_attempt_ms
          from (select d.id, d.webhook_id, d.organization_id, w.url, w.secret, d.payload,
@@ -79,46 +69,21 @@ pub async fn due<'e, E: Executor<'e, Database = Any>>(
                where d.status = 'pending' and d.next_attempt_ms <= $1 and w.active) due
          where turn <= $2
          order by turn, next_attempt_ms, id
-         limit $3",
-        crate::params![now_ms, per_organization, limit],
-    )
-    .fetch_all(executor)
-    .await
-}
+         limit $3";
 
-/// Marks failed the pending deliveries due by `now_ms` that have had `max_attempts` tries
-/// already: a server died during their last one. Returns how many.
-pub async fn give_up_exhausted<'e, E: Executor<'e, Database = Any>>(
-    executor: E,
-    now_ms: i64,
-    max_attempts: i64,
-) -> Result<u64, sqlx::Error> {
-    let result = sqlx::query_with(
+    /// Marks failed the pending deliveries due by `now_ms` that have had `max_attempts` tries
+    /// already: a server died during their last one. Returns how many.
+    pub fn give_up_exhausted(now_ms: i64, max_attempts: i64) -> affected
         "update webhook_deliveries
          set status = 'failed',
              last_error = coalesce(last_error, 'no answer recorded for the last try')
-         where status = 'pending' and next_attempt_ms <= $1 and attempts >= $2",
-        crate::params![now_ms, max_attempts],
-    )
-    .execute(executor)
-    .await?;
-    Ok(result.rows_affected())
-}
+         where status = 'pending' and next_attempt_ms <= $1 and attempts >= $2";
 
-/// Gives up the pending deliveries of a webhook that was turned off: they would otherwise
-/// go out, stale, whenever it is turned on again.
-pub async fn cancel_pending<'e, E: Executor<'e, Database = Any>>(
-    executor: E,
-    webhook_id: i64,
-) -> Result<u64, sqlx::Error> {
-    let result = sqlx::query_with(
+    /// Gives up the pending deliveries of a webhook that was turned off: they would otherwise
+    /// go out, stale, whenever it is turned on again.
+    pub fn cancel_pending(webhook_id: i64) -> affected
         "update webhook_deliveries set status = 'failed', last_error = 'webhook turned off'
-         where webhook_id = $1 and status = 'pending'",
-        crate::params![webhook_id],
-    )
-    .execute(executor)
-    .await?;
-    Ok(result.rows_affected())
+         where webhook_id = $1 and status = 'pending'";
 }
 
 /// When the next pending delivery to an active webhook falls due (unix milliseconds).
@@ -134,31 +99,21 @@ pub async fn next_due<'e, E: Executor<'e, Database = Any>>(
     .await
 }
 
-/// Takes a due delivery for one attempt at `now_ms`: counts the attempt and moves its next
-/// try to `lease_until_ms`, so a server that dies mid-attempt leaves it to be retried then.
-/// False when another server took it first (its `next_attempt_ms` is no longer
-/// `seen_next_ms`) or it has had `max_attempts` tries.
-pub async fn claim<'e, E: Executor<'e, Database = Any>>(
-    executor: E,
-    id: i64,
-    seen_next_ms: i64,
-    (now_ms, lease_until_ms): (i64, i64),
-    max_attempts: i64,
-) -> Result<bool, sqlx::Error> {
-    super::changed_one(
-        executor,
+queries! {
+    /// Takes a due delivery for one attempt at `now_ms`: counts the attempt and moves its next
+    /// try to `lease_until_ms`, so a server that dies mid-attempt leaves it to be retried then.
+    /// False when another server took it first (its `next_attempt_ms` is no longer
+    /// `seen_next_ms`) or it has had `max_attempts` tries.
+    pub fn claim(
+        id: i64,
+        seen_next_ms: i64,
+        (now_ms, lease_until_ms): (i64, i64),
+        max_attempts: i64,
+    ) -> changed_one
         "update webhook_deliveries
          set attempts = attempts + 1, next_attempt_ms = $1, last_attempt_at = $2
-         where id = $3 and status = 'pending' and next_attempt_ms = $4 and attempts < $5",
-        crate::params![
-            lease_until_ms,
-            now_ms / 1000,
-            id,
-            seen_next_ms,
-            max_attempts
-        ],
-    )
-    .await
+         where id = $3 and status = 'pending' and next_attempt_ms = $4 and attempts < $5"
+        with [lease_until_ms, now_ms / 1000, id, seen_next_ms, max_attempts];
 }
 
 /// What one attempt came to.
@@ -195,7 +150,7 @@ pub async fn record<'e, E: Executor<'e, Database = Any>>(
              next_attempt_ms = coalesce($5, next_attempt_ms),
              delivered_at = case when $1 = 'delivered' then $2 else delivered_at end
          where id = $6 and status = 'pending' and next_attempt_ms = $7",
-        crate::params![
+        super::params![
             status,
             result.attempted_at,
             result.status_code,
@@ -215,27 +170,28 @@ pub async fn record<'e, E: Executor<'e, Database = Any>>(
 pub struct DeliveryRow {
     pub id: i64,
     pub webhook_id: i64,
+    /// The alert's id, which every attempt of it carries (receivers deduplicate by it).
     pub event_id: String,
     pub metric_code: String,
+    /// The percentage of the allowance crossed, as a decimal string.
     pub threshold: String,
     pub period_start: i64,
+    /// `pending`, `delivered` or `failed`.
     pub status: String,
     pub attempts: i64,
+    /// When the next attempt is due, in unix milliseconds.
     pub next_attempt_ms: i64,
     pub last_attempt_at: Option<i64>,
+    /// The HTTP status of the last attempt's answer, if one came.
     pub last_status: Option<i64>,
     pub last_error: Option<String>,
     pub delivered_at: Option<i64>,
     pub created_at: i64,
 }
 
-/// The organization's latest `limit` deliveries per webhook, newest first.
-pub async fn recent<'e, E: Executor<'e, Database = Any>>(
-    executor: E,
-    organization_id: i64,
-    limit: i64,
-) -> Result<Vec<DeliveryRow>, sqlx::Error> {
-    sqlx::query_as_with(
+queries! {
+    /// The organization's latest `limit` deliveries per webhook, newest first.
+    pub fn recent(organization_id: i64, limit: i64) -> all<DeliveryRow>
         "select d.id, d.webhook_id, d.event_id, m.code as metric_code, d.threshold,
                 d.period_start, d.status, cast(d.attempts as bigint) as attempts,
                 d.next_attempt_ms, d.last_attempt_at,
@@ -245,11 +201,7 @@ pub async fn recent<'e, E: Executor<'e, Database = Any>>(
          where d.organization_id = $1
            and (select count(*) from webhook_deliveries newer
                 where newer.webhook_id = d.webhook_id and newer.id > d.id) < $2
-         order by d.webhook_id, d.id desc",
-        crate::params![organization_id, limit],
-    )
-    .fetch_all(executor)
-    .await
+         order by d.webhook_id, d.id desc";
 }
 
 /// Notes, in the caller's transaction, that the organization's usage of each
@@ -266,7 +218,7 @@ pub async fn mark_unchecked(
              values ($1, $2, $3, $4)
              on conflict (organization_id, metric_id, day_start)
              do update set touched_at = excluded.touched_at",
-            crate::params![organization_id, metric_id, day_start, now_ms],
+            super::params![organization_id, metric_id, day_start, now_ms],
         )
         .execute(&mut *connection)
         .await?;
@@ -283,19 +235,11 @@ pub struct UncheckedRow {
     pub touched_at: i64,
 }
 
-/// Up to `limit` changes noted before `before_ms` and not checked since.
-pub async fn unchecked<'e, E: Executor<'e, Database = Any>>(
-    executor: E,
-    before_ms: i64,
-    limit: i64,
-) -> Result<Vec<UncheckedRow>, sqlx::Error> {
-    sqlx::query_as_with(
+queries! {
+    /// Up to `limit` changes noted before `before_ms` and not checked since.
+    pub fn unchecked(before_ms: i64, limit: i64) -> all<UncheckedRow>
         "select organization_id, metric_id, day_start, touched_at from pending_alert_checks
-         where touched_at < $1 order by touched_at limit $2",
-        crate::params![before_ms, limit],
-    )
-    .fetch_all(executor)
-    .await
+         where touched_at < $1 order by touched_at limit $2";
 }
 
 /// Removes the organization's notes of `(metric id, day start)` last touched at or before
@@ -311,7 +255,7 @@ pub async fn mark_checked<'e, E: Executor<'e, Database = Any> + Copy>(
             "delete from pending_alert_checks
              where organization_id = $1 and metric_id = $2 and day_start = $3
                and touched_at <= $4",
-            crate::params![organization_id, metric_id, day_start, checked_ms],
+            super::params![organization_id, metric_id, day_start, checked_ms],
         )
         .execute(executor)
         .await?;

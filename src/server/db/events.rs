@@ -75,7 +75,7 @@ pub async fn purge_before<'e, E: sqlx::Executor<'e, Database = Any> + Copy>(
             "delete from usage_events where id in
                  (select id from usage_events
                   where organization_id = $1 and occurred_at < $2 limit $3)",
-            crate::params![organization_id, cutoff, slice],
+            super::params![organization_id, cutoff, slice],
         )
         .execute(executor)
         .await?

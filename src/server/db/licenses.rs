@@ -2,6 +2,8 @@
 
 use sqlx::{Any, Executor, FromRow};
 
+use super::queries;
+
 /// A license to store. `price` is a decimal string checked by `domain::pricing`.
 #[derive(Clone, Debug)]
 pub struct NewLicense<'a> {
@@ -13,37 +15,26 @@ pub struct NewLicense<'a> {
     pub is_default: bool,
 }
 
-/// Stores a license; returns its id. A duplicate name or external id, or a second default
-/// license, is a unique violation.
-pub async fn insert<'e, E: Executor<'e, Database = Any>>(
-    executor: E,
-    license: &NewLicense<'_>,
-    now: i64,
-) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar_with(
+queries! {
+    /// The id of the license with this name, if any.
+    pub fn find_by_name(name: &str) -> scalar_optional<i64>
+        "select id from licenses where name = $1";
+
+    /// Stores a license; returns its id. A duplicate name or external id, or a second default
+    /// license, is a unique violation.
+    pub fn insert(license: &NewLicense<'_>, now: i64) -> scalar<i64>
         "insert into licenses
              (name, external_id, description, price, currency, is_default, created_at, updated_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $7) returning id",
-        crate::params![
+         values ($1, $2, $3, $4, $5, $6, $7, $7) returning id"
+        with [
             license.name,
             license.external_id,
             license.description,
             license.price,
             license.currency,
             license.is_default,
-            now
-        ],
-    )
-    .fetch_one(executor)
-    .await
-}
-
-/// The id of the license with this name, if any.
-pub async fn find_by_name<'e, E: Executor<'e, Database = Any>>(
-    executor: E,
-    name: &str,
-) -> Result<Option<i64>, sqlx::Error> {
-    super::value_by(executor, "select id from licenses where name = $1", name).await
+            now,
+        ];
 }
 
 /// One resource of a license to store. `overage_price` is JSON of
@@ -78,7 +69,7 @@ async fn store_resource<'e, E: Executor<'e, Database = Any>>(
 ) -> Result<(), sqlx::Error> {
     sqlx::query_with(
         &format!("{INSERT_RESOURCE} {on_conflict}"),
-        crate::params![
+        super::params![
             resource.license_id,
             resource.metric_id,
             resource.included_micros,
@@ -104,39 +95,22 @@ pub async fn insert_resource<'e, E: Executor<'e, Database = Any>>(
     store_resource(executor, resource, now, "").await
 }
 
-/// Subscribes the organization to a license from `now`, with periods starting on
-/// `anchor_day`; returns the subscription's id. An organization with a live (not
-/// canceled) subscription already is a unique violation.
-pub async fn subscribe<'e, E: Executor<'e, Database = Any>>(
-    executor: E,
-    organization_id: i64,
-    license_id: i64,
-    anchor_day: u8,
-    now: i64,
-) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar_with(
+queries! {
+    /// Subscribes the organization to a license from `now`, with periods starting on
+    /// `anchor_day`; returns the subscription's id. An organization with a live (not
+    /// canceled) subscription already is a unique violation.
+    pub fn subscribe(organization_id: i64, license_id: i64, anchor_day: u8, now: i64) -> scalar<i64>
         "insert into subscriptions
              (organization_id, license_id, status, anchor_day, started_at, created_at, updated_at)
-         values ($1, $2, 'active', $3, $4, $4, $4) returning id",
-        crate::params![organization_id, license_id, i32::from(anchor_day), now],
-    )
-    .fetch_one(executor)
-    .await
+         values ($1, $2, 'active', $3, $4, $4, $4) returning id"
+        with [organization_id, license_id, i32::from(anchor_day), now];
 }
 
 /// The license an organization is on, with its subscription when it has one.
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
 pub struct PlanRow {
-    pub license_id: i64,
-    pub name: String,
-    pub external_id: Option<String>,
-    pub description: String,
-    pub price: String,
-    pub currency: String,
-    /// 1 for the default license, else 0 (sqlx's `Any` driver reads no SQLite booleans).
-    pub is_default: i64,
-    pub license_created_at: i64,
-    pub license_updated_at: i64,
+    #[sqlx(flatten)]
+    pub license: LicenseRow,
     pub subscription_id: Option<i64>,
     pub status: Option<String>,
     pub anchor_day: Option<i64>,
@@ -145,10 +119,10 @@ pub struct PlanRow {
     pub subscription_updated_at: Option<i64>,
 }
 
-const PLAN_COLUMNS: &str = "l.id as license_id, l.name, l.external_id, l.description, l.price,
-    l.currency, cast(case when l.is_default then 1 else 0 end as bigint) as is_default,
-    l.created_at as license_created_at,
-    l.updated_at as license_updated_at";
+/// [`LICENSE_COLUMNS`] of the license `l` in a join.
+const PLAN_COLUMNS: &str = "l.id, l.name, l.external_id, l.description, l.price, l.currency,
+    cast(case when l.is_default then 1 else 0 end as bigint) as is_default, l.created_at,
+    l.updated_at, l.version";
 
 /// The license in force for the organization: its live subscription's, or else the default
 /// license (with no subscription); `None` when there is neither.
@@ -165,7 +139,7 @@ pub async fn plan_of<'e, E: Executor<'e, Database = Any> + Copy>(
          from subscriptions s join licenses l on l.id = s.license_id
          where s.organization_id = $1 and s.status <> 'canceled'"
         ),
-        crate::params![organization_id],
+        super::params![organization_id],
     )
     .fetch_optional(executor)
     .await?;
@@ -218,7 +192,7 @@ pub async fn resources_of<'e, E: Executor<'e, Database = Any>>(
          where r.license_id = $1
          order by r.position, m.position, m.id"
         ),
-        crate::params![license_id],
+        super::params![license_id],
     )
     .fetch_all(executor)
     .await
@@ -293,22 +267,15 @@ struct LicensedResourceRow {
     resource: ResourceRow,
 }
 
-/// Replaces the license's fields if it is still at `version`, raising its version; false
-/// when it is not (changed meanwhile, or gone). A taken name is a unique violation.
-pub async fn update<'e, E: Executor<'e, Database = Any>>(
-    executor: E,
-    id: i64,
-    version: i64,
-    license: &NewLicense<'_>,
-    now: i64,
-) -> Result<bool, sqlx::Error> {
-    super::changed_one(
-        executor,
+queries! {
+    /// Replaces the license's fields if it is still at `version`, raising its version; false
+    /// when it is not (changed meanwhile, or gone). A taken name is a unique violation.
+    pub fn update(id: i64, version: i64, license: &NewLicense<'_>, now: i64) -> changed_one
         "update licenses
          set name = $1, description = $2, price = $3, currency = $4, is_default = $5,
              updated_at = $6, version = version + 1
-         where id = $7 and version = $8",
-        crate::params![
+         where id = $7 and version = $8"
+        with [
             license.name,
             license.description,
             license.price,
@@ -316,10 +283,8 @@ pub async fn update<'e, E: Executor<'e, Database = Any>>(
             license.is_default,
             now,
             id,
-            version
-        ],
-    )
-    .await
+            version,
+        ];
 }
 
 /// Makes every license but `except` not the default; returns the ids changed.
@@ -331,7 +296,7 @@ pub async fn clear_default<'e, E: Executor<'e, Database = Any>>(
     sqlx::query_scalar_with(
         "update licenses set is_default = false, updated_at = $1, version = version + 1
          where is_default and id <> $2 returning id",
-        crate::params![now, except],
+        super::params![now, except],
     )
     .fetch_all(executor)
     .await
@@ -357,19 +322,10 @@ pub async fn upsert_resource<'e, E: Executor<'e, Database = Any>>(
     .await
 }
 
-/// Removes the license's resource for `metric_id`.
-pub async fn delete_resource<'e, E: Executor<'e, Database = Any>>(
-    executor: E,
-    license_id: i64,
-    metric_id: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query_with(
-        "delete from license_resources where license_id = $1 and metric_id = $2",
-        crate::params![license_id, metric_id],
-    )
-    .execute(executor)
-    .await?;
-    Ok(())
+queries! {
+    /// Removes the license's resource for `metric_id`.
+    pub fn delete_resource(license_id: i64, metric_id: i64) -> execute
+        "delete from license_resources where license_id = $1 and metric_id = $2";
 }
 
 /// `(organization id, license id)` of every live (not canceled) subscription.
@@ -396,7 +352,7 @@ pub async fn assign<'e, E: Executor<'e, Database = Any> + Copy>(
     let before: Option<i64> = sqlx::query_scalar_with(
         "select license_id from subscriptions
          where organization_id = $1 and status <> 'canceled'",
-        crate::params![organization_id],
+        super::params![organization_id],
     )
     .fetch_optional(executor)
     .await?;
@@ -404,7 +360,7 @@ pub async fn assign<'e, E: Executor<'e, Database = Any> + Copy>(
         sqlx::query_with(
             "update subscriptions set license_id = $1, updated_at = $2
              where organization_id = $3 and status <> 'canceled'",
-            crate::params![license_id, now, organization_id],
+            super::params![license_id, now, organization_id],
         )
         .execute(executor)
         .await?;

@@ -2,6 +2,8 @@
 
 use sqlx::{Any, Executor, FromRow};
 
+use super::queries;
+
 /// An organization as stored.
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
 pub struct OrganizationRow {
@@ -34,28 +36,21 @@ pub struct NewOrganization<'a> {
     pub discount_rate: &'a str,
 }
 
-/// Stores a new organization; returns its id. A duplicate `slug` is a unique violation.
-pub async fn insert<'e, E: Executor<'e, Database = Any>>(
-    executor: E,
-    organization: &NewOrganization<'_>,
-    now: i64,
-) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar_with(
+queries! {
+    /// Stores a new organization; returns its id. A duplicate `slug` is a unique violation.
+    pub fn insert(organization: &NewOrganization<'_>, now: i64) -> scalar<i64>
         "insert into organizations
              (slug, name, time_zone, currency, tax_rate, discount_rate, created_at)
-         values ($1, $2, $3, $4, $5, $6, $7) returning id",
-        crate::params![
+         values ($1, $2, $3, $4, $5, $6, $7) returning id"
+        with [
             organization.slug,
             organization.name,
             organization.time_zone,
             organization.currency,
             organization.tax_rate,
             organization.discount_rate,
-            now
-        ],
-    )
-    .fetch_one(executor)
-    .await
+            now,
+        ];
 }
 
 /// The organization with this id, if any.

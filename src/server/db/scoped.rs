@@ -24,7 +24,7 @@ pub async fn find<'e, T: Scoped, E: Executor<'e, Database = Any>>(
         T::COLUMNS,
         T::TABLE
     );
-    sqlx::query_as_with(&sql, crate::params![organization_id, id])
+    sqlx::query_as_with(&sql, super::params![organization_id, id])
         .fetch_optional(executor)
         .await
 }
@@ -40,7 +40,7 @@ pub async fn list<'e, T: Scoped, E: Executor<'e, Database = Any>>(
         T::TABLE,
         T::ORDER
     );
-    sqlx::query_as_with(&sql, crate::params![organization_id])
+    sqlx::query_as_with(&sql, super::params![organization_id])
         .fetch_all(executor)
         .await
 }

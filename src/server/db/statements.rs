@@ -1,6 +1,8 @@
 //! SQL for statements (an organization's billed periods) and their frozen line items.
 
-use sqlx::{Any, Executor, FromRow};
+use sqlx::{Any, FromRow};
+
+use super::queries;
 
 /// A statement as stored; the amounts are `None` until it is issued.
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
@@ -20,40 +22,26 @@ pub struct StatementRow {
     pub updated_at: i64,
 }
 
-/// Every statement of the organization, oldest period first.
-pub async fn list<'e, E: Executor<'e, Database = Any>>(
-    executor: E,
-    organization_id: i64,
-) -> Result<Vec<StatementRow>, sqlx::Error> {
-    sqlx::query_as_with(
+queries! {
+    /// Every statement of the organization, oldest period first.
+    pub fn list(organization_id: i64) -> all<StatementRow>
         "select id, license_id, period_start, period_end, issued_at, currency, price, discount,
                 amount, limit_status, usage_percent, created_at, updated_at
-         from statements where organization_id = $1 order by period_start",
-        crate::params![organization_id],
-    )
-    .fetch_all(executor)
-    .await
-}
+         from statements where organization_id = $1 order by period_start";
 
-/// Opens a statement for the period starting at `period_start` unless the organization has
-/// one already (a concurrent reader may have opened it first).
-pub async fn open<'e, E: Executor<'e, Database = Any>>(
-    executor: E,
-    organization_id: i64,
-    license_id: Option<i64>,
-    (period_start, period_end): (i64, i64),
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query_with(
+    /// Opens a statement for the period starting at `period_start` unless the organization has
+    /// one already (a concurrent reader may have opened it first).
+    pub fn open(
+        organization_id: i64,
+        license_id: Option<i64>,
+        (period_start, period_end): (i64, i64),
+        now: i64,
+    ) -> execute
         "insert into statements
              (organization_id, license_id, period_start, period_end, created_at, updated_at)
          values ($1, $2, $3, $4, $5, $5)
-         on conflict (organization_id, period_start) do nothing",
-        crate::params![organization_id, license_id, period_start, period_end, now],
-    )
-    .execute(executor)
-    .await?;
-    Ok(())
+         on conflict (organization_id, period_start) do nothing"
+        with [organization_id, license_id, period_start, period_end, now];
 }
 
 /// A statement's amounts, as decimal strings, when it is issued.
@@ -100,7 +88,7 @@ pub async fn issue(
          set issued_at = $1, updated_at = $1, license_id = $2, currency = $3, price = $4,
              discount = $5, amount = $6, limit_status = $7, usage_percent = $8
          where id = $9 and issued_at is null",
-        crate::params![
+        super::params![
             now,
             issue.license_id,
             issue.currency,
@@ -123,7 +111,7 @@ pub async fn issue(
                  (statement_id, position, kind, name, description, quantity, unit, unit_price,
                   price, discount_rate, discount, tax_rate, tax, amount)
              values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-            crate::params![
+            super::params![
                 statement_id,
                 position,
                 &item.kind,
@@ -146,32 +134,16 @@ pub async fn issue(
     Ok(true)
 }
 
-/// The frozen lines of the organization's issued statements, by statement and position.
-pub async fn items<'e, E: Executor<'e, Database = Any>>(
-    executor: E,
-    organization_id: i64,
-) -> Result<Vec<ItemRow>, sqlx::Error> {
-    sqlx::query_as_with(
+queries! {
+    /// The frozen lines of the organization's issued statements, by statement and position.
+    pub fn items(organization_id: i64) -> all<ItemRow>
         "select i.statement_id, i.kind, i.name, i.description, i.quantity, i.unit, i.unit_price,
                 i.price, i.discount_rate, i.discount, i.tax_rate, i.tax, i.amount
          from statement_items i join statements s on s.id = i.statement_id
          where s.organization_id = $1
-         order by i.statement_id, i.position",
-        crate::params![organization_id],
-    )
-    .fetch_all(executor)
-    .await
-}
+         order by i.statement_id, i.position";
 
-/// The first day (Unix seconds of its local start) the organization used anything, if ever.
-pub async fn first_usage_day<'e, E: Executor<'e, Database = Any>>(
-    executor: E,
-    organization_id: i64,
-) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar_with(
-        "select min(day_start) from usage_daily where organization_id = $1",
-        crate::params![organization_id],
-    )
-    .fetch_one(executor)
-    .await
+    /// The first day (Unix seconds of its local start) the organization used anything, if ever.
+    pub fn first_usage_day(organization_id: i64) -> scalar<Option<i64>>
+        "select min(day_start) from usage_daily where organization_id = $1";
 }

@@ -3,6 +3,8 @@
 
 use sqlx::{Any, AnyConnection, Executor, FromRow};
 
+use super::queries;
+
 use crate::domain::aggregation::PeriodDelta;
 
 /// Parameters per multi-row statement: a 1 000-event batch takes two inserts.
@@ -52,35 +54,24 @@ pub struct NewMetric<'a> {
     pub position: i64,
 }
 
-/// Adds a metric to the catalogue; returns its id. A duplicate `code` is a unique violation.
-pub async fn insert_metric<'e, E: Executor<'e, Database = Any>>(
-    executor: E,
-    metric: &NewMetric<'_>,
-    now: i64,
-) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar_with(
+queries! {
+    /// Adds a metric to the catalogue; returns its id. A duplicate `code` is a unique violation.
+    pub fn insert_metric(metric: &NewMetric<'_>, now: i64) -> scalar<i64>
         "insert into metrics (code, name, unit, aggregation, distinct_by, position, created_at)
-         values ($1, $2, $3, $4, $5, $6, $7) returning id",
-        crate::params![
+         values ($1, $2, $3, $4, $5, $6, $7) returning id"
+        with [
             metric.code,
             metric.name,
             metric.unit,
             metric.aggregation,
             metric.distinct_by,
             metric.position,
-            now
-        ],
-    )
-    .fetch_one(executor)
-    .await
-}
+            now,
+        ];
 
-/// The id of the metric with this code, if any.
-pub async fn metric_id<'e, E: Executor<'e, Database = Any>>(
-    executor: E,
-    code: &str,
-) -> Result<Option<i64>, sqlx::Error> {
-    super::value_by(executor, "select id from metrics where code = $1", code).await
+    /// The id of the metric with this code, if any.
+    pub fn metric_id(code: &str) -> scalar_optional<i64>
+        "select id from metrics where code = $1";
 }
 
 /// One stored day's total of one metric (or of one metric for one breakdown value).
@@ -92,25 +83,18 @@ pub struct DayRow {
     pub latest_at: Option<i64>,
 }
 
-/// The organization's day totals for days starting in `[from, to)`, by metric and day.
-///
-/// The span queries name the metrics (`metric_id in …`) so both engines seek the key
-/// `(organization, metric, day)` to each metric's span, instead of reading every day of the
-/// organization's history and keeping the span's: reads stay flat as history grows.
-pub async fn days_between<'e, E: Executor<'e, Database = Any>>(
-    executor: E,
-    organization_id: i64,
-    (from, to): (i64, i64),
-) -> Result<Vec<DayRow>, sqlx::Error> {
-    sqlx::query_as_with(
+queries! {
+    /// The organization's day totals for days starting in `[from, to)`, by metric and day.
+    ///
+    /// The span queries name the metrics (`metric_id in …`) so both engines seek the key
+    /// `(organization, metric, day)` to each metric's span, instead of reading every day of the
+    /// organization's history and keeping the span's: reads stay flat as history grows.
+    pub fn days_between(organization_id: i64, (from, to): (i64, i64)) -> all<DayRow>
         "select metric_id, day_start, used_micros, latest_at from usage_daily
          where organization_id = $1 and metric_id in (select id from metrics)
            and day_start >= $2 and day_start < $3
-         order by metric_id, day_start",
-        crate::params![organization_id, from, to],
-    )
-    .fetch_all(executor)
-    .await
+         order by metric_id, day_start"
+        with [organization_id, from, to];
 }
 
 /// When a metric was first and last used in a span: the first day with usage and the last
@@ -122,39 +106,23 @@ pub struct Activity {
     pub last_updated: i64,
 }
 
-/// The [`Activity`] of each metric the organization used on days starting in `[from, to)`.
-pub async fn activity_between<'e, E: Executor<'e, Database = Any>>(
-    executor: E,
-    organization_id: i64,
-    (from, to): (i64, i64),
-) -> Result<Vec<Activity>, sqlx::Error> {
-    sqlx::query_as_with(
+queries! {
+    /// The [`Activity`] of each metric the organization used on days starting in `[from, to)`.
+    pub fn activity_between(organization_id: i64, (from, to): (i64, i64)) -> all<Activity>
         "select metric_id, min(day_start) as first_day, max(updated_at) as last_updated
          from usage_daily
          where organization_id = $1 and metric_id in (select id from metrics)
            and day_start >= $2 and day_start < $3
-         group by metric_id",
-        crate::params![organization_id, from, to],
-    )
-    .fetch_all(executor)
-    .await
-}
+         group by metric_id"
+        with [organization_id, from, to];
 
-/// Number of distinct values each unique-count metric saw over days starting in `[from, to)`.
-pub async fn distinct_counts_between<'e, E: Executor<'e, Database = Any>>(
-    executor: E,
-    organization_id: i64,
-    (from, to): (i64, i64),
-) -> Result<Vec<(i64, i64)>, sqlx::Error> {
-    sqlx::query_as_with(
+    /// Number of distinct values each unique-count metric saw over days starting in `[from, to)`.
+    pub fn distinct_counts_between(organization_id: i64, (from, to): (i64, i64)) -> all<(i64, i64)>
         "select metric_id, cast(count(distinct value) as bigint) from usage_distinct_values
          where organization_id = $1 and metric_id in (select id from metrics)
            and day_start >= $2 and day_start < $3
-         group by metric_id",
-        crate::params![organization_id, from, to],
-    )
-    .fetch_all(executor)
-    .await
+         group by metric_id"
+        with [organization_id, from, to];
 }
 
 /// One breakdown value's day total.
@@ -167,22 +135,18 @@ pub struct BreakdownRow {
     pub latest_at: Option<i64>,
 }
 
-/// The organization's day totals by `dimension` (`account`, `channel` or `domain`) for days
-/// starting in `[from, to)`.
-pub async fn breakdown_between<'e, E: Executor<'e, Database = Any>>(
-    executor: E,
-    organization_id: i64,
-    dimension: Dimension,
-    (from, to): (i64, i64),
-) -> Result<Vec<BreakdownRow>, sqlx::Error> {
-    sqlx::query_as_with(
+queries! {
+    /// The organization's day totals by `dimension` (`account`, `channel` or `domain`) for days
+    /// starting in `[from, to)`.
+    pub fn breakdown_between(
+        organization_id: i64,
+        dimension: Dimension,
+        (from, to): (i64, i64),
+    ) -> all<BreakdownRow>
         "select value, metric_id, day_start, used_micros, latest_at from usage_daily_breakdown
          where organization_id = $1 and dimension = $2 and day_start >= $3 and day_start < $4
-         order by value, metric_id, day_start",
-        crate::params![organization_id, dimension.as_str(), from, to],
-    )
-    .fetch_all(executor)
-    .await
+         order by value, metric_id, day_start"
+        with [organization_id, dimension.as_str(), from, to];
 }
 
 /// An event field usage is broken down by.

@@ -1,6 +1,8 @@
 //! SQL for an organization's webhooks.
 
-use sqlx::{Any, Executor, FromRow};
+use sqlx::FromRow;
+
+use super::queries;
 
 use super::{scoped::Scoped, Table};
 
@@ -39,23 +41,22 @@ pub struct WebhookFields<'a> {
     pub active: bool,
 }
 
-/// Stores a webhook with its signing secret unless the organization has `cap` already
-/// (0: no cap); returns its id, `None` at the cap.
-pub async fn insert<'e, E: Executor<'e, Database = Any>>(
-    executor: E,
-    organization_id: i64,
-    fields: &WebhookFields<'_>,
-    secret: &str,
-    (now, cap): (i64, i64),
-) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar_with(
+queries! {
+    /// Stores a webhook with its signing secret unless the organization has `cap` already
+    /// (0: no cap); returns its id, `None` at the cap.
+    pub fn insert(
+        organization_id: i64,
+        fields: &WebhookFields<'_>,
+        secret: &str,
+        (now, cap): (i64, i64),
+    ) -> scalar_optional<i64>
         "insert into webhooks
              (organization_id, url, description, thresholds, secret, active, created_at,
               updated_at)
          select $1, $2, $3, $4, $5, $6, $7, $7
          where $8 = 0 or (select count(*) from webhooks where organization_id = $1) < $8
-         returning id",
-        crate::params![
+         returning id"
+        with [
             organization_id,
             fields.url,
             fields.description,
@@ -63,37 +64,28 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(
             secret,
             fields.active,
             now,
-            cap
-        ],
-    )
-    .fetch_optional(executor)
-    .await
-}
+            cap,
+        ];
 
-/// Replaces a webhook's fields; false when the organization has no such webhook.
-pub async fn update<'e, E: Executor<'e, Database = Any>>(
-    executor: E,
-    organization_id: i64,
-    id: i64,
-    fields: &WebhookFields<'_>,
-    now: i64,
-) -> Result<bool, sqlx::Error> {
-    super::changed_one(
-        executor,
+    /// Replaces a webhook's fields; false when the organization has no such webhook.
+    pub fn update(
+        organization_id: i64,
+        id: i64,
+        fields: &WebhookFields<'_>,
+        now: i64,
+    ) -> changed_one
         "update webhooks set url = $1, description = $2, thresholds = $3, active = $4,
                 updated_at = $5
-         where organization_id = $6 and id = $7",
-        crate::params![
+         where organization_id = $6 and id = $7"
+        with [
             fields.url,
             fields.description,
             fields.thresholds,
             fields.active,
             now,
             organization_id,
-            id
-        ],
-    )
-    .await
+            id,
+        ];
 }
 
 /// A webhook's stored signing secret: sealed, or as stored before secrets were sealed.
@@ -104,33 +96,17 @@ pub struct StoredSecret {
     pub secret: String,
 }
 
-/// Every webhook whose secret does not start with `sealed_prefix`: stored before sealing.
-pub async fn unsealed_secrets<'e, E: Executor<'e, Database = Any>>(
-    executor: E,
-    sealed_prefix: &str,
-) -> Result<Vec<StoredSecret>, sqlx::Error> {
-    sqlx::query_as_with(
-        "select id, organization_id, secret from webhooks where secret not like $1 order by id",
-        crate::params![format!("{sealed_prefix}%")],
-    )
-    .fetch_all(executor)
-    .await
-}
+queries! {
+    /// Every webhook whose secret does not start with `sealed_prefix`: stored before sealing.
+    pub fn unsealed_secrets(sealed_prefix: &str) -> all<StoredSecret>
+        "select id, organization_id, secret from webhooks where secret not like $1 order by id"
+        with [format!("{sealed_prefix}%")];
 
-/// Replaces the secret `before` of webhook `id` with `after`; false when it is no longer
-/// `before` (another server sealed it first).
-pub async fn replace_secret<'e, E: Executor<'e, Database = Any>>(
-    executor: E,
-    id: i64,
-    before: &str,
-    after: &str,
-) -> Result<bool, sqlx::Error> {
-    super::changed_one(
-        executor,
-        "update webhooks set secret = $1 where id = $2 and secret = $3",
-        crate::params![after, id, before],
-    )
-    .await
+    /// Replaces the secret `before` of webhook `id` with `after`; false when it is no longer
+    /// `before` (another server sealed it first).
+    pub fn replace_secret(id: i64, before: &str, after: &str) -> changed_one
+        "update webhooks set secret = $1 where id = $2 and secret = $3"
+        with [after, id, before];
 }
 
 /// A webhook's stored thresholds, ascending.

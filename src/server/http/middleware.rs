@@ -1,9 +1,9 @@
-//! What every request passes before its handler: the request limits (counted against what
-//! the request proves), the body size limit and the time-out.
+//! What every request passes before its handler: its span, the request limits (counted
+//! against what the request proves), the body size limit and the time-out.
 
 use axum::{
     body::Body,
-    extract::{Request, State},
+    extract::{MatchedPath, Request, State},
     http::header,
     middleware::Next,
     response::Response,
@@ -19,6 +19,22 @@ use crate::server::{
     rest::shape,
     state::AppState,
 };
+
+/// The span a request's logs carry: its method, the route it matched, its URI and, once
+/// a key or session proved it, the organization (recorded by the principal's extractor).
+pub fn request_span(request: &Request) -> tracing::Span {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(MatchedPath::as_str);
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        route,
+        uri = %request.uri(),
+        organization = tracing::field::Empty,
+    )
+}
 
 /// Counts the request against what it proves and answers 429 with `Retry-After` (whole
 /// seconds, at least 1) when that is over its rate. A presented key is checked first: a

@@ -1,7 +1,6 @@
 //! Helpers for `#[server]` bodies: reaching the shared state, answering errors with their status.
 
 use leptos::prelude::use_context;
-use leptos_axum::ResponseOptions;
 
 use crate::error::AppError;
 
@@ -77,17 +76,7 @@ pub async fn platform_admin(state: &AppState) -> Result<SessionUser, AppError> {
 /// HTTP clients of the server function see 401, 404 … rather than a generic 500.
 pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     if let Err(error) = &result {
-        set_status(error);
+        error.set_response_status();
     }
     result
-}
-
-/// Sets the status of the response being built (a server function's or a rendered page's)
-/// to `error`'s status. Does nothing outside a request.
-pub fn set_status(error: &AppError) {
-    if let Some(response) = use_context::<ResponseOptions>() {
-        if let Ok(status) = axum::http::StatusCode::from_u16(error.status_code()) {
-            response.set_status(status);
-        }
-    }
 }

@@ -124,7 +124,7 @@ impl Ledger {
             .unwrap_or(AnchorDay::FIRST);
         let catalogue = db::usage::catalogue(pool).await?;
         let stored_resources = match &plan {
-            Some(plan) => licenses::resources_of(pool, plan.license_id).await?,
+            Some(plan) => licenses::resources_of(pool, plan.license.id).await?,
             None => Vec::new(),
         };
         let mut resources = Vec::with_capacity(catalogue.len());
@@ -281,9 +281,9 @@ impl Ledger {
         match &self.plan {
             Some(plan) => pricing::statement_lines(
                 Plan {
-                    name: &plan.name,
-                    description: &plan.description,
-                    price: stored_price(&plan.price, plan.license_id),
+                    name: &plan.license.name,
+                    description: &plan.license.description,
+                    price: stored_price(&plan.license.price, plan.license.id),
                 },
                 &uses,
                 self.rates,
@@ -299,7 +299,7 @@ impl Ledger {
     pub fn currency(&self) -> &str {
         self.plan
             .as_ref()
-            .map_or(&self.organization.currency, |plan| &plan.currency)
+            .map_or(&self.organization.currency, |plan| &plan.license.currency)
     }
 
     /// Usage in the period containing `now`: each metric rated and projected, and the cost.
@@ -329,10 +329,10 @@ impl Ledger {
         Ok(UsageSummary {
             organization: self.organization.name.clone(),
             plan: self.plan.as_ref().map(|plan| PlanSummary {
-                name: plan.name.clone(),
-                price: stored_price(&plan.price, plan.license_id),
-                currency: plan.currency.clone(),
-                description: plan.description.clone(),
+                name: plan.license.name.clone(),
+                price: stored_price(&plan.license.price, plan.license.id),
+                currency: plan.license.currency.clone(),
+                description: plan.license.description.clone(),
                 status: plan.status.clone(),
             }),
             period,

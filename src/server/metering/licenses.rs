@@ -282,7 +282,7 @@ pub async fn assign(
         entity_id: organization.id,
         label: organization.name.clone(),
         action: Action::Assigned,
-        before: before.map(|plan| json!({ "license": plan.name })),
+        before: before.map(|plan| json!({ "license": plan.license.name })),
         after: Some(json!({ "license": license.name })),
     };
     audit::record_logged(&state.db, actor, change).await;

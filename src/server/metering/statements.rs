@@ -122,7 +122,7 @@ pub async fn list(
         })
         .collect();
     if !missing.is_empty() {
-        let license_id = ledger.plan.as_ref().map(|plan| plan.license_id);
+        let license_id = ledger.plan.as_ref().map(|plan| plan.license.id);
         for period in missing {
             let span = (db::unix_seconds(period.start), db::unix_seconds(period.end));
             statements::open(pool, organization_id, license_id, span, now_seconds).await?;
@@ -207,7 +207,7 @@ async fn rated(
     Ok(Statement {
         id: row.id,
         organization_id: ledger.organization.id,
-        license_id: ledger.plan.as_ref().map(|plan| plan.license_id),
+        license_id: ledger.plan.as_ref().map(|plan| plan.license.id),
         period,
         issued: false,
         currency: ledger.currency().to_string(),

@@ -5,7 +5,7 @@ use std::sync::{Arc, OnceLock};
 use axum::{middleware, Router};
 use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tokio::net::TcpListener;
-use tower_http::trace::TraceLayer;
+use tower_http::{compression::CompressionLayer, trace::TraceLayer};
 
 use crate::app::{shell, App};
 
@@ -148,7 +148,10 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             headers::security_headers,
         ))
-        .layer(TraceLayer::new_for_http())
+        // Pages, JSON and CSV go out brotli or gzip when the client takes it; event streams,
+        // images and the site's precompressed files are left as they are.
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http().make_span_with(guard::request_span))
         .with_state(state)
 }
 

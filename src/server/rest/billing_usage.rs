@@ -60,7 +60,6 @@ pub struct UsageQuery {
         (status = 400, description = "A malformed date, a backwards or over-long range, an unknown metric", body = EnvelopeErrorBody),
     )
 )]
-#[tracing::instrument(skip_all)]
 pub(crate) async fn billing_usage(
     State(state): State<AppState>,
     principal: Result<ApiPrincipal, AppError>,

@@ -19,7 +19,7 @@ use crate::{
         rest::{
             domains::{account_body, AccountBody},
             extract::Ids,
-            shape::{self, decimal, id, quantity, ErrorBody},
+            shape::{self, decimal, id, quantity},
         },
         state::AppState,
     },
@@ -47,10 +47,8 @@ pub const HISTORY_MONTHS: usize = 6;
     params(("domainId" = String, Path, description = "The domain's id")),
     responses(
         (status = 200, description = "The domain's mails, their cost and six months of history", body = DomainUsageBody),
-        (status = 404, description = "No such domain in the organization", body = ErrorBody),
     )
 )]
-#[tracing::instrument(skip_all, fields(organization = principal.organization_id, domain_id = domain_id))]
 pub(crate) async fn domain_usage(
     State(state): State<AppState>,
     principal: ApiPrincipal,

@@ -56,7 +56,6 @@ pub fn router() -> Router<AppState> {
         (status = 404, description = "No such metric in the catalogue", body = ErrorBody),
     )
 )]
-#[tracing::instrument(skip(state, principal))]
 pub(crate) async fn entitlement(
     State(state): State<AppState>,
     principal: ApiPrincipal,
@@ -131,12 +130,10 @@ pub const REPLAYED: &str = "idempotent-replayed";
         (status = 200, description = "Recorded: the entitlement after it", body = EntitlementBody,
             headers(("Idempotent-Replayed" = String, description = "`true` when this is the first answer to the same id, given again"))),
         (status = 400, description = "Not a consume, or a metric that cannot be consumed", body = ErrorBody),
-        (status = 403, description = "A member key", body = ErrorBody),
         (status = 404, description = "No such metric in the catalogue", body = ErrorBody),
         (status = 409, description = "It does not fit under the hard limit (nothing recorded), or the id is an ingested event's", body = LimitErrorBody),
     )
 )]
-#[tracing::instrument(skip(state, principal, body), fields(organization = principal.organization_id))]
 pub(crate) async fn consume(
     State(state): State<AppState>,
     Admin(principal): Admin,

@@ -94,11 +94,9 @@ struct Batch {
     responses(
         (status = 200, description = "What happened to each event", body = IngestReport),
         (status = 400, description = "Not a batch, or more than 1 000 events", body = ErrorBody),
-        (status = 403, description = "A member key", body = ErrorBody),
         (status = 413, description = "A body over 4 MiB", body = ErrorBody),
     )
 )]
-#[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
 pub(crate) async fn ingest_events(
     State(state): State<AppState>,
     Admin(principal): Admin,

@@ -15,7 +15,7 @@ use crate::{
     error::AppError,
     server::{
         access::principal::ApiPrincipal, metering::ledger::Ledger, metering::statements,
-        rest::shape::ErrorBody, state::AppState,
+        state::AppState,
     },
 };
 
@@ -68,10 +68,8 @@ pub const LINE_ITEM_HEADER: [&str; 16] = [
     get, path = "/api/v1/exports/usage.csv", tag = "usage",
     responses(
         (status = 200, description = "Usage per billing period and metric", body = String, content_type = "text/csv"),
-        (status = 401, description = "No valid key or session", body = ErrorBody),
     )
 )]
-#[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
 pub(crate) async fn usage_csv(
     State(state): State<AppState>,
     principal: ApiPrincipal,
@@ -109,10 +107,8 @@ pub(crate) async fn usage_csv(
     get, path = "/api/v1/exports/line-items.csv", tag = "usage",
     responses(
         (status = 200, description = "Every statement's line items", body = String, content_type = "text/csv"),
-        (status = 401, description = "No valid key or session", body = ErrorBody),
     )
 )]
-#[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
 pub(crate) async fn line_items_csv(
     State(state): State<AppState>,
     principal: ApiPrincipal,

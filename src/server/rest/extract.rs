@@ -11,6 +11,7 @@ use axum::{
         FromRequest, FromRequestParts, RawPathParams,
     },
     http::{request::Parts, StatusCode},
+    Json,
 };
 
 use crate::error::AppError;
@@ -20,7 +21,8 @@ use crate::server::{
         principal::{ApiPrincipal, Credential, Principal, Role},
         sessions,
     },
-    rest::shape::parse_id,
+    db::scoped::{self, Scoped},
+    rest::shape::{parse_id, ListQuery, Page},
     state::AppState,
 };
 
@@ -32,22 +34,29 @@ impl FromRequestParts<AppState> for ApiPrincipal {
     /// session; a key presented is never passed over for a cookie. `Forbidden` for a
     /// platform admin's session, which belongs to no organization.
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        // The rate limiter has checked the key already.
-        if let Some(principal) = parts.extensions.get::<ApiPrincipal>() {
-            return Ok(*principal);
-        }
-        match presented_keys(&parts.headers) {
-            (Some(bearer), Some(header)) if bearer != header => return Err(AppError::Unauthorized),
-            (Some(key), _) | (None, Some(key)) => return key_principal(state, key).await,
-            (None, None) => {}
-        }
-        let user = Principal::from_session(state, &parts.headers).await?;
-        Ok(ApiPrincipal {
-            organization_id: user.organization_id,
-            role: user.role,
-            credential: Credential::Session(user.user_id),
-        })
+        let principal = proven(parts, state).await?;
+        tracing::Span::current().record("organization", principal.organization_id);
+        Ok(principal)
     }
+}
+
+/// The principal the request's key (checked by the rate limiter already, or now) or else
+/// its session proves.
+async fn proven(parts: &Parts, state: &AppState) -> Result<ApiPrincipal, AppError> {
+    if let Some(principal) = parts.extensions.get::<ApiPrincipal>() {
+        return Ok(*principal);
+    }
+    match presented_keys(&parts.headers) {
+        (Some(bearer), Some(header)) if bearer != header => return Err(AppError::Unauthorized),
+        (Some(key), _) | (None, Some(key)) => return key_principal(state, key).await,
+        (None, None) => {}
+    }
+    let user = Principal::from_session(state, &parts.headers).await?;
+    Ok(ApiPrincipal {
+        organization_id: user.organization_id,
+        role: user.role,
+        credential: Credential::Session(user.user_id),
+    })
 }
 
 /// The token of the session cookie the request carries; 401 without one. Whether the
@@ -137,5 +146,46 @@ impl From<JsonRejection> for AppError {
 impl From<QueryRejection> for AppError {
     fn from(rejection: QueryRejection) -> Self {
         AppError::BadRequest(rejection.body_text())
+    }
+}
+
+/// A list request (`GET /api/v1/api-keys`, `/domains`, `/webhooks`): who asks and
+/// `?search=&limit=&offset=`. 401 without a valid key or session, 400 for a bad query.
+pub struct List {
+    pub state: AppState,
+    pub principal: ApiPrincipal,
+    pub query: ListQuery,
+}
+
+impl FromRequestParts<AppState> for List {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let principal = ApiPrincipal::from_request_parts(parts, state).await?;
+        let Params(query) = Params::from_request_parts(parts, state).await?;
+        Ok(List {
+            state: state.clone(),
+            principal,
+            query,
+        })
+    }
+}
+
+impl List {
+    /// The organization's rows of `T` as `body` makes them, those whose `texts` hold
+    /// `search`, one page of them. 400 for a bad limit or offset.
+    pub async fn search<T: Scoped, B>(
+        self,
+        body: impl Fn(&T) -> B,
+        texts: impl Fn(&B) -> Vec<&str>,
+    ) -> Result<Json<Page<B>>, AppError> {
+        let organization_id = self.principal.organization_id;
+        let rows: Vec<T> = scoped::list(self.state.db.pool(), organization_id).await?;
+        let items: Vec<B> = rows
+            .iter()
+            .map(body)
+            .filter(|item| self.query.matches(texts(item)))
+            .collect();
+        Ok(Json(self.query.page(items)?))
     }
 }

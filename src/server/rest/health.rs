@@ -23,7 +23,6 @@ pub fn router() -> Router<AppState> {
     ),
     security(())
 )]
-#[tracing::instrument(skip_all)]
 pub(crate) async fn health(State(state): State<AppState>) -> (StatusCode, Json<HealthBody>) {
     if state.db.is_healthy(Duration::from_secs(2)).await {
         (

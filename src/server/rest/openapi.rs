@@ -79,11 +79,19 @@ pub fn router() -> Router<AppState> {
         usage_stream::usage_stream,
         health::health,
     ),
-    modifiers(&Security, &IdPattern, &KeyRequired, &EveryAnswer),
+    // The bodies `responses(Created::<T>)` and `responses(Page::<T>)` name: answers given
+    // by type are not collected on their own.
+    components(schemas(
+        api_keys::ApiKeyBody,
+        domains::AccountBody,
+        domains::DomainBody,
+        webhooks::WebhookBody,
+    )),
+    modifiers(&Security, &ParameterAnswers, &KeyRequired, &EveryAnswer),
     tags(
         (name = "usage", description = "Usage, limits and cost, in the shapes of the documents quotaboard serves"),
         (name = "events", description = "Usage events in"),
-        (name = "account", description = "Who is asking"),
+        (name = ACCOUNT_TAG, description = "Who is asking"),
         (name = "api keys", description = "The organization's API keys"),
         (name = "domains", description = "Domains (apps) and their mailbox accounts"),
         (name = "licenses", description = "The plans organizations subscribe to"),
@@ -126,37 +134,64 @@ impl Modify for Security {
     }
 }
 
-/// Ids in paths are strings of digits (`extract::Ids`), and an operation that takes one
-/// answers 400 for one that is not.
-struct IdPattern;
+/// What an operation answers because of its parameters, besides what else it answers 400
+/// or 404 for: 400 for a path id that is not a string of digits (`extract::Ids`) and 404 for
+/// one that names nothing the organization has; 400 for a bad `limit` or `offset` of a
+/// list (`shape::ListQuery`).
+struct ParameterAnswers;
 
-impl Modify for IdPattern {
+impl Modify for ParameterAnswers {
     fn modify(&self, openapi: &mut Document) {
         for (path, item) in openapi.paths.paths.iter_mut() {
             for (_, operation) in operations_mut(item) {
-                let mut takes_id = false;
-                let parameters = operation.parameters.iter_mut().flatten();
-                for parameter in parameters.filter(|p| {
-                    p.parameter_in == ParameterIn::Path
-                        && ["id", "accountId", "domainId"].contains(&p.name.as_str())
-                }) {
-                    takes_id = true;
-                    if let Some(RefOr::T(Schema::Object(object))) = &mut parameter.schema {
-                        object.pattern = Some(super::shape::ID_PATTERN.into());
+                let mut reasons = Vec::new();
+                for parameter in operation.parameters.iter_mut().flatten() {
+                    match (&parameter.parameter_in, parameter.name.as_str()) {
+                        (ParameterIn::Path, "id" | "accountId" | "domainId") => {
+                            if let Some(RefOr::T(Schema::Object(object))) = &mut parameter.schema {
+                                object.pattern = Some(super::shape::ID_PATTERN.into());
+                            }
+                            reasons.push("an id that is not digits");
+                        }
+                        (ParameterIn::Query, "limit") => reasons.push("a bad limit or offset"),
+                        _ => {}
                     }
                 }
-                if takes_id {
+                reasons.dedup();
+                if reasons.is_empty() {
+                    continue;
+                }
+                if reasons.contains(&"an id that is not digits") {
+                    let missing = "Nothing with that id that the caller may see";
                     operation
                         .responses
                         .responses
-                        .entry("400".to_string())
-                        .or_insert_with(|| {
-                            RefOr::T(error_answer(path, "An id that is not digits").build())
-                        });
+                        .entry("404".to_string())
+                        .or_insert_with(|| RefOr::T(error_answer(path, missing).build()));
+                }
+                let reasons = reasons.join(", or ");
+                let answer = operation.responses.responses.entry("400".to_string());
+                match answer.or_insert_with(|| RefOr::T(error_answer(path, "").build())) {
+                    RefOr::T(response) if response.description.is_empty() => {
+                        response.description = capitalized(&reasons);
+                    }
+                    RefOr::T(response) => {
+                        response.description = format!("{}; {reasons}", response.description);
+                    }
+                    RefOr::Ref(_) => {}
                 }
             }
         }
     }
+}
+
+/// `text` with its first letter in upper case.
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// Every operation takes an API key (`x-api-key` or bearer) or a session unless it says
@@ -181,11 +216,19 @@ impl Modify for KeyRequired {
                     // `security(())` marks an operation open to anyone; it is written as none.
                     operation.security = None;
                 } else {
+                    let session_only = security.iter().all(|requirement| {
+                        *requirement == SecurityRequirement::new("session", Vec::<String>::new())
+                    });
+                    let missing = if session_only {
+                        "No live session"
+                    } else {
+                        "No valid key or session"
+                    };
                     operation
                         .responses
                         .responses
                         .entry("401".to_string())
-                        .or_insert_with(|| RefOr::T(error_answer(path, "No valid key").build()));
+                        .or_insert_with(|| RefOr::T(error_answer(path, missing).build()));
                 }
             }
         }
@@ -218,10 +261,15 @@ fn error_answer(path: &str, description: &str) -> ResponseBuilder {
         .content("application/json", Content::new(Some(body)))
 }
 
+/// The tag of the operations on the caller's own account (sign-in, password): the only
+/// changes a member may make. Every other change takes an organization admin (`extract::Admin`).
+const ACCOUNT_TAG: &str = "account";
+
 /// The answers any operation can give besides its own, each in the error shape of the
 /// operation's family: 413 for a body over the limit (every route), 429 with `Retry-After`
 /// once a key or address is over its rate (every route but `/healthz`), 503 when the request
-/// times out or the database is gone, and 403 for a change another site's page sent.
+/// times out or the database is gone, and for a change 403 for another site's page and, but
+/// on the caller's own account, for a member key.
 struct EveryAnswer;
 
 impl Modify for EveryAnswer {
@@ -260,11 +308,18 @@ impl Modify for EveryAnswer {
                         .build(),
                 ));
                 if changes(method) {
-                    extra.push((
-                        "403",
-                        answer("A change sent by another site's page (Sec-Fetch-Site or Origin)")
-                            .build(),
-                    ));
+                    let forged = "a change sent by another site's page (Sec-Fetch-Site or Origin)";
+                    let own_account = operation
+                        .tags
+                        .iter()
+                        .flatten()
+                        .any(|tag| tag == ACCOUNT_TAG);
+                    let description = if own_account {
+                        capitalized(forged)
+                    } else {
+                        format!("A member key (changes to the organization need an admin's), or {forged}")
+                    };
+                    extra.push(("403", answer(&description).build()));
                 }
                 for (status, response) in extra {
                     let documented = operation

@@ -75,7 +75,6 @@ pub struct RangeQuery {
         (status = 422, description = "Missing or non-numeric dates, a start after the end, a range over 13 months", body = NamedErrorBody),
     )
 )]
-#[tracing::instrument(skip(state, principal, query))]
 pub(crate) async fn organization_usage(
     State(state): State<AppState>,
     principal: Result<ApiPrincipal, AppError>,

@@ -70,7 +70,6 @@ pub struct SessionBody {
     ),
     security(())
 )]
-#[tracing::instrument(skip_all)]
 pub(crate) async fn sign_in(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
@@ -94,13 +93,9 @@ pub(crate) async fn sign_in(
 /// 204: the session ends now and its cookie is cleared. 401 without a live session.
 #[utoipa::path(
     delete, path = "/api/v1/sessions/current", tag = "account",
-    responses(
-        (status = 204, description = "Signed out"),
-        (status = 401, description = "No live session", body = ErrorBody),
-    ),
+    responses((status = 204, description = "Signed out")),
     security(("session" = []))
 )]
-#[tracing::instrument(skip_all)]
 pub(crate) async fn sign_out(
     State(state): State<AppState>,
     SessionToken(token): SessionToken,
@@ -116,13 +111,9 @@ pub(crate) async fn sign_out(
 /// cleared. 401 without a live session.
 #[utoipa::path(
     delete, path = "/api/v1/sessions", tag = "account",
-    responses(
-        (status = 204, description = "Signed out everywhere"),
-        (status = 401, description = "No live session", body = ErrorBody),
-    ),
+    responses((status = 204, description = "Signed out everywhere")),
     security(("session" = []))
 )]
-#[tracing::instrument(skip_all)]
 pub(crate) async fn sign_out_everywhere(
     State(state): State<AppState>,
     SessionToken(token): SessionToken,
@@ -160,13 +151,11 @@ pub struct PasswordChange {
         (status = 204, description = "Changed; the user's other sessions have ended"),
         (status = 400, description = "A malformed body, a wrong current password or a new \
             password of the wrong length", body = ErrorBody),
-        (status = 401, description = "No live session", body = ErrorBody),
         (status = 429, description = "Too many wrong passwords for this account or address; \
             `Retry-After` says how many seconds to wait", body = ErrorBody),
     ),
     security(("session" = []))
 )]
-#[tracing::instrument(skip_all)]
 pub(crate) async fn change_password(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,

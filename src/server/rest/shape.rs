@@ -5,16 +5,19 @@
 //! malformed input, a missing row, a dead database) converts into it with `?`, so no path
 //! can answer in another endpoint's shape.
 
-use std::marker::PhantomData;
+use std::{collections::BTreeMap, marker::PhantomData};
 
 use axum::{
     http::{header, HeaderValue, StatusCode},
-    response::{IntoResponse, Response},
+    response::IntoResponse,
     Json,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::{
+    openapi::{response::ResponseBuilder, Content, Ref, RefOr, Response},
+    IntoParams, IntoResponses, PartialSchema, ToSchema,
+};
 
 use crate::error::AppError;
 use crate::server::{
@@ -49,7 +52,7 @@ impl<S> From<AppError> for ShapedError<S> {
 }
 
 impl<S: ErrorShape> IntoResponse for ShapedError<S> {
-    fn into_response(self) -> Response {
+    fn into_response(self) -> axum::response::Response {
         let (status, body) = S::render(&self.error);
         let mut response = (status, Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {
@@ -72,7 +75,7 @@ fn status_of(error: &AppError) -> StatusCode {
 
 /// `error` in the shape of the endpoint at `path`, for answers given before routing (rate
 /// limits): seed 002's envelope, seed 003's named errors, else our own.
-pub fn for_path(path: &str, error: AppError) -> Response {
+pub fn for_path(path: &str, error: AppError) -> axum::response::Response {
     if path == "/api/billing/usage" {
         ShapedError::<Envelope>::from(error).into_response()
     } else if path.starts_with("/organizations/") {
@@ -227,25 +230,6 @@ impl ListQuery {
     }
 }
 
-/// The list every searchable resource answers (`GET /api/v1/api-keys`, `/domains`,
-/// `/webhooks`): the organization's rows as `body` makes them, those whose `texts` hold
-/// `search`, one page of them. 400 for a bad query, limit or offset.
-pub async fn search<T: Scoped, B>(
-    state: &AppState,
-    principal: &ApiPrincipal,
-    query: ListQuery,
-    body: impl Fn(&T) -> B,
-    texts: impl Fn(&B) -> Vec<&str>,
-) -> Result<Json<Page<B>>, AppError> {
-    let rows: Vec<T> = scoped::list(state.db.pool(), principal.organization_id).await?;
-    let items: Vec<B> = rows
-        .iter()
-        .map(body)
-        .filter(|item| query.matches(texts(item)))
-        .collect();
-    Ok(Json(query.page(items)?))
-}
-
 /// The organization's row of `T` with this id; 404 naming `what` when it has none (another
 /// organization's row included).
 pub async fn own<T: Scoped>(
@@ -259,11 +243,59 @@ pub async fn own<T: Scoped>(
         .ok_or_else(|| AppError::NotFound(what.into()))
 }
 
-/// One page of a list: `total` counts every match, `items` holds the page.
+/// One page of a list: `total` counts every match, `items` holds the page. Documented as
+/// an operation's answer with `responses(Page::<T>)`.
 #[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
 pub struct Page<T> {
     pub total: usize,
     pub items: Vec<T>,
+}
+
+impl<T: ToSchema> IntoResponses for Page<T> {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        let page = ResponseBuilder::new()
+            .description("One page of the list: how many match in all, and the page's items")
+            .content("application/json", Content::new(Some(Page::<T>::schema())));
+        BTreeMap::from([("200".to_string(), RefOr::T(page.build()))])
+    }
+}
+
+/// A new resource, answered 201 with `T` as JSON. Documented with `responses(Created::<T>)`:
+/// 201 with `T`, 400 for a body the operation refuses and 409 for one that clashes with
+/// what the organization has (a name it has, or as many as it may have); the operation's
+/// description says which.
+pub struct Created<T>(pub T);
+
+impl<T: Serialize> IntoResponse for Created<T> {
+    fn into_response(self) -> axum::response::Response {
+        (StatusCode::CREATED, Json(self.0)).into_response()
+    }
+}
+
+impl<T: ToSchema> IntoResponses for Created<T> {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        let error = |description: &str| {
+            let body = Ref::from_schema_name(ErrorBody::name());
+            ResponseBuilder::new()
+                .description(description)
+                .content("application/json", Content::new(Some(body)))
+        };
+        let created = ResponseBuilder::new().description("Created").content(
+            "application/json",
+            Content::new(Some(Ref::from_schema_name(T::name()))),
+        );
+        BTreeMap::from([
+            ("201", created),
+            (
+                "400",
+                error("Refused (the operation's description says why)"),
+            ),
+            ("409", error("Clashes with what the organization has")),
+        ])
+        .into_iter()
+        .map(|(status, response)| (status.to_string(), RefOr::T(response.build())))
+        .collect()
+    }
 }
 
 /// quotaboard's own error body.

@@ -63,7 +63,6 @@ pub struct StatementQuery {
         (status = 400, description = "An unknown sort field, a bad limit or offset", body = ErrorBody),
     )
 )]
-#[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
 pub(crate) async fn list_statements(
     State(state): State<AppState>,
     principal: ApiPrincipal,

@@ -43,7 +43,6 @@ pub fn router() -> Router<AppState> {
         (status = 404, description = "The organization has no subscription of its own", body = ErrorBody),
     )
 )]
-#[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
 pub(crate) async fn current_subscription(
     State(state): State<AppState>,
     principal: ApiPrincipal,
@@ -88,26 +87,26 @@ pub(crate) async fn current_subscription(
         });
         resources.push(ResourceBody {
             resource_usage: Some(usage),
-            ..resource_body(stored, plan.license_id, metric)?
+            ..resource_body(stored, plan.license.id, metric)?
         });
     }
     let license = LicenseRow {
-        id: plan.license_id,
-        name: plan.name.clone(),
-        external_id: plan.external_id.clone(),
-        description: plan.description.clone(),
-        price: plan.price.clone(),
-        currency: plan.currency.clone(),
-        is_default: plan.is_default,
-        created_at: plan.license_created_at,
-        updated_at: plan.license_updated_at,
+        id: plan.license.id,
+        name: plan.license.name.clone(),
+        external_id: plan.license.external_id.clone(),
+        description: plan.license.description.clone(),
+        price: plan.license.price.clone(),
+        currency: plan.license.currency.clone(),
+        is_default: plan.license.is_default,
+        created_at: plan.license.created_at,
+        updated_at: plan.license.updated_at,
         version: 0,
     };
     let created_at = plan.subscription_created_at.unwrap_or_default();
     Ok(Json(SubscriptionBody {
         id: id(subscription_id),
         user_id: id(organization_id),
-        license_id: id(plan.license_id),
+        license_id: id(plan.license.id),
         status: plan.status.clone().unwrap_or_default(),
         created_at: timestamp_millis(created_at),
         updated_at: timestamp_millis(plan.subscription_updated_at.unwrap_or(created_at)),

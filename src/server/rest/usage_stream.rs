@@ -13,9 +13,7 @@ use axum::{
 use futures::{stream, Stream, StreamExt};
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
-use crate::server::{
-    access::auth, access::principal::ApiPrincipal, rest::shape::ErrorBody, state::AppState,
-};
+use crate::server::{access::auth, access::principal::ApiPrincipal, state::AppState};
 
 /// How long a change waits for others to join it before the page is told.
 const COALESCE: std::time::Duration = std::time::Duration::from_millis(200);
@@ -45,7 +43,6 @@ pub struct StreamEvent {
     get, path = "/api/v1/usage/stream", tag = "usage",
     responses(
         (status = 200, description = "Server-sent events: ready, then usage on every change", body = StreamEvent, content_type = "text/event-stream"),
-        (status = 401, description = "No valid key or session", body = ErrorBody),
     )
 )]
 pub(crate) async fn usage_stream(

@@ -43,11 +43,8 @@ pub struct OrganizationRef {
 /// 200 with the caller; 401 without a valid key or session.
 #[utoipa::path(
     get, path = "/api/v1/user", tag = "account",
-    responses(
-        (status = 200, description = "The caller", body = UserBody),
-    )
+    responses((status = 200, description = "The caller", body = UserBody))
 )]
-#[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
 pub(crate) async fn current_user(
     State(state): State<AppState>,
     principal: ApiPrincipal,

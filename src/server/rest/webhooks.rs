@@ -3,7 +3,6 @@
 
 use axum::{
     extract::State,
-    http::StatusCode,
     routing::{get, put},
     Json, Router,
 };
@@ -16,11 +15,10 @@ use crate::{
     error::AppError,
     server::{
         access::audit::Actor,
-        access::principal::ApiPrincipal,
         alerting::webhooks::{self, Change, Draft},
         db::{self, webhooks::WebhookRow},
-        rest::extract::{Admin, Body, Ids, Params},
-        rest::shape::{self, decimal, id, timestamp_millis, ErrorBody, ListQuery, Page},
+        rest::extract::{Admin, Body, Ids, List},
+        rest::shape::{decimal, id, timestamp_millis, Created, ErrorBody, ListQuery, Page},
         state::AppState,
     },
 };
@@ -95,19 +93,13 @@ pub struct WebhookChange {
 /// webhooks as `webhooks-per-organization` allows.
 #[utoipa::path(
     post, path = "/api/v1/webhooks", tag = "webhooks", request_body = NewWebhook,
-    responses(
-        (status = 201, description = "The webhook, with its secret shown this once", body = WebhookBody),
-        (status = 400, description = "A bad URL, thresholds or description", body = ErrorBody),
-        (status = 403, description = "A member key", body = ErrorBody),
-        (status = 409, description = "The organization has as many webhooks as allowed", body = ErrorBody),
-    )
+    responses(Created::<WebhookBody>)
 )]
-#[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
 pub(crate) async fn create_webhook(
     State(state): State<AppState>,
     Admin(principal): Admin,
     Body(request): Body<NewWebhook>,
-) -> Result<(StatusCode, Json<WebhookBody>), AppError> {
+) -> Result<Created<WebhookBody>, AppError> {
     let draft = Draft {
         url: request.url,
         description: request.description.unwrap_or_default(),
@@ -124,7 +116,7 @@ pub(crate) async fn create_webhook(
         secret: Some(secret),
         ..webhook_body(&row)
     };
-    Ok((StatusCode::CREATED, Json(body)))
+    Ok(Created(body))
 }
 
 /// 200 with the webhook after the change: only the fields given change. Needs an admin
@@ -136,11 +128,8 @@ pub(crate) async fn create_webhook(
     responses(
         (status = 200, description = "The webhook after the change", body = WebhookBody),
         (status = 400, description = "A bad id, URL, thresholds or description", body = ErrorBody),
-        (status = 403, description = "A member key", body = ErrorBody),
-        (status = 404, description = "No such webhook in the organization", body = ErrorBody),
     )
 )]
-#[tracing::instrument(skip_all, fields(organization = principal.organization_id, webhook_id = webhook_id))]
 pub(crate) async fn update_webhook(
     State(state): State<AppState>,
     Admin(principal): Admin,
@@ -169,23 +158,16 @@ pub(crate) async fn update_webhook(
 /// bad limit or offset, 401 without a valid key.
 #[utoipa::path(
     get, path = "/api/v1/webhooks", tag = "webhooks", params(ListQuery),
-    responses(
-        (status = 200, description = "The organization's webhooks, oldest first", body = Page<WebhookBody>),
-        (status = 400, description = "A bad limit or offset", body = ErrorBody),
-    )
+    responses(Page::<WebhookBody>)
 )]
-#[tracing::instrument(skip_all, fields(organization = principal.organization_id))]
-pub(crate) async fn search_webhooks(
-    State(state): State<AppState>,
-    principal: ApiPrincipal,
-    Params(query): Params<ListQuery>,
-) -> Result<Json<Page<WebhookBody>>, AppError> {
+pub(crate) async fn search_webhooks(list: List) -> Result<Json<Page<WebhookBody>>, AppError> {
     // Members read (and search) only each URL's origin.
+    let role = list.principal.role;
     let body = |hook: &WebhookRow| WebhookBody {
-        url: webhooks::url_for(principal.role, &hook.url),
+        url: webhooks::url_for(role, &hook.url),
         ..webhook_body(hook)
     };
-    shape::search(&state, &principal, query, body, |hook| {
+    list.search(body, |hook| {
         vec![hook.url.as_str(), hook.description.as_str()]
     })
     .await
