@@ -52,7 +52,8 @@ pub fn shell(options: &LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <link rel="stylesheet" id="leptos" href=files.stylesheet.as_str()/>
-                <script src=files.charts.as_str() defer></script>
+                // The charts bundle, loaded by the history chart when one is drawn.
+                <meta name="charts-script" content=files.charts.as_str()/>
                 {reload}
                 <link rel="modulepreload" href=files.app_js.as_str() crossorigin=""/>
                 <link

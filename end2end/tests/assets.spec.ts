@@ -4,7 +4,7 @@
 // checked in usage.spec.ts.
 import { test, expect, type APIRequestContext } from '@playwright/test';
 
-/** The app's WASM, JS and CSS and the charts bundle, as the sign-in page links them. */
+/** The app's WASM, JS and CSS and the charts bundle, as the sign-in page names them. */
 async function linkedAssets(request: APIRequestContext): Promise<string[]> {
   const html = await (await request.get('/login')).text();
   const find = (pattern: RegExp) => {
@@ -16,7 +16,7 @@ async function linkedAssets(request: APIRequestContext): Promise<string[]> {
     find(/<link rel="modulepreload" href="([^"]+\.js)"/),
     find(/<link rel="preload" href="([^"]+\.wasm)"/),
     find(/<link rel="stylesheet" id="leptos" href="([^"]+\.css)"/),
-    find(/<script src="(\/vendor\/echarts\.min\.js\?v=[0-9a-f]+)"/),
+    find(/<meta name="charts-script" content="(\/vendor\/echarts\.min\.js\?v=[0-9a-f]+)"/),
   ].map((url) => url.replaceAll('&amp;', '&'));
 }
 

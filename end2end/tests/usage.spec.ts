@@ -1,7 +1,7 @@
 // /usage: server-rendered bars, hydration without errors, colours by band, filters in the URL,
 // the 12-month chart and live updates.
 import { test, expect, type Page } from '@playwright/test';
-import { collectErrors, signIn, signInRequest, waitForLive } from './helpers';
+import { collectErrors, signIn, signInRequest, waitForHydration, waitForLive } from './helpers';
 
 test.beforeEach(async ({ page }) => {
   await signIn(page);
@@ -205,4 +205,27 @@ test('an event posted to /api/v1/events shows on an open page in under a second'
 
   expect(Date.now() - sent).toBeLessThan(1000);
   await api.dispose();
+});
+
+test('the charts bundle is fetched only where a chart is drawn, and never before the page is interactive', async ({ page }) => {
+  const fetched: string[] = [];
+  page.on('request', (request) => {
+    if (request.url().includes('/vendor/echarts')) fetched.push(request.url());
+  });
+  await page.goto('/settings/keys');
+  await waitForHydration(page);
+  expect(fetched, 'a page without a chart').toEqual([]);
+
+  await page.goto('/usage');
+  await waitForLive(page);
+  await expect.poll(async () => (await chartOption(page))?.months.length).toBe(12);
+  expect(fetched).toHaveLength(1);
+  // Away and back inside the app: the chart is drawn again with the script already loaded.
+  const nav = page.getByRole('navigation', { name: 'Main' });
+  await nav.getByRole('link', { name: 'License', exact: true }).click();
+  await expect(page).toHaveURL(/\/license$/);
+  await nav.getByRole('link', { name: 'Usage', exact: true }).click();
+  await expect(page).toHaveURL(/\/usage$/);
+  await expect.poll(async () => (await chartOption(page))?.months.length).toBe(12);
+  expect(fetched).toHaveLength(1);
 });

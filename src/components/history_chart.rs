@@ -98,20 +98,36 @@ pub fn HistoryChart(history: UsageHistory) -> impl IntoView {
     }
 }
 
-/// Draws the chart once hydrated and again whenever the metric changes, from the option the
-/// server wrote ([`crate::model::usage::HistoryMetric::chart`]); resizes it with the window.
-/// Does nothing when the ECharts script did not load (the table stays).
+/// Draws the chart once the charts bundle has loaded (see [`load_echarts`]) and again
+/// whenever the metric changes, from the option the server wrote
+/// ([`crate::model::usage::HistoryMetric::chart`]); resizes it with the window. Until the
+/// bundle runs, or if it never does, the table stands alone.
 #[cfg(feature = "hydrate")]
 fn draw(selected: RwSignal<String>, history: StoredValue<UsageHistory>) {
     use wasm_bindgen::JsValue;
 
-    if echarts().is_none() {
-        return;
+    let loaded = RwSignal::new(echarts().is_some());
+    if !loaded.get_untracked() {
+        load_echarts(move || loaded.set(true));
     }
+    // Rendered after a navigation inside the app, the chart's element joins the document
+    // only once the page is swapped in: until then the drawing waits a frame at a time.
+    let frame = RwSignal::new(0_u32);
     let instance: StoredValue<Option<JsValue>, LocalStorage> = StoredValue::new_local(None);
     let theme = if prefers_dark() { "dark" } else { "" };
     Effect::new(move |_| {
         let code = selected.get();
+        frame.track();
+        if !loaded.get() {
+            return;
+        }
+        if instance.with_value(Option::is_none) && document().get_element_by_id(CHART_ID).is_none()
+        {
+            request_animation_frame(move || {
+                frame.try_update(|frame| *frame += 1);
+            });
+            return;
+        }
         let option = history
             .with_value(|h| h.metric(&code).map(|metric| metric.chart.clone()))
             .filter(|option| !option.is_empty())
@@ -157,6 +173,44 @@ fn draw(selected: RwSignal<String>, history: StoredValue<UsageHistory>) {
             }
         });
     });
+}
+
+/// The id of the charts bundle's `<script>` once a chart asked for it.
+#[cfg(feature = "hydrate")]
+const SCRIPT_ID: &str = "charts-script";
+
+/// Loads the charts bundle (ECharts, from our own origin, named by the page's
+/// `<meta name="charts-script">`) the first time a chart needs it, so that no page waits
+/// for it to become interactive and pages without a chart never fetch it; `ready` runs once
+/// it has run. A chart mounted while it is still on its way waits for the same script.
+#[cfg(feature = "hydrate")]
+fn load_echarts(ready: impl FnOnce() + 'static) {
+    use wasm_bindgen::JsCast;
+
+    let document = document();
+    let script = document.get_element_by_id(SCRIPT_ID).or_else(|| {
+        let src = document
+            .query_selector("meta[name=charts-script]")
+            .ok()
+            .flatten()?
+            .get_attribute("content")?;
+        let script = document.create_element("script").ok()?;
+        script.set_id(SCRIPT_ID);
+        script.set_attribute("src", &src).ok()?;
+        document.head()?.append_child(&script).ok()?;
+        Some(script)
+    });
+    let Some(script) = script else {
+        leptos::logging::warn!("the page names no charts script");
+        return;
+    };
+    let on_load = wasm_bindgen::closure::Closure::once_into_js(ready);
+    if script
+        .add_event_listener_with_callback("load", on_load.unchecked_ref())
+        .is_err()
+    {
+        leptos::logging::warn!("cannot wait for the charts script");
+    }
 }
 
 /// The global `echarts`, when its script loaded.
