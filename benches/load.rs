@@ -429,12 +429,14 @@ impl Bench {
     /// Navigation to hydrated `/usage`, and an event's way to the open page, in Chromium.
     async fn chromium(&mut self, server: &Server, key: &str) -> Result<(), Failure> {
         let out = tempfile::NamedTempFile::new()?;
+        let weight = tempfile::NamedTempFile::new()?;
         let status = Command::new("npx")
             .args(["playwright", "test", "--config", "bench.config.ts"])
             .current_dir(self.root.join("end2end"))
             .env("QB_BENCH_URL", &server.base)
             .env("QB_BENCH_KEY", key)
             .env("QB_BENCH_OUT", out.path())
+            .env("QB_WEIGHT_OUT", weight.path())
             .status()
             .await?;
         if !status.success() {
@@ -472,7 +474,70 @@ impl Bench {
             met: Some(live < 1_000.0),
             figures: measured["live_ms"].clone(),
         });
+        self.weight(&serde_json::from_str(&std::fs::read_to_string(
+            weight.path(),
+        )?)?);
         Ok(())
+    }
+
+    /// Issue 25's rows: what `/usage` downloads before it is interactive, how long that takes
+    /// on an emulated phone, and whether pages and JSON answers travel compressed.
+    fn weight(&mut self, measured: &Value) {
+        let bytes = &measured["bytes"];
+        let total: u64 = bytes
+            .as_object()
+            .map_or(0, |files| files.values().filter_map(Value::as_u64).sum());
+        let part = |kind: &str| format!("{kind} {}", bytes[kind].as_u64().unwrap_or(0) / 1000);
+        self.rows.push(Row {
+            benchmark: "everything /usage downloads before it is interactive, brotli, Chromium"
+                .into(),
+            backend: "SQLite".into(),
+            result: format!(
+                "{} KB ({}, {}, {}, {} KB)",
+                total / 1000,
+                part("html"),
+                part("js"),
+                part("wasm"),
+                part("css")
+            ),
+            goal: "≤ 400 KB".into(),
+            met: Some(total <= 400_000),
+            figures: bytes.clone(),
+        });
+        let phone = &measured["phone_interactive_ms"];
+        let p50 = phone["p50"].as_f64().unwrap_or(f64::NAN);
+        self.rows.push(Row {
+            benchmark: format!(
+                "/usage interactive on an emulated phone (4× CPU slowdown, 1.6 Mbit/s, 150 ms; {} loads, cache off)",
+                phone["samples"]
+            ),
+            backend: "SQLite".into(),
+            result: format!("p50 {p50:.0} ms, max {:.0} ms", phone["max"].as_f64().unwrap_or(f64::NAN)),
+            goal: "p50 ≤ 2 s".into(),
+            met: Some(p50 <= 2_000.0),
+            figures: phone.clone(),
+        });
+        let compression = &measured["compression"];
+        let said = |name: &str| compression[name].as_str().unwrap_or("?").to_string();
+        self.rows.push(Row {
+            benchmark: "HTML pages and JSON answers compressed when accepted (live stream excluded)".into(),
+            backend: "SQLite".into(),
+            result: format!(
+                "page: {}, JSON: {} / {}, stream: {}",
+                said("page_br"),
+                said("json_br"),
+                said("json_gzip"),
+                said("stream")
+            ),
+            goal: "br / gzip, stream identity".into(),
+            met: Some(
+                said("page_br") == "br"
+                    && said("json_br") == "br"
+                    && said("json_gzip") == "gzip"
+                    && said("stream") == "identity",
+            ),
+            figures: compression.clone(),
+        });
     }
 
     /// The app WASM and the charts bundle as sent to browsers (brotli).

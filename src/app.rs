@@ -1,4 +1,8 @@
 //! The HTML shell, the root `<App/>` with its navigation bar, and the routes.
+//!
+//! Pages are rendered on the server only; what changes in the browser is an `#[island]`
+//! (the live status, the history chart, the forms that answer in place), hydrated by the
+//! page's script (`app/page.js`), which also keeps navigation inside the page.
 
 use leptos::prelude::*;
 #[cfg(feature = "ssr")]
@@ -43,6 +47,11 @@ pub fn shell(options: &LeptosOptions) -> impl IntoView {
     let locale = i18n::request_locale();
     crate::server::http::headers::set_page_policy();
     let nonce = leptos::nonce::use_nonce();
+    // Islands: the page is not hydrated as a whole, so the server writes no hydration
+    // markers outside the islands.
+    if let Some(context) = Owner::current_shared_context() {
+        context.set_is_hydrating(false);
+    }
     view! {
         <!DOCTYPE html>
         <html lang=locale.tag()>
@@ -83,15 +92,13 @@ pub fn App() -> impl IntoView {
     let t = locale.strings();
     let session = Resource::new(|| (), |()| get_session());
     provide_context(session);
-    // Effects run only in the browser: `data-hydrated` marks the page as taken over.
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
     view! {
         <Title text="quotaboard"/>
         <Router>
             <a class="skip-link" href="#main">{t.skip_to_content}</a>
             <TopBar session/>
-            <main id="main" tabindex="-1" data-hydrated=move || hydrated.get().then_some("")>
+            // `data-hydrated` is set by the page's script once the islands have taken over.
+            <main id="main" tabindex="-1">
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=|| view! { <Redirect path="/usage"/> } ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
@@ -116,20 +123,11 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Where the navigation's and the footer's forms bring the user back to. The server reads
-/// the path once, before any suspense resolves: the router's memos read from suspended
-/// views resolving at once on several threads panicked under load (`make soak`). The
-/// browser follows navigation.
+/// Where the navigation's and the footer's forms bring the user back to. Read once, before
+/// any suspense resolves: the router's memos read from suspended views resolving at once on
+/// several threads panicked under load (`make soak`).
 fn next_path() -> Signal<String> {
-    let here = here();
-    #[cfg(feature = "ssr")]
-    {
-        Signal::stored(untrack(here))
-    }
-    #[cfg(not(feature = "ssr"))]
-    {
-        Signal::derive(here)
-    }
+    Signal::stored(untrack(here()))
 }
 
 /// The current path and query: where a form brings the user back to.

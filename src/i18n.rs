@@ -105,9 +105,10 @@ impl Locale {
     }
 }
 
-/// The locale of the page being rendered: provided by `<App/>`, English when missing.
+/// The locale of the page being rendered: provided by `<App/>` on the server; in an island
+/// in the browser, the page's own (`<html lang>`, see [`request_locale`]).
 pub fn use_locale() -> Locale {
-    use_context::<Locale>().unwrap_or_default()
+    use_context::<Locale>().unwrap_or_else(request_locale)
 }
 
 /// The words of the page being rendered.

@@ -16,10 +16,11 @@ pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod server;
 
-/// Entry point of the browser build: attaches to the server-rendered page.
+/// Entry point of the browser build: readies the reactive system for the page's islands,
+/// which the page's script (`src/app/page.js`) then hydrates one by one.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    leptos::mount::hydrate_islands();
 }

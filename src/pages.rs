@@ -29,24 +29,29 @@ pub async fn is_admin(session: Option<SessionResource>) -> bool {
     }
 }
 
-/// `view` for admins of the organization, nothing for members. Only what is shown: the
-/// server functions behind it check the role themselves.
-pub fn admin_only<V>(view: impl Fn() -> V + Clone + Send + Sync + 'static) -> impl IntoView
-where
-    V: IntoView + 'static,
+/// In an island: loads `list` again with `load` each time `changes` (the versions of the
+/// island's actions) moves on, showing the last list until the new one arrives. The first
+/// list comes with the island, rendered by the server.
+pub fn reload_after<T, K, Fut>(
+    list: RwSignal<T>,
+    changes: impl Fn() -> K + 'static,
+    load: impl Fn() -> Fut + Copy + 'static,
+) where
+    T: Send + Sync + 'static,
+    K: PartialEq + 'static,
+    Fut: std::future::Future<Output = Result<T, AppError>> + 'static,
 {
-    let session = use_context::<SessionResource>();
-    view! {
-        <Transition fallback=|| ()>
-            {
-                let view = view.clone();
-                move || {
-                    let view = view.clone();
-                    Suspend::new(async move { is_admin(session).await.then(view) })
+    Effect::new(move |previous: Option<K>| {
+        let now = changes();
+        if previous.is_some_and(|previous| previous != now) {
+            leptos::task::spawn_local(async move {
+                if let Ok(fresh) = load().await {
+                    list.set(fresh);
                 }
-            }
-        </Transition>
-    }
+            });
+        }
+        now
+    });
 }
 
 /// `text` as a URL query value: unreserved characters kept, the rest percent-encoded.

@@ -1,9 +1,10 @@
-// Two figures of `make bench`, measured in Chromium against the running release server:
-// time from navigation to a hydrated /usage, and from sending an event to seeing it on an
-// open /usage page. Writes percentiles to QB_BENCH_OUT.
-import { test, expect, type Page } from '@playwright/test';
+// Figures of `make bench`, measured in Chromium against the running release server: time
+// from navigation to a hydrated /usage, and from sending an event to seeing it on an open
+// /usage page (percentiles to QB_BENCH_OUT); what /usage downloads before it is interactive,
+// its time to interactive on an emulated phone and how answers are compressed (QB_WEIGHT_OUT).
+import { test, expect } from '@playwright/test';
 import { writeFileSync } from 'node:fs';
-import { signIn, waitForLive } from '../tests/helpers';
+import { recordHydration, signIn, waitForLive } from '../tests/helpers';
 
 const LOADS = 30;
 const EVENTS = 60;
@@ -12,19 +13,6 @@ function percentiles(samples: number[]) {
   const sorted = [...samples].sort((a, b) => a - b);
   const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
   return { samples: sorted.length, p50: at(50), p90: at(90), p99: at(99), max: sorted[sorted.length - 1] };
-}
-
-/** Records, in the page's clock since navigation start, when `main[data-hydrated]` appears. */
-async function recordHydration(page: Page): Promise<void> {
-  await page.addInitScript(() => {
-    const w = window as unknown as { qbHydratedAt?: number };
-    const seen = () => {
-      if (w.qbHydratedAt === undefined && document.querySelector('main[data-hydrated]')) {
-        w.qbHydratedAt = performance.now();
-      }
-    };
-    new MutationObserver(seen).observe(document, { subtree: true, childList: true, attributes: true });
-  });
 }
 
 test('hydration and live updates of /usage', async ({ page }) => {
@@ -85,4 +73,74 @@ test('hydration and live updates of /usage', async ({ page }) => {
   }
 
   writeFileSync(out!, JSON.stringify({ hydration_ms: percentiles(hydration), live_ms: percentiles(live) }));
+});
+
+const PHONE_LOADS = 10;
+
+/**
+ * What `/usage` downloads before it is interactive, and how long it takes on a mid-range
+ * phone: Chromium's emulation through the DevTools protocol (CPU slowed 4×, 1.6 Mbit/s down,
+ * 750 kbit/s up, 150 ms latency), cache off, each load from nothing.
+ */
+test('/usage on an emulated mid-range phone', async ({ page }) => {
+  const out = process.env.QB_WEIGHT_OUT;
+  expect(out, 'run through `make bench`').toBeTruthy();
+  await signIn(page);
+  await recordHydration(page);
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+
+  // Bytes as sent (compressed bodies) of every file the page fetched before it hydrated.
+  const before = async () =>
+    page.evaluate(() => {
+      const hydratedAt = (window as unknown as { qbHydratedAt: number }).qbHydratedAt;
+      const [navigation] = performance.getEntriesByType('navigation') as PerformanceNavigationTiming[];
+      const files: Record<string, number> = { html: navigation.encodedBodySize };
+      for (const entry of performance.getEntriesByType('resource') as PerformanceResourceTiming[]) {
+        // The live stream is no download: it stays open for as long as the page.
+        if (entry.startTime > hydratedAt || entry.name.includes('/api/v1/usage/stream')) continue;
+        const kind = entry.name.match(/\.(wasm|js|css)(\?|$)/)?.[1] ?? 'other';
+        files[kind] = (files[kind] ?? 0) + entry.encodedBodySize;
+      }
+      return files;
+    });
+  await page.goto('/usage');
+  await page.waitForFunction(() => (window as unknown as { qbHydratedAt?: number }).qbHydratedAt !== undefined);
+  const bytes = await before();
+
+  await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
+  await cdp.send('Network.emulateNetworkConditions', {
+    offline: false,
+    latency: 150,
+    downloadThroughput: (1.6 * 1024 * 1024) / 8,
+    uploadThroughput: (750 * 1024) / 8,
+  });
+  const interactive: number[] = [];
+  for (let i = 0; i < PHONE_LOADS; i++) {
+    await page.goto('/usage', { timeout: 60_000 });
+    await page.waitForFunction(() => (window as unknown as { qbHydratedAt?: number }).qbHydratedAt !== undefined, null, {
+      timeout: 60_000,
+    });
+    interactive.push(await page.evaluate(() => (window as unknown as { qbHydratedAt: number }).qbHydratedAt));
+  }
+  await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+
+  // How a page and a JSON answer travel when the client takes brotli or gzip.
+  const encoding = async (path: string, accept: string) =>
+    (await page.request.get(path, { headers: { 'accept-encoding': accept } })).headers()['content-encoding'] ?? 'identity';
+  const compression = {
+    page_br: await encoding('/usage', 'br'),
+    json_br: await encoding('/api/v1/billing/subscription', 'br'),
+    json_gzip: await encoding('/api/v1/billing/subscription', 'gzip'),
+    stream: await page.evaluate(async () => {
+      const controller = new AbortController();
+      const response = await fetch('/api/v1/usage/stream', { signal: controller.signal });
+      const encoding = response.headers.get('content-encoding') ?? 'identity';
+      controller.abort();
+      return encoding;
+    }),
+  };
+  writeFileSync(out!, JSON.stringify({ bytes, phone_interactive_ms: percentiles(interactive), compression }));
 });

@@ -82,14 +82,13 @@ test('saving over a newer version says so and keeps what was typed', async ({ pa
 });
 
 test('a member is refused the operator pages and the operator server functions', async ({ page, browser }) => {
-  // The address of the list_licenses server function, as the operator's browser calls it.
+  // The address of the assign_license server function, as the operator's page posts to it.
   const operator = await browser.newPage();
   await signInAs(operator, OPERATOR);
-  await operator.goto('/admin');
-  await waitForHydration(operator);
-  const call = operator.waitForRequest((request) => /\/api\/list_licenses/.test(request.url()));
-  await operator.getByRole('link', { name: 'Licenses', exact: true }).click();
-  const listLicenses = new URL((await call).url()).pathname;
+  await operator.goto('/admin/organizations/acme');
+  const assignLicense = await operator.locator('form:has(input[name="organization"])').getAttribute('action');
+  expect(assignLicense).toMatch(/^\/api\/assign_license/);
+  const license = await operator.getByLabel('License', { exact: true }).inputValue();
   await operator.close();
 
   await signIn(page, MEMBER);
@@ -98,7 +97,7 @@ test('a member is refused the operator pages and the operator server functions',
     expect(response?.status(), path).toBe(403);
     await expect(page.getByRole('alert')).toContainText('You cannot see this page');
   }
-  const refused = await page.request.post(listLicenses, { form: {} });
+  const refused = await page.request.post(assignLicense!, { form: { organization: 'acme', license } });
   expect(refused.status()).toBe(403);
 });
 

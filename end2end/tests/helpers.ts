@@ -46,6 +46,22 @@ export async function waitForHydration(page: Page): Promise<void> {
   }
 }
 
+/**
+ * Records in `window.qbHydratedAt`, in the page's clock since navigation start, when
+ * `main[data-hydrated]` first appears (on every page the browser loads from now on).
+ */
+export async function recordHydration(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const w = window as unknown as { qbHydratedAt?: number };
+    const seen = () => {
+      if (w.qbHydratedAt === undefined && document.querySelector('main[data-hydrated]')) {
+        w.qbHydratedAt = performance.now();
+      }
+    };
+    new MutationObserver(seen).observe(document, { subtree: true, childList: true, attributes: true });
+  });
+}
+
 /** The page's state, console messages, page errors and requests, one line each. */
 async function browserReport(page: Page): Promise<string[]> {
   const lines = [

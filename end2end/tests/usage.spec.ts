@@ -1,7 +1,7 @@
 // /usage: server-rendered bars, hydration without errors, colours by band, filters in the URL,
 // the 12-month chart and live updates.
 import { test, expect, type Page } from '@playwright/test';
-import { collectErrors, signIn, signInRequest, waitForHydration, waitForLive } from './helpers';
+import { collectErrors, recordHydration, signIn, signInRequest, waitForHydration, waitForLive } from './helpers';
 
 test.beforeEach(async ({ page }) => {
   await signIn(page);
@@ -216,10 +216,17 @@ test('the charts bundle is fetched only where a chart is drawn, and never before
   await waitForHydration(page);
   expect(fetched, 'a page without a chart').toEqual([]);
 
+  await recordHydration(page);
   await page.goto('/usage');
   await waitForLive(page);
   await expect.poll(async () => (await chartOption(page))?.months.length).toBe(12);
   expect(fetched).toHaveLength(1);
+  // Asked for only once the page is interactive: the bundle is no part of its first load.
+  const [hydratedAt, chartsAt] = await page.evaluate(() => [
+    (window as unknown as { qbHydratedAt: number }).qbHydratedAt,
+    performance.getEntriesByType('resource').find((entry) => entry.name.includes('/vendor/echarts'))?.startTime,
+  ]);
+  expect(chartsAt).toBeGreaterThan(hydratedAt!);
   // Away and back inside the app: the chart is drawn again with the script already loaded.
   const nav = page.getByRole('navigation', { name: 'Main' });
   await nav.getByRole('link', { name: 'License', exact: true }).click();
@@ -228,4 +235,36 @@ test('the charts bundle is fetched only where a chart is drawn, and never before
   await expect(page).toHaveURL(/\/usage$/);
   await expect.poll(async () => (await chartOption(page))?.months.length).toBe(12);
   expect(fetched).toHaveLength(1);
+});
+
+test('leaving /usage inside the app closes its live stream, and coming back opens one', async ({ page }) => {
+  const streams: { ended: boolean }[] = [];
+  const ended = (request: { url(): string }) => {
+    const index = opened.indexOf(request);
+    if (index >= 0) streams[index].ended = true;
+  };
+  const opened: unknown[] = [];
+  page.on('request', (request) => {
+    if (request.url().endsWith('/api/v1/usage/stream')) {
+      opened.push(request);
+      streams.push({ ended: false });
+    }
+  });
+  page.on('requestfailed', ended);
+  page.on('requestfinished', ended);
+
+  await page.goto('/usage');
+  await waitForLive(page);
+  expect(streams).toEqual([{ ended: false }]);
+
+  const nav = page.getByRole('navigation', { name: 'Main' });
+  await nav.getByRole('link', { name: 'License', exact: true }).click();
+  await expect(page).toHaveURL(/\/license$/);
+  await waitForHydration(page);
+  // The page that went away stops listening: no stream is left open behind the next page.
+  await expect.poll(() => streams.map((stream) => stream.ended)).toEqual([true]);
+
+  await nav.getByRole('link', { name: 'Usage', exact: true }).click();
+  await waitForLive(page);
+  expect(streams.map((stream) => stream.ended)).toEqual([true, false]);
 });

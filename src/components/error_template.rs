@@ -7,14 +7,11 @@ use crate::{
     i18n::{error_text, use_locale},
 };
 
-/// Lists the errors in plain words, with a "Try again" button when `retry` is given and a
+/// Lists the errors in plain words, with "Try again" (the same address, loaded again) and a
 /// way back to sign-in when the session ended. During server rendering the response takes
 /// the status of the first error (500 for errors that are not an [`AppError`]).
 #[component]
-pub fn ErrorTemplate(
-    errors: ArcRwSignal<Errors>,
-    #[prop(optional, into)] retry: Option<Callback<()>>,
-) -> impl IntoView {
+pub fn ErrorTemplate(errors: ArcRwSignal<Errors>) -> impl IntoView {
     let locale = use_locale();
     let t = locale.strings();
     let errors: Vec<AppError> = errors
@@ -48,11 +45,8 @@ pub fn ErrorTemplate(
                     .collect_view()}
             </ul>
             {signed_out.then(|| view! { <p><a href="/login">{t.sign_in_again}</a></p> })}
-            {retry.map(|retry| view! {
-                <button type="button" class="button" on:click=move |_| retry.run(())>
-                    {t.retry}
-                </button>
-            })}
+            // An empty `href` is the page's own address, query included.
+            <p><a class="button" href="">{t.retry}</a></p>
         </section>
     }
 }

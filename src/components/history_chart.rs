@@ -1,7 +1,9 @@
 //! `<HistoryChart/>`: the last 12 months of one metric as bars and the month's cost as a
 //! line, drawn in the browser by ECharts (served from our own origin) from the option the
 //! server built with charming (`model::chart`); the same numbers as a table, which is what
-//! the server renders, screen readers read and no-JS browsers show.
+//! the server renders, screen readers read and no-JS browsers show. An island: the metric
+//! selector and the drawing run in the browser, and a live chart reloads its months when
+//! the page's usage changes.
 
 use leptos::prelude::*;
 
@@ -10,9 +12,10 @@ use crate::{components::format, i18n::use_locale, model::usage::UsageHistory};
 /// The element the chart is drawn in.
 pub const CHART_ID: &str = "history-chart";
 
-/// A metric selector, the chart and the table of the selected metric.
-#[component]
-pub fn HistoryChart(history: UsageHistory) -> impl IntoView {
+/// A metric selector, the chart and the table of the selected metric; `live`: reloaded
+/// (the organization's own history) whenever the live status reports a change.
+#[island]
+pub fn HistoryChart(history: UsageHistory, live: bool) -> impl IntoView {
     let locale = use_locale();
     let t = locale.strings();
     let first = history
@@ -21,11 +24,17 @@ pub fn HistoryChart(history: UsageHistory) -> impl IntoView {
         .map(|metric| metric.code.clone())
         .unwrap_or_default();
     let selected = RwSignal::new(first);
-    let history = StoredValue::new(history);
+    let history = RwSignal::new(history);
+    #[cfg(feature = "hydrate")]
+    if live {
+        reload_when_live(history);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = live;
     // Months and, for the selected metric, its total per month; the month's whole cost.
     let series = move || {
         let code = selected.get();
-        history.with_value(|history| {
+        history.with(|history| {
             let totals = history
                 .metric(&code)
                 .map_or(&[][..], |m| m.totals.as_slice());
@@ -46,10 +55,10 @@ pub fn HistoryChart(history: UsageHistory) -> impl IntoView {
     };
     let unit = move || {
         let code = selected.get();
-        history.with_value(|h| h.metric(&code).map(|m| m.unit.clone()).unwrap_or_default())
+        history.with(|h| h.metric(&code).map(|m| m.unit.clone()).unwrap_or_default())
     };
-    let currency = history.with_value(|h| h.currency.clone());
-    let options = history.with_value(|h| {
+    let currency = history.with_untracked(|h| h.currency.clone());
+    let options = history.with_untracked(|h| {
         h.metrics
             .iter()
             .map(|m| view! { <option value=m.code.clone()>{m.name.clone()}</option> })
@@ -98,38 +107,47 @@ pub fn HistoryChart(history: UsageHistory) -> impl IntoView {
     }
 }
 
+/// Loads the organization's history again each time the live status reports a change.
+#[cfg(feature = "hydrate")]
+fn reload_when_live(history: RwSignal<UsageHistory>) {
+    use crate::{
+        api::usage::get_usage_history,
+        components::live::{on_leave, REFRESH_EVENT},
+    };
+
+    let listener = window_event_listener_untyped(REFRESH_EVENT, move |_| {
+        leptos::task::spawn_local(async move {
+            if let Ok(fresh) = get_usage_history().await {
+                history.set(fresh);
+            }
+        });
+    });
+    on_leave(move || listener.remove());
+}
+
 /// Draws the chart once the charts bundle has loaded (see [`load_echarts`]) and again
-/// whenever the metric changes, from the option the server wrote
+/// whenever the metric or the months change, from the option the server wrote
 /// ([`crate::model::usage::HistoryMetric::chart`]); resizes it with the window. Until the
 /// bundle runs, or if it never does, the table stands alone.
 #[cfg(feature = "hydrate")]
-fn draw(selected: RwSignal<String>, history: StoredValue<UsageHistory>) {
+fn draw(selected: RwSignal<String>, history: RwSignal<UsageHistory>) {
     use wasm_bindgen::JsValue;
 
     let loaded = RwSignal::new(echarts().is_some());
     if !loaded.get_untracked() {
-        load_echarts(move || loaded.set(true));
+        // Once the page is interactive and the browser idle: no page waits for the bundle.
+        request_idle_callback(move || load_echarts(move || loaded.set(true)));
     }
-    // Rendered after a navigation inside the app, the chart's element joins the document
-    // only once the page is swapped in: until then the drawing waits a frame at a time.
-    let frame = RwSignal::new(0_u32);
     let instance: StoredValue<Option<JsValue>, LocalStorage> = StoredValue::new_local(None);
     let theme = if prefers_dark() { "dark" } else { "" };
     Effect::new(move |_| {
         let code = selected.get();
-        frame.track();
+        history.track();
         if !loaded.get() {
             return;
         }
-        if instance.with_value(Option::is_none) && document().get_element_by_id(CHART_ID).is_none()
-        {
-            request_animation_frame(move || {
-                frame.try_update(|frame| *frame += 1);
-            });
-            return;
-        }
         let option = history
-            .with_value(|h| h.metric(&code).map(|metric| metric.chart.clone()))
+            .with_untracked(|h| h.metric(&code).map(|metric| metric.chart.clone()))
             .filter(|option| !option.is_empty())
             .and_then(|option| js_sys::JSON::parse(&option).ok());
         let Some(option) = option else { return };
@@ -164,7 +182,7 @@ fn draw(selected: RwSignal<String>, history: StoredValue<UsageHistory>) {
             }
         });
     });
-    on_cleanup(move || {
+    crate::components::live::on_leave(move || {
         resize.remove();
         // ECharts keeps every instance in a registry until it is disposed of.
         instance.with_value(|chart| {

@@ -1,6 +1,8 @@
-//! `<LiveStatus/>`: keeps a page current. Listens to the server's usage stream and calls
-//! `on_change` each time the organization's usage changes; reconnects with backoff, and
-//! refreshes every few seconds while the stream is down.
+//! `<LiveStatus/>`: keeps a page current. An island: listens to the server's usage stream
+//! and, each time the organization's usage changes, sends the page a [`REFRESH_EVENT`] (the
+//! page's script renders its `data-live` parts again, the history chart reloads its
+//! months); reconnects with backoff, and refreshes every few seconds while the stream is
+//! down. Stops when the page goes away ([`LEAVE_EVENT`]).
 
 use leptos::prelude::*;
 
@@ -11,6 +13,12 @@ pub const STREAM_PATH: &str = "/api/v1/usage/stream";
 
 /// Seconds between refreshes while the stream is down.
 pub const POLL_SECONDS: u32 = 10;
+
+/// The window event that asks the page's live parts to refresh (`src/app/page.js`).
+pub const REFRESH_EVENT: &str = "qb:refresh";
+
+/// The window event the page's script sends before it swaps in another page.
+pub const LEAVE_EVENT: &str = "qb:leave";
 
 /// How fresh the page is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,17 +46,15 @@ impl LiveState {
 
 /// A visible indicator ("Live", "Reconnecting…", "Refreshing every 10 s") that also does
 /// the listening.
-#[component]
-pub fn LiveStatus(#[prop(into)] on_change: Callback<()>) -> impl IntoView {
+#[island]
+pub fn LiveStatus() -> impl IntoView {
     let t = use_strings();
     let state = RwSignal::new(LiveState::Connecting);
     #[cfg(feature = "hydrate")]
     {
-        let handle = listen(state, on_change);
-        on_cleanup(move || handle.abort());
+        let handle = listen(state, Callback::new(|()| announce(REFRESH_EVENT)));
+        on_leave(move || handle.abort());
     }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = on_change;
     let text = move || match state.get() {
         LiveState::Connecting => t.live_connecting.to_string(),
         LiveState::Live => t.live.to_string(),
@@ -61,6 +67,34 @@ pub fn LiveStatus(#[prop(into)] on_change: Callback<()>) -> impl IntoView {
             {text}
         </p>
     }
+}
+
+/// Sends `event` to the page (the window).
+#[cfg(feature = "hydrate")]
+pub fn announce(event: &str) {
+    if let Ok(event) = web_sys::Event::new(event) {
+        let _ = window().dispatch_event(&event);
+    }
+}
+
+/// Runs `stop` once when the page's script swaps in another page: islands are not
+/// unmounted, so whatever keeps running (a stream, a chart, a listener) ends here.
+#[cfg(feature = "hydrate")]
+pub fn on_leave(stop: impl FnOnce() + 'static) {
+    let stop = std::cell::Cell::new(Some(stop));
+    let handle = std::rc::Rc::new(std::cell::Cell::new(None));
+    let registered = window_event_listener_untyped(LEAVE_EVENT, {
+        let handle = handle.clone();
+        move |_| {
+            if let Some(stop) = stop.take() {
+                stop();
+            }
+            if let Some(handle) = handle.take() {
+                WindowListenerHandle::remove(handle);
+            }
+        }
+    });
+    handle.set(Some(registered));
 }
 
 /// Opens the stream (again after each close, backing off to 30 s) and, while it is not

@@ -26,8 +26,8 @@ impl Skeleton {
 }
 
 /// `loaded`'s view of what `resource` loads; until then a [`Skeleton`] (a table's unless
-/// `skeleton` says otherwise), and if it fails the error with "Try again", which loads it
-/// again. Reloads keep the last view up (a transition).
+/// `skeleton` says otherwise), and if it fails the error with "Try again", which loads the
+/// page again.
 #[component]
 pub fn Loading<T, F, V>(
     resource: Resource<Result<T, AppError>>,
@@ -43,7 +43,7 @@ where
     view! {
         <Transition fallback=move || view! { <div class=class aria-busy="true"></div> }>
             <ErrorBoundary fallback=move |errors| view! {
-                <ErrorTemplate errors retry=move |()| resource.refetch()/>
+                <ErrorTemplate errors/>
             }>
                 {move || {
                     let loaded = loaded.clone();

@@ -14,15 +14,6 @@ use crate::{
 pub fn AccountPage() -> impl IntoView {
     let t = use_locale().strings();
     let session = use_context::<SessionResource>();
-    let change = ServerAction::<ChangePassword>::new();
-    let outcome = move || {
-        change.value().get().map(|result| match result {
-            Ok(()) => {
-                view! { <p class="form-ok" role="status">{t.password_changed}</p> }.into_any()
-            }
-            Err(error) => view! { <FormError error/> }.into_any(),
-        })
-    };
     view! {
         <Title text=format!("{} · quotaboard", t.account_title)/>
         <h1 class="page-title">{t.account_title}</h1>
@@ -37,6 +28,32 @@ pub fn AccountPage() -> impl IntoView {
         </Transition>
         <section aria-labelledby="password-title">
             <h2 id="password-title">{t.change_password}</h2>
+            <PasswordForm/>
+        </section>
+        <section aria-labelledby="sessions-title">
+            <h2 id="sessions-title">{t.sessions_title}</h2>
+            <p>{t.sessions_intro}</p>
+            <form method="post" action="/logout-everywhere">
+                <button type="submit" class="button button--danger">{t.sign_out_everywhere}</button>
+            </form>
+        </section>
+    }
+}
+
+/// The island: the password change, which says in place whether it worked.
+#[island]
+fn PasswordForm() -> impl IntoView {
+    let t = use_locale().strings();
+    let change = ServerAction::<ChangePassword>::new();
+    let outcome = move || {
+        change.value().get().map(|result| match result {
+            Ok(()) => {
+                view! { <p class="form-ok" role="status">{t.password_changed}</p> }.into_any()
+            }
+            Err(error) => view! { <FormError error/> }.into_any(),
+        })
+    };
+    view! {
             <ActionForm action=change attr:class="form" attr:aria-label=t.change_password>
                 <label for="current-password">{t.current_password}</label>
                 <input
@@ -69,13 +86,5 @@ pub fn AccountPage() -> impl IntoView {
                 <button type="submit" class="button">{t.change_password}</button>
             </ActionForm>
             {outcome}
-        </section>
-        <section aria-labelledby="sessions-title">
-            <h2 id="sessions-title">{t.sessions_title}</h2>
-            <p>{t.sessions_intro}</p>
-            <form method="post" action="/logout-everywhere">
-                <button type="submit" class="button button--danger">{t.sign_out_everywhere}</button>
-            </form>
-        </section>
     }
 }

@@ -3,10 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{
-    components::{Form, A},
-    hooks::use_query_map,
-};
+use leptos_router::{components::A, hooks::use_query_map};
 
 use crate::{
     api::admin::{list_organizations, OrganizationOverview, ADMIN_SORTS, AT_RISK_PERCENT},
@@ -30,16 +27,16 @@ pub fn AdminPage() -> impl IntoView {
         <Title text=format!("{} · quotaboard", t.admin_title)/>
         <h1 class="page-title">{t.admin_title}</h1>
         <div class="toolbar">
-            <Form method="GET" action="/admin">
+            <form method="get" action="/admin">
                 <label for="organization-search">{t.search}</label>
-                <input id="organization-search" type="search" name="q" value=search prop:value=search/>
+                <input id="organization-search" type="search" name="q" value=search/>
                 <label class="checkbox">
-                    <input type="checkbox" name="risk" value="1" checked=at_risk prop:checked=at_risk/>
+                    <input type="checkbox" name="risk" value="1" checked=at_risk/>
                     {fill(t.at_risk_filter, &[("percent", &AT_RISK_PERCENT.to_string())])}
                 </label>
-                <input type="hidden" name="sort" value=sort prop:value=sort/>
+                <input type="hidden" name="sort" value=sort/>
                 <button type="submit" class="button">{t.apply}</button>
-            </Form>
+            </form>
         </div>
         <Loading resource=organizations loaded=move |organizations| view! {
             <OrganizationTable organizations search=search() at_risk=at_risk() sort=sort()/>

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{components::Form, hooks::use_query_map};
+use leptos_router::hooks::use_query_map;
 
 use crate::{
     api::audit::{list_audit, AuditEntry, AUDIT_ENTITIES},
@@ -33,17 +33,17 @@ pub fn AdminAuditPage() -> impl IntoView {
         <Title text=format!("{} · quotaboard", t.audit_title)/>
         <h1 class="page-title">{t.audit_title}</h1>
         <div class="toolbar">
-            <Form method="GET" action="/admin/audit">
+            <form method="get" action="/admin/audit">
                 <label for="audit-entity">{t.audit_what}</label>
                 <select id="audit-entity" name="entity">{options}</select>
                 <label for="audit-search">{t.search}</label>
-                <input id="audit-search" type="search" name="q" value=search prop:value=search/>
+                <input id="audit-search" type="search" name="q" value=search/>
                 <label for="audit-from">{t.from}</label>
-                <input id="audit-from" type="date" name="from" value=from prop:value=from/>
+                <input id="audit-from" type="date" name="from" value=from/>
                 <label for="audit-to">{t.to}</label>
-                <input id="audit-to" type="date" name="to" value=to prop:value=to/>
+                <input id="audit-to" type="date" name="to" value=to/>
                 <button type="submit" class="button">{t.apply}</button>
-            </Form>
+            </form>
         </div>
         <Loading resource=entries loaded=move |entries| view! { <AuditTable entries/> }/>
     }

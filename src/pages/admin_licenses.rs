@@ -4,11 +4,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{
-    components::A,
-    hooks::{use_navigate, use_params_map},
-    NavigateOptions,
-};
+use leptos_router::{components::A, hooks::use_params_map};
 
 use crate::{
     api::licenses::{get_license_editor, list_licenses, SaveLicense},
@@ -75,62 +71,62 @@ fn LicenseTable(licenses: Vec<LicenseOverview>) -> impl IntoView {
     .into_any()
 }
 
-/// The license form. The form is reloaded from the server only after a successful save, so
-/// a refused one (bad field, conflict) leaves every typed value in place.
+/// The license form (`new`: an empty one), loaded on the server; 404 for an id that is no
+/// license.
 #[component]
 pub fn LicenseEditPage() -> impl IntoView {
     let t = use_locale().strings();
     let params = use_params_map();
-    let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
-    let save = ServerAction::<SaveLicense>::new();
-    let saved = RwSignal::new(0_u32);
-    let navigate = use_navigate();
-    // Acts once per finished save: a new license moves to its own address (replacing
-    // `/new` in the history, so Back does not return to a form already saved), an edit
-    // reloads the form with its new version. A refused save reloads nothing, so what was
-    // typed stays.
-    let handled = StoredValue::new(0_usize);
-    Effect::new(move |_| {
-        let version = save.version().get();
-        if version == handled.get_value() {
-            return;
-        }
-        handled.set_value(version);
-        if let Some(Ok(license)) = save.value().get_untracked() {
-            if id.with_untracked(|id| id == "new") {
-                let options = NavigateOptions {
-                    replace: true,
-                    ..Default::default()
-                };
-                navigate(&format!("/admin/licenses/{}", license.id), options);
-            } else {
-                saved.update(|n| *n += 1);
-            }
-        }
-    });
-    // Another license opened in the same page: the last save's message was about the
-    // previous one, unless it created the license now shown.
-    Effect::new(move |_| {
-        let current = id.get();
-        let about_this = save.value().with_untracked(
-            |value| matches!(value, Some(Ok(license)) if license.id.to_string() == current),
-        );
-        if !about_this {
-            save.value().set(None);
-        }
-    });
-    let editor = Resource::new(
-        move || (id.get(), saved.get()),
-        |(id, _)| async move {
-            match id.as_str() {
-                "new" => get_license_editor(None).await,
-                digits => match digits.parse::<i64>() {
-                    Ok(id) => get_license_editor(Some(id)).await,
-                    Err(_) => Err(AppError::NotFound("License".into())),
-                },
-            }
+    let id = params.with_untracked(|p| p.get("id").unwrap_or_default());
+    let editor = Resource::new(move || id.clone(), load_editor);
+    view! {
+        <Title text=format!("{} · quotaboard", t.licenses_title)/>
+        <p class="breadcrumb"><A href="/admin/licenses">{t.all_licenses}</A></p>
+        <Loading resource=editor skeleton=Skeleton::Card loaded=move |editor| view! {
+            <LicenseEditor editor/>
+        }/>
+    }
+}
+
+/// The editor of the license at `/admin/licenses/:id`.
+async fn load_editor(id: String) -> Result<LicenseEditor, AppError> {
+    match id.as_str() {
+        "new" => get_license_editor(None).await,
+        digits => match digits.parse::<i64>() {
+            Ok(id) => get_license_editor(Some(id)).await,
+            Err(_) => Err(AppError::NotFound("License".into())),
         },
-    );
+    }
+}
+
+/// The island: the form, which says in place whether the save worked. Only a successful
+/// save reloads the form (with its new version), so a refused one (bad field, conflict)
+/// leaves every typed value in place; a new license then moves to its own address,
+/// replacing `/new` in the history so that Back does not return to a form already saved.
+#[island]
+fn LicenseEditor(editor: LicenseEditor) -> impl IntoView {
+    let t = use_locale().strings();
+    let save = ServerAction::<SaveLicense>::new();
+    let editor = RwSignal::new(editor);
+    Effect::new(move |handled: Option<usize>| {
+        let version = save.version().get();
+        if handled.is_some_and(|handled| handled != version) {
+            if let Some(Ok(license)) = save.value().get_untracked() {
+                if editor.with_untracked(|e| e.form.id.is_none()) {
+                    let _ = window()
+                        .location()
+                        .replace(&format!("/admin/licenses/{}", license.id));
+                } else {
+                    leptos::task::spawn_local(async move {
+                        if let Ok(fresh) = get_license_editor(Some(license.id)).await {
+                            editor.set(fresh);
+                        }
+                    });
+                }
+            }
+        }
+        version
+    });
     let result = move || {
         save.value().get().map(|result| match result {
             Ok(license) => view! {
@@ -143,11 +139,7 @@ pub fn LicenseEditPage() -> impl IntoView {
         })
     };
     view! {
-        <Title text=format!("{} · quotaboard", t.licenses_title)/>
-        <p class="breadcrumb"><A href="/admin/licenses">{t.all_licenses}</A></p>
-        <Loading resource=editor skeleton=Skeleton::Card loaded=move |editor| view! {
-            <LicenseFormView editor save/>
-        }/>
+        {move || view! { <LicenseFormView editor=editor.get() save/> }}
         {result}
     }
 }

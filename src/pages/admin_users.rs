@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{components::Form, hooks::use_query_map};
+use leptos_router::hooks::use_query_map;
 
 use crate::{
     api::users::{list_users, SetUserDisabled, UserList},
@@ -35,11 +35,11 @@ pub fn AdminUsersPage() -> impl IntoView {
         <h1 class="page-title">{t.users_title}</h1>
         <p class="page-subtitle">{t.users_intro}</p>
         <div class="toolbar">
-            <Form method="GET" action="/admin/users">
+            <form method="get" action="/admin/users">
                 <label for="user-search">{t.users_search}</label>
-                <input id="user-search" type="search" name="q" value=search prop:value=search/>
+                <input id="user-search" type="search" name="q" value=search/>
                 <button type="submit" class="button">{t.search}</button>
-            </Form>
+            </form>
         </div>
         {toggle_error}
         <Loading resource=users loaded=move |list| view! { <UserTable list toggle/> }/>

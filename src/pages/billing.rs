@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{components::Form, hooks::use_query_map};
+use leptos_router::hooks::use_query_map;
 
 use crate::{
     api::billing::{list_statements, StatementView, SORTABLE},
@@ -26,12 +26,12 @@ pub fn BillingPage() -> impl IntoView {
         <Title text=format!("{} · quotaboard", t.billing_title)/>
         <h1 class="page-title">{t.billing_title}</h1>
         <div class="toolbar">
-            <Form method="GET" action="/billing">
+            <form method="get" action="/billing">
                 <label for="statement-search">{t.search_statements}</label>
-                <input id="statement-search" type="search" name="q" value=search prop:value=search/>
-                <input type="hidden" name="sort" value=sort prop:value=sort/>
+                <input id="statement-search" type="search" name="q" value=search/>
+                <input type="hidden" name="sort" value=sort/>
                 <button type="submit" class="button">{t.search}</button>
-            </Form>
+            </form>
             <div class="downloads">
                 <a class="button button--quiet" href="/api/v1/exports/usage.csv" download>
                     {t.download_usage_csv}

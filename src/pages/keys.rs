@@ -13,7 +13,7 @@ use crate::{
         format,
     },
     i18n::{role_name, use_locale},
-    pages::{admin_only, is_admin, SessionResource},
+    pages::{is_admin, reload_after, SessionResource},
 };
 
 /// Admins see the forms; members see the list. The server checks the role either way.
@@ -21,11 +21,34 @@ use crate::{
 pub fn KeysPage() -> impl IntoView {
     let t = use_locale().strings();
     let session = use_context::<SessionResource>();
+    let keys = Resource::new(|| (), |()| list_api_keys());
+    view! {
+        <Title text=format!("{} · quotaboard", t.keys_title)/>
+        <h1 class="page-title">{t.keys_title}</h1>
+        <p class="page-subtitle">{t.keys_intro}</p>
+        <Transition fallback=|| view! { <div class="skeleton skeleton--table" aria-busy="true"></div> }>
+            <ErrorBoundary fallback=move |errors| view! { <ErrorTemplate errors/> }>
+                {move || Suspend::new(async move {
+                    let admin = is_admin(session).await;
+                    keys.await.map(|keys| view! { <KeysPanel keys admin/> })
+                })}
+            </ErrorBoundary>
+        </Transition>
+    }
+}
+
+/// The island: the form that creates a key and shows its secret once, and the list, loaded
+/// again after each change.
+#[island]
+fn KeysPanel(keys: Vec<ApiKeyView>, admin: bool) -> impl IntoView {
+    let t = use_locale().strings();
     let create = ServerAction::<CreateApiKey>::new();
     let revoke = ServerAction::<RevokeApiKey>::new();
-    let keys = Resource::new(
+    let keys = RwSignal::new(keys);
+    reload_after(
+        keys,
         move || (create.version().get(), revoke.version().get()),
-        |_| list_api_keys(),
+        list_api_keys,
     );
     let created = move || {
         create.value().get().map(|result| match result {
@@ -42,10 +65,7 @@ pub fn KeysPage() -> impl IntoView {
         })
     };
     view! {
-        <Title text=format!("{} · quotaboard", t.keys_title)/>
-        <h1 class="page-title">{t.keys_title}</h1>
-        <p class="page-subtitle">{t.keys_intro}</p>
-        {admin_only(move || view! {
+        {admin.then(move || view! {
             <ActionForm action=create attr:class="form form--inline" attr:aria-label=t.create_key>
                 <label for="key-name">{t.name}</label>
                 <input id="key-name" name="name" required maxlength="100"/>
@@ -59,16 +79,7 @@ pub fn KeysPage() -> impl IntoView {
         })}
         {created}
         {revoke_error}
-        <Transition fallback=|| view! { <div class="skeleton skeleton--table" aria-busy="true"></div> }>
-            <ErrorBoundary fallback=move |errors| view! {
-                <ErrorTemplate errors retry=move |()| keys.refetch()/>
-            }>
-                {move || Suspend::new(async move {
-                    let admin = is_admin(session).await;
-                    keys.await.map(|keys| view! { <KeyTable keys revoke admin/> })
-                })}
-            </ErrorBoundary>
-        </Transition>
+        {move || view! { <KeyTable keys=keys.get() revoke admin/> }}
     }
 }
 

@@ -1,12 +1,12 @@
 //! `/usage`: the period's usage, one bar per metric, the estimated cost, usage by channel and
 //! account, and the last 12 months. The date range and metric filter live in the URL query
-//! (`?from=YYYY-MM-DD&to=YYYY-MM-DD&metric=a&metric=b`); the page stays current by itself.
+//! (`?from=YYYY-MM-DD&to=YYYY-MM-DD&metric=a&metric=b`); the page stays current by itself:
+//! the live status asks the server for the parts marked `data-live` again when usage
+//! changes, and the history chart reloads its months.
 
-use std::sync::Arc;
-
-use leptos::{prelude::*, web_sys::FormData};
+use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{components::Form, hooks::use_query_map};
+use leptos_router::hooks::use_query_map;
 
 use crate::{
     api::usage::{get_account_usage, get_usage_history, get_usage_summary},
@@ -55,18 +55,11 @@ pub fn UsagePage() -> impl IntoView {
     );
     let accounts = Resource::new(|| (), |()| get_account_usage());
     let history = Resource::new(|| (), |()| get_usage_history());
-    let refresh = move |()| {
-        summary.refetch();
-        accounts.refetch();
-        history.refetch();
-    };
     view! {
         <Title text=format!("{} · quotaboard", t.usage_title)/>
-        <LiveStatus on_change=refresh/>
+        <LiveStatus/>
         <Transition fallback=|| view! { <UsageSkeleton/> }>
-            <ErrorBoundary fallback=move |errors| view! {
-                <ErrorTemplate errors retry=move |()| summary.refetch()/>
-            }>
+            <ErrorBoundary fallback=move |errors| view! { <ErrorTemplate errors/> }>
                 {move || {
                     // Tracked: a new metric filter re-renders without refetching.
                     let filter = filter.get();
@@ -75,14 +68,16 @@ pub fn UsagePage() -> impl IntoView {
                         let accounts = accounts.await?;
                         Ok::<_, crate::error::AppError>(view! {
                             <UsageOverview summary filter/>
-                            <AccountTable accounts/>
+                            <div id="usage-accounts" data-live="">
+                                <AccountTable accounts/>
+                            </div>
                         })
                     })
                 }}
             </ErrorBoundary>
         </Transition>
         <Loading resource=history skeleton=Skeleton::Chart loaded=move |history| view! {
-            <HistoryChart history/>
+            <HistoryChart history live=true/>
         }/>
     }
 }
@@ -100,23 +95,6 @@ fn UsageSkeleton() -> impl IntoView {
             <div class="skeleton skeleton--bar"></div>
         </div>
     }
-}
-
-/// Keeps the URL to what the user chose: the unnamed submit button, blank dates, and dates
-/// still showing the current period (`shown`) are left out, so a metric filter does not
-/// pin the period and the link keeps following the current one.
-fn drop_unchanged_fields(shown: Option<(String, String)>) -> Arc<dyn Fn(&FormData)> {
-    Arc::new(move |data: &FormData| {
-        data.delete("");
-        let value = |name: &str| data.get(name).as_string().unwrap_or_default();
-        let unchanged = shown
-            .as_ref()
-            .is_some_and(|(from, to)| value("from") == *from && value("to") == *to);
-        if unchanged || (value("from").is_empty() && value("to").is_empty()) {
-            data.delete("from");
-            data.delete("to");
-        }
-    })
 }
 
 #[component]
@@ -185,8 +163,10 @@ fn UsageOverview(summary: UsageSummary, filter: UsageQuery) -> impl IntoView {
     });
     let first_day = summary.period.first_day.to_string();
     let last_day = summary.period.last_day.to_string();
-    let shown_period = (filter.from.is_empty() && filter.to.is_empty())
-        .then(|| (first_day.clone(), last_day.clone()));
+    // Dates still showing the current period stay out of the URL while unchanged, so a
+    // metric filter does not pin the period and the link keeps following the current one
+    // (`data-omit-unchanged`, honoured by the page's script).
+    let current_period = (filter.from.is_empty() && filter.to.is_empty()).then_some("");
     view! {
         <section class="usage" aria-labelledby="usage-title">
             <header class="page-header">
@@ -195,19 +175,13 @@ fn UsageOverview(summary: UsageSummary, filter: UsageQuery) -> impl IntoView {
                     {fill(t.usage_for, &[("period", &format::period(locale, &summary.period))])}
                 </h1>
             </header>
-            {banner}
-            <Form
-                method="GET"
-                action="/usage"
-                on_form_data=drop_unchanged_fields(shown_period)
-                attr:class="filters"
-                attr:aria-label=t.filters
-            >
+            <div id="usage-banner" data-live="">{banner}</div>
+            <form method="get" action="/usage" class="filters" aria-label=t.filters>
                 <div class="filters__dates">
                     <label for="from">{t.from}</label>
-                    <input type="date" id="from" name="from" value=first_day/>
+                    <input type="date" id="from" name="from" value=first_day data-omit-unchanged=current_period/>
                     <label for="to">{t.to}</label>
-                    <input type="date" id="to" name="to" value=last_day/>
+                    <input type="date" id="to" name="to" value=last_day data-omit-unchanged=current_period/>
                 </div>
                 <fieldset class="filters__metrics">
                     <legend>{t.metrics}</legend>
@@ -217,12 +191,14 @@ fn UsageOverview(summary: UsageSummary, filter: UsageQuery) -> impl IntoView {
                     <button type="submit" class="button">{t.apply}</button>
                     <a class="button button--quiet" href="/usage">{t.reset}</a>
                 </div>
-            </Form>
-            <CostCard plan=summary.plan cost=summary.estimated_cost/>
-            {nothing_used.then(|| view! { <p class="empty">{t.no_usage}</p> })}
-            <p class="usage__count">{count}</p>
-            <ul class="usage-bars">{bars}</ul>
-            <ChannelTable metrics=summary.metrics/>
+            </form>
+            <div id="usage-figures" data-live="">
+                <CostCard plan=summary.plan cost=summary.estimated_cost/>
+                {nothing_used.then(|| view! { <p class="empty">{t.no_usage}</p> })}
+                <p class="usage__count">{count}</p>
+                <ul class="usage-bars">{bars}</ul>
+                <ChannelTable metrics=summary.metrics/>
+            </div>
         </section>
     }
 }

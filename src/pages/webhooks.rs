@@ -13,7 +13,7 @@ use crate::{
         format,
     },
     i18n::{fill, use_locale},
-    pages::{admin_only, is_admin, SessionResource},
+    pages::{is_admin, reload_after, SessionResource},
 };
 
 /// Admins see the forms; members see the list. The server checks the role either way.
@@ -21,11 +21,34 @@ use crate::{
 pub fn WebhooksPage() -> impl IntoView {
     let t = use_locale().strings();
     let session = use_context::<SessionResource>();
+    let hooks = Resource::new(|| (), |()| list_webhooks());
+    view! {
+        <Title text=format!("{} · quotaboard", t.webhooks_title)/>
+        <h1 class="page-title">{t.webhooks_title}</h1>
+        <p class="page-subtitle">{t.webhooks_intro}</p>
+        <Transition fallback=|| view! { <div class="skeleton skeleton--table" aria-busy="true"></div> }>
+            <ErrorBoundary fallback=move |errors| view! { <ErrorTemplate errors/> }>
+                {move || Suspend::new(async move {
+                    let admin = is_admin(session).await;
+                    hooks.await.map(|hooks| view! { <WebhooksPanel hooks admin/> })
+                })}
+            </ErrorBoundary>
+        </Transition>
+    }
+}
+
+/// The island: the form that adds a webhook and shows its signing secret once, and the
+/// list with an edit form per webhook, loaded again after each change.
+#[island]
+fn WebhooksPanel(hooks: Vec<WebhookView>, admin: bool) -> impl IntoView {
+    let t = use_locale().strings();
     let create = ServerAction::<CreateWebhook>::new();
     let update = ServerAction::<UpdateWebhook>::new();
-    let hooks = Resource::new(
+    let hooks = RwSignal::new(hooks);
+    reload_after(
+        hooks,
         move || (create.version().get(), update.version().get()),
-        |_| list_webhooks(),
+        list_webhooks,
     );
     let created = move || {
         create.value().get().map(|result| match result {
@@ -43,10 +66,7 @@ pub fn WebhooksPage() -> impl IntoView {
         })
     };
     view! {
-        <Title text=format!("{} · quotaboard", t.webhooks_title)/>
-        <h1 class="page-title">{t.webhooks_title}</h1>
-        <p class="page-subtitle">{t.webhooks_intro}</p>
-        {admin_only(move || view! {
+        {admin.then(move || view! {
             <ActionForm action=create attr:class="form form--inline" attr:aria-label=t.create_webhook>
                 <label for="hook-url">{t.url}</label>
                 <input id="hook-url" name="url" type="url" required placeholder="https://"/>
@@ -59,16 +79,7 @@ pub fn WebhooksPage() -> impl IntoView {
         })}
         {created}
         {update_result}
-        <Transition fallback=|| view! { <div class="skeleton skeleton--table" aria-busy="true"></div> }>
-            <ErrorBoundary fallback=move |errors| view! {
-                <ErrorTemplate errors retry=move |()| hooks.refetch()/>
-            }>
-                {move || Suspend::new(async move {
-                    let admin = is_admin(session).await;
-                    hooks.await.map(|hooks| view! { <WebhookList hooks update admin/> })
-                })}
-            </ErrorBoundary>
-        </Transition>
+        {move || view! { <WebhookList hooks=hooks.get() update admin/> }}
     }
 }
 

@@ -23,7 +23,8 @@ pub struct SiteFiles {
     pub app_js: String,
     /// The app's WASM, e.g. `/pkg/quotaboard.7e8f….wasm`, preloaded.
     pub app_wasm: String,
-    /// The module script that loads both and hydrates the page.
+    /// The page's script (`src/app/page.js`): loads both, hydrates the page's islands and
+    /// keeps navigation inside the page.
     pub hydration_script: String,
     /// Run by `cargo leptos watch` (`LEPTOS_WATCH` set): pages reload on rebuilds.
     pub watched: bool,
@@ -73,12 +74,12 @@ pub fn site_files(options: &LeptosOptions) -> &'static SiteFiles {
     })
 }
 
-/// What Leptos's `<HydrationScripts/>` runs: import the JS glue, instantiate the WASM,
-/// call the app's `hydrate`. (That component reads `hash.txt` on every page it renders.)
+/// The page's script, given this build's JS glue and WASM. (Leptos's `<HydrationScripts/>`
+/// would read `hash.txt` on every page it renders, and its islands script does no more than
+/// hydrate.)
 fn hydration_script(app_js: &str, app_wasm: &str) -> String {
-    format!(
-        "import({app_js:?}).then(app => app.default({{ module_or_path: {app_wasm:?} }}).then(() => app.hydrate()));"
-    )
+    const PAGE_SCRIPT: &str = include_str!("../../app/page.js");
+    format!("{}({app_js:?}, {app_wasm:?});", PAGE_SCRIPT.trim_end())
 }
 
 /// The hash of `kind` (`js`, `wasm`, `css`) in a cargo-leptos hash file (`kind: hash` lines).

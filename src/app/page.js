@@ -1,0 +1,164 @@
+// The page's own script, written into every page by the shell (`app::shell`) with the
+// request's nonce, as `((appJs, appWasm) => { … })("/pkg/….js", "/pkg/….wasm")`.
+//
+// 1. Loads the app's WASM and hydrates the page's islands (`#[island]` components: the live
+//    status, the history chart, the copy buttons and the forms that answer in place); the
+//    rest of the page is server-rendered HTML that needs no code. `<main data-hydrated>`
+//    marks a page whose islands have taken over.
+// 2. Keeps navigation inside the page: a click on one of the app's links, or a submitted
+//    form outside an island, fetches the next page and swaps its `<body>` in, so the WASM
+//    is loaded and compiled once per visit. Anything else (another origin, a new tab, a
+//    download, the API, an answer that is not one of our pages) is left to the browser.
+// 3. Keeps live parts current: on a `qb:refresh` event (the live status sends one when the
+//    usage changed) the elements marked `data-live` are rendered again by the server.
+//
+// Islands learn that their page is going away from a `qb:leave` event, sent before a swap.
+((appJs, appWasm) => {
+  /** The app's module once its WASM runs. */
+  let app;
+  /** Counts navigations: an answer that arrives after a newer navigation is dropped. */
+  let navigation = 0;
+  /** The address whose page is shown: `popstate` for a mere `#fragment` change is not a visit. */
+  let shown = location.pathname + location.search;
+
+  // Hydrates every island under `root` (an island inside another hydrates with it), then
+  // marks the page as taken over.
+  const hydrate = (root) => {
+    for (const island of root.querySelectorAll('leptos-island')) {
+      if (island.parentElement.closest('leptos-island')) continue;
+      const hydrateIsland = app[island.dataset.component];
+      if (hydrateIsland) {
+        hydrateIsland(island);
+      } else {
+        console.warn(`island ${island.dataset.component} is not in this build`);
+      }
+    }
+    document.getElementById('main')?.setAttribute('data-hydrated', '');
+  };
+
+  import(appJs)
+    .then(async (module) => {
+      await module.default({ module_or_path: appWasm });
+      module.hydrate();
+      app = module;
+      hydrate(document.body);
+    })
+    .catch((error) => console.error('the app did not load', error));
+
+  // An address this script may fetch and swap in: our own pages, not the API or files.
+  const isPage = (url) =>
+    url.origin === location.origin && !url.pathname.startsWith('/api/') && !/\.\w+$/.test(url.pathname);
+
+  // The build a page runs: pages of another build need their own WASM, so a full load.
+  const build = (doc) => doc.querySelector('link[rel="modulepreload"]')?.getAttribute('href');
+
+  // Fetches `request` and shows the page it answers with; `how` is `push` (a new history
+  // entry), `replace` or `pop` (back or forward: the entry exists). When the answer cannot
+  // be swapped in, the browser opens where it led (`fallback(url)`), or with no answer at
+  // all does its own navigation (`fallback()`).
+  async function visit(request, how, fallback) {
+    const current = ++navigation;
+    let response, html;
+    try {
+      response = await fetch(request);
+      html = (response.headers.get('content-type') ?? '').startsWith('text/html') ? await response.text() : null;
+    } catch {
+      html = null;
+    }
+    if (current !== navigation) return;
+    const next = html === null ? null : new DOMParser().parseFromString(html, 'text/html');
+    if (next === null || !next.getElementById('main') || build(next) !== build(document)) {
+      fallback(response?.url);
+      return;
+    }
+    window.dispatchEvent(new Event('qb:leave'));
+    document.title = next.title;
+    document.documentElement.lang = next.documentElement.lang;
+    document.body.replaceWith(document.adoptNode(next.body));
+    const url = new URL(response.url);
+    if (how === 'push' && url.href !== location.href) history.pushState(null, '', url);
+    else if (how !== 'pop') history.replaceState(null, '', url);
+    shown = location.pathname + location.search;
+    if (how !== 'pop') window.scrollTo(0, 0);
+    // Keyboard and screen reader users continue from the new page's content, as after a load.
+    document.getElementById('main')?.focus({ preventScroll: true });
+    if (app) hydrate(document.body);
+  }
+
+  addEventListener('click', (event) => {
+    if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    const link = event.target instanceof Element ? event.target.closest('a[href]') : null;
+    if (!link || link.target || link.hasAttribute('download') || link.relList.contains('external')) return;
+    const url = new URL(link.href);
+    if (!isPage(url)) return;
+    // A link to a place on this page (the skip link) is the browser's.
+    if (url.hash && url.pathname + url.search === location.pathname + location.search) return;
+    event.preventDefault();
+    visit(new Request(url, { headers: { Accept: 'text/html' } }), 'push', (led) => location.assign(led ?? url));
+  });
+
+  // Fields marked `data-omit-unchanged` (the usage filter's dates while they show the current
+  // period) stay out of a GET form's address together while none of them was changed, so
+  // the link keeps following the current period.
+  const formData = (form, submitter) => {
+    const data = new FormData(form, submitter);
+    const marked = [...form.querySelectorAll('[data-omit-unchanged]')];
+    if (marked.length && marked.every((field) => field.value === field.defaultValue || field.value === '')) {
+      for (const field of marked) data.delete(field.name);
+    }
+    return new URLSearchParams([...data].filter(([, value]) => typeof value === 'string'));
+  };
+
+  addEventListener('submit', (event) => {
+    const form = event.target;
+    // Forms inside islands are the islands' own.
+    if (event.defaultPrevented || !(form instanceof HTMLFormElement) || form.target || form.closest('leptos-island')) return;
+    const action = new URL(form.action);
+    const method = form.method.toUpperCase();
+    if (action.origin !== location.origin || form.enctype === 'multipart/form-data') return;
+    const data = formData(form, event.submitter);
+    event.preventDefault();
+    if (method === 'GET') {
+      action.search = data.toString();
+      if (!isPage(action)) return location.assign(action);
+      visit(new Request(action, { headers: { Accept: 'text/html' } }), 'push', (led) => location.assign(led ?? action));
+    } else {
+      const request = new Request(action, { method: 'POST', body: data, headers: { Accept: 'text/html' } });
+      // Sent once: with an answer, the browser opens where it led; with none, it submits.
+      visit(request, 'push', (led) => (led ? location.assign(led) : form.submit()));
+    }
+  });
+
+  addEventListener('popstate', () => {
+    if (location.pathname + location.search === shown) return;
+    const url = new URL(location.href);
+    visit(new Request(url, { headers: { Accept: 'text/html' } }), 'pop', (led) => location.assign(led ?? url));
+  });
+
+  // Live parts: at most one refresh at a time, and one more if asked meanwhile.
+  let refreshing = false;
+  let again = false;
+  addEventListener('qb:refresh', async () => {
+    if (refreshing) {
+      again = true;
+      return;
+    }
+    refreshing = true;
+    do {
+      again = false;
+      const address = location.href;
+      try {
+        const response = await fetch(address, { headers: { Accept: 'text/html' } });
+        const next = new DOMParser().parseFromString(await response.text(), 'text/html');
+        if (location.href !== address) break;
+        for (const part of document.querySelectorAll('[data-live]')) {
+          const fresh = next.getElementById(part.id);
+          if (fresh) part.replaceWith(document.adoptNode(fresh));
+        }
+      } catch (error) {
+        console.warn('refresh failed', error);
+      }
+    } while (again);
+    refreshing = false;
+  });
+})
