@@ -145,3 +145,20 @@ test('an admin adds a webhook, sees its secret once, and edits it', async ({ pag
   await expect(page.getByText('Saved.')).toBeVisible();
   await expect(page.locator('.webhook').filter({ hasText: url })).toContainText('50, 75, 100');
 });
+
+test('a key form sent before the page is interactive waits for it and shows the secret', async ({ page }) => {
+  await signIn(page, ADMIN);
+  // A slow link: the WASM arrives a second and a half after the page.
+  await page.route('**/pkg/*.wasm', async (route) => {
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await route.continue();
+  });
+  await page.goto('/settings/keys');
+  const name = `early key ${Date.now()}`;
+  await page.getByLabel('Name').fill(name);
+  await page.getByRole('button', { name: 'Create key' }).click();
+  await expect(page.locator('main[data-hydrated]')).toHaveCount(0);
+
+  await expect(page.locator('#new-key-secret')).toHaveText(/^qb_[0-9a-f]{12}_[0-9a-f]{64}$/, { timeout: 15_000 });
+  await expect(page.getByRole('row', { name: new RegExp(name) })).toHaveCount(1);
+});

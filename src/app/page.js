@@ -20,6 +20,8 @@
   let navigation = 0;
   /** The address whose page is shown: `popstate` for a mere `#fragment` change is not a visit. */
   let shown = location.pathname + location.search;
+  /** An island's form submitted before the WASM ran: sent by its island once hydrated. */
+  let waiting = null;
 
   // Hydrates every island under `root` (an island inside another hydrates with it), then
   // marks the page as taken over.
@@ -34,6 +36,8 @@
       }
     }
     document.getElementById('main')?.setAttribute('data-hydrated', '');
+    if (waiting?.form.isConnected) waiting.form.requestSubmit(waiting.submitter);
+    waiting = null;
   };
 
   import(appJs)
@@ -111,8 +115,17 @@
 
   addEventListener('submit', (event) => {
     const form = event.target;
-    // Forms inside islands are the islands' own.
-    if (event.defaultPrevented || !(form instanceof HTMLFormElement) || form.target || form.closest('leptos-island')) return;
+    if (event.defaultPrevented || !(form instanceof HTMLFormElement)) return;
+    // Forms inside islands are the islands' own; until the WASM runs, they wait for it (sent
+    // by the browser, a new key's secret would never be shown).
+    if (form.closest('leptos-island')) {
+      if (!app) {
+        event.preventDefault();
+        waiting = { form, submitter: event.submitter?.form === form ? event.submitter : undefined };
+      }
+      return;
+    }
+    if (form.target) return;
     const action = new URL(form.action);
     const method = form.method.toUpperCase();
     if (action.origin !== location.origin || form.enctype === 'multipart/form-data') return;
