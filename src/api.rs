@@ -4,6 +4,7 @@ pub mod account;
 pub mod admin;
 pub mod audit;
 pub mod billing;
+pub mod embedding;
 pub mod licenses;
 pub mod settings;
 pub mod usage;

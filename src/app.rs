@@ -27,6 +27,7 @@ use crate::{
         admin_organization::AdminOrganizationPage,
         admin_users::AdminUsersPage,
         billing::BillingPage,
+        embedding::EmbeddingPage,
         keys::KeysPage,
         license::LicensePage,
         login::LoginPage,
@@ -46,7 +47,6 @@ pub fn shell(options: &LeptosOptions) -> impl IntoView {
         .then(|| view! { <AutoReload options=options.clone()/> });
     let locale = i18n::request_locale();
     crate::server::http::headers::set_page_policy();
-    let nonce = leptos::nonce::use_nonce();
     // Islands: the page is not hydrated as a whole, so the server writes no hydration
     // markers outside the islands.
     if let Some(context) = Owner::current_shared_context() {
@@ -56,29 +56,74 @@ pub fn shell(options: &LeptosOptions) -> impl IntoView {
         <!DOCTYPE html>
         <html lang=locale.tag()>
             <head>
-                <meta charset="utf-8"/>
-                <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                <meta name="color-scheme" content="light dark"/>
-                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
-                <link rel="stylesheet" id="leptos" href=files.stylesheet.as_str()/>
-                // The charts bundle, loaded by the history chart when one is drawn.
-                <meta name="charts-script" content=files.charts.as_str()/>
+                <SiteHead files=files.clone() color_scheme="light dark"/>
                 {reload}
-                <link rel="modulepreload" href=files.app_js.as_str() crossorigin=""/>
-                <link
-                    rel="preload"
-                    href=files.app_wasm.as_str()
-                    r#as="fetch"
-                    r#type="application/wasm"
-                    crossorigin=""
-                />
-                <script type="module" nonce=nonce>{files.hydration_script.as_str()}</script>
                 <MetaTags/>
             </head>
             <body>
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// The document around the embed view of a portal session (`server::http::embed` puts
+/// its [`EmbedView`](crate::model::embed::EmbedView) and the origins that may frame it in
+/// context): the view's language and theme, no navigation.
+#[cfg(feature = "ssr")]
+pub fn embed_shell(options: &LeptosOptions) -> impl IntoView {
+    use crate::{model::embed::EmbedView, pages::embed_usage::EmbedUsagePage};
+
+    let files = crate::server::platform::assets::site_files(options);
+    let view = use_context::<EmbedView>();
+    let locale = view
+        .as_ref()
+        .map_or_else(i18n::request_locale, |view| view.locale);
+    let theme = view.map(|view| view.theme).unwrap_or_default();
+    crate::server::http::headers::set_embed_policy();
+    if let Some(context) = Owner::current_shared_context() {
+        context.set_is_hydrating(false);
+    }
+    view! {
+        <!DOCTYPE html>
+        <html lang=locale.tag() data-theme=theme.as_str()>
+            <head>
+                <SiteHead files=files.clone() color_scheme=theme.color_scheme()/>
+                <title>"quotaboard"</title>
+            </head>
+            <body class="embed-body">
+                <EmbedUsagePage/>
+            </body>
+        </html>
+    }
+}
+
+/// What every page's `<head>` holds: the stylesheet, the app's files, preloaded, and the
+/// page's script with this response's nonce.
+#[cfg(feature = "ssr")]
+#[component]
+fn SiteHead(
+    files: crate::server::platform::assets::SiteFiles,
+    color_scheme: &'static str,
+) -> impl IntoView {
+    let nonce = leptos::nonce::use_nonce();
+    view! {
+        <meta charset="utf-8"/>
+        <meta name="viewport" content="width=device-width, initial-scale=1"/>
+        <meta name="color-scheme" content=color_scheme/>
+        <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+        <link rel="stylesheet" id="leptos" href=files.stylesheet.clone()/>
+        // The charts bundle, loaded by the history chart when one is drawn.
+        <meta name="charts-script" content=files.charts.clone()/>
+        <link rel="modulepreload" href=files.app_js.clone() crossorigin=""/>
+        <link
+            rel="preload"
+            href=files.app_wasm.clone()
+            r#as="fetch"
+            r#type="application/wasm"
+            crossorigin=""
+        />
+        <script type="module" nonce=nonce>{files.hydration_script.clone()}</script>
     }
 }
 
@@ -107,6 +152,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/billing") view=BillingPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/keys") view=KeysPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/webhooks") view=WebhooksPage ssr=SsrMode::Async/>
+                    <Route path=path!("/settings/embedding") view=EmbeddingPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/organizations/:slug") view=AdminOrganizationPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/licenses") view=AdminLicensesPage ssr=SsrMode::Async/>
@@ -206,6 +252,7 @@ fn NavBar(session: SessionInfo, next: Signal<String>) -> impl IntoView {
             <A href="/billing">{t.nav_billing}</A>
             <A href="/settings/keys">{t.nav_keys}</A>
             <A href="/settings/webhooks">{t.nav_webhooks}</A>
+            <A href="/settings/embedding">{t.nav_embedding}</A>
         }
         .into_any()
     };

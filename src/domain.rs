@@ -4,6 +4,7 @@
 pub mod aggregation;
 pub mod event;
 pub mod mailbox;
+pub mod metric_scope;
 pub mod period;
 pub mod pricing;
 pub mod projection;

@@ -406,6 +406,8 @@ strings! {
     entity_webhook: "Webhook", "Webhook";
     entity_membership: "Role of", "Papel de";
     entity_user: "User", "Usuário";
+    entity_portal_session: "Portal session", "Sessão do portal";
+    entity_embed_origin: "Embedding origin", "Origem de incorporação";
     action_created: "Created", "Criado";
     action_updated: "Changed", "Alterado";
     action_assigned: "Assigned", "Atribuída";
@@ -478,6 +480,29 @@ strings! {
     delivery_failed: "Failed", "Falhou";
     next_try: "next try {time}", "próxima tentativa {time}";
     threshold: "Threshold", "Limiar";
+    // Embedding: the settings page and the embed view
+    nav_embedding: "Embedding", "Incorporação";
+    embedding_title: "Embedding", "Incorporação";
+    embedding_intro: "Your product can show customers their usage: create a portal session from your server (POST /api/v1/portal/sessions) and frame its address. Only pages on these origins may frame it; with none listed, nothing may.", "Seu produto pode mostrar o uso aos clientes: crie uma sessão do portal no seu servidor (POST /api/v1/portal/sessions) e exiba o endereço dela num frame. Só páginas nestas origens podem exibi-la; sem nenhuma, nenhuma pode.";
+    origins_title: "Origins allowed to frame the usage view", "Origens que podem exibir a visualização de uso";
+    origin: "Origin", "Origem";
+    add_origin: "Add origin", "Adicionar origem";
+    remove: "Remove", "Remover";
+    origin_invalid: "Enter an origin such as https://app.example.com: a scheme, a host and an optional port, nothing after them.", "Informe uma origem como https://app.example.com: esquema, host e porta opcional, nada depois.";
+    origin_conflict: "That origin is listed already, or 20 origins are listed.", "Essa origem já está na lista, ou a lista já tem 20 origens.";
+    change_failed: "The change could not be made; try again.", "Não foi possível fazer a alteração; tente novamente.";
+    no_origins: "No origin listed: the usage view cannot be framed.", "Nenhuma origem: a visualização de uso não pode ser exibida em frames.";
+    portal_sessions_title: "Portal sessions", "Sessões do portal";
+    no_portal_sessions: "No portal session yet.", "Nenhuma sessão do portal ainda.";
+    session_expires: "Expires", "Expira";
+    session_opened: "View opened", "Visualização aberta";
+    expired: "Expired", "Expirada";
+    embed_limits: "Limits", "Limites";
+    embed_expired: "This usage view has expired.", "Esta visualização de uso expirou.";
+    embed_revoked: "This usage view was closed.", "Esta visualização de uso foi encerrada.";
+    embed_used: "This usage view was opened already.", "Esta visualização de uso já foi aberta.";
+    embed_unknown: "This usage view is not available.", "Esta visualização de uso não está disponível.";
+    embed_again: "Reload the page to see your usage again.", "Recarregue a página para ver seu uso novamente.";
     attempts: "Tries", "Tentativas";
     answer: "Answer", "Resposta";
 }

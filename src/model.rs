@@ -6,6 +6,7 @@
 pub mod account;
 #[cfg(feature = "ssr")]
 pub mod chart;
+pub mod embed;
 pub mod licenses;
 pub mod usage;
 #[cfg(feature = "ssr")]

@@ -7,6 +7,8 @@ pub mod admin_licenses;
 pub mod admin_organization;
 pub mod admin_users;
 pub mod billing;
+pub mod embed_usage;
+pub mod embedding;
 pub mod keys;
 pub mod license;
 pub mod login;

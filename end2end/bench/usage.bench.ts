@@ -1,7 +1,8 @@
 // Figures of `make bench`, measured in Chromium against the running release server: time
 // from navigation to a hydrated /usage, and from sending an event to seeing it on an open
-// /usage page (percentiles to QB_BENCH_OUT); what /usage downloads before it is interactive,
-// its time to interactive on an emulated phone and how answers are compressed (QB_WEIGHT_OUT).
+// /usage page (percentiles to QB_BENCH_OUT); what /usage and the embed view download before
+// they are interactive, their time to interactive on an emulated phone and how answers are
+// compressed (QB_WEIGHT_OUT).
 import { test, expect } from '@playwright/test';
 import { writeFileSync } from 'node:fs';
 import { recordHydration, signIn, waitForLive } from '../tests/helpers';
@@ -78,18 +79,27 @@ test('hydration and live updates of /usage', async ({ page }) => {
 const PHONE_LOADS = 10;
 
 /**
- * What `/usage` downloads before it is interactive, and how long it takes on a mid-range
- * phone: Chromium's emulation through the DevTools protocol (CPU slowed 4×, 1.6 Mbit/s down,
- * 750 kbit/s up, 150 ms latency), cache off, each load from nothing.
+ * What `/usage` and the embed view (`/embed/usage`, a portal session's address, loaded
+ * as the top page) download before they are interactive, and how long that takes on a
+ * mid-range phone: Chromium's emulation through the DevTools protocol (CPU slowed 4×,
+ * 1.6 Mbit/s down, 750 kbit/s up, 150 ms latency), cache off, each load from nothing.
  */
-test('/usage on an emulated mid-range phone', async ({ page }) => {
+test('/usage and the embed view on an emulated mid-range phone', async ({ page }) => {
   const out = process.env.QB_WEIGHT_OUT;
-  expect(out, 'run through `make bench`').toBeTruthy();
+  const key = process.env.QB_BENCH_KEY;
+  expect(out && key, 'run through `make bench`').toBeTruthy();
   await signIn(page);
   await recordHydration(page);
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Network.enable');
   await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+  // Each embed load needs an address of its own: a launch token opens once.
+  const embedAddress = async () => {
+    const response = await page.request.post('/api/v1/portal/sessions', { headers: { 'x-api-key': key! }, data: {} });
+    expect(response.status()).toBe(201);
+    const url = new URL((await response.json()).url);
+    return url.pathname + url.search;
+  };
 
   // Bytes as sent (compressed bodies) of every file the page fetched before it hydrated.
   const before = async () =>
@@ -105,9 +115,17 @@ test('/usage on an emulated mid-range phone', async ({ page }) => {
       }
       return files;
     });
-  await page.goto('/usage');
-  await page.waitForFunction(() => (window as unknown as { qbHydratedAt?: number }).qbHydratedAt !== undefined);
+  const load = async (path: string, timeout = 30_000) => {
+    await page.goto(path, { timeout });
+    await page.waitForFunction(() => (window as unknown as { qbHydratedAt?: number }).qbHydratedAt !== undefined, null, {
+      timeout,
+    });
+    return page.evaluate(() => (window as unknown as { qbHydratedAt: number }).qbHydratedAt);
+  };
+  await load('/usage');
   const bytes = await before();
+  await load(await embedAddress());
+  const embedBytes = await before();
 
   await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
   await cdp.send('Network.emulateNetworkConditions', {
@@ -117,12 +135,10 @@ test('/usage on an emulated mid-range phone', async ({ page }) => {
     uploadThroughput: (750 * 1024) / 8,
   });
   const interactive: number[] = [];
+  const embedInteractive: number[] = [];
   for (let i = 0; i < PHONE_LOADS; i++) {
-    await page.goto('/usage', { timeout: 60_000 });
-    await page.waitForFunction(() => (window as unknown as { qbHydratedAt?: number }).qbHydratedAt !== undefined, null, {
-      timeout: 60_000,
-    });
-    interactive.push(await page.evaluate(() => (window as unknown as { qbHydratedAt: number }).qbHydratedAt));
+    interactive.push(await load('/usage', 60_000));
+    embedInteractive.push(await load(await embedAddress(), 60_000));
   }
   await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
   await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
@@ -142,5 +158,14 @@ test('/usage on an emulated mid-range phone', async ({ page }) => {
       return encoding;
     }),
   };
-  writeFileSync(out!, JSON.stringify({ bytes, phone_interactive_ms: percentiles(interactive), compression }));
+  writeFileSync(
+    out!,
+    JSON.stringify({
+      bytes,
+      phone_interactive_ms: percentiles(interactive),
+      embed_bytes: embedBytes,
+      embed_phone_interactive_ms: percentiles(embedInteractive),
+      compression,
+    }),
+  );
 });

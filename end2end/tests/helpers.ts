@@ -101,4 +101,5 @@ export const PAGES: [string, string, RegExp][] = [
   ['/billing', 'Billing', /^Billing$/],
   ['/settings/keys', 'API keys', /^API keys$/],
   ['/settings/webhooks', 'Webhooks', /^Webhooks$/],
+  ['/settings/embedding', 'Embedding', /^Embedding$/],
 ];

@@ -25,13 +25,15 @@ pub struct AuditEntry {
 }
 
 /// The kinds of things the log can be filtered on.
-pub const AUDIT_ENTITIES: [&str; 6] = [
+pub const AUDIT_ENTITIES: [&str; 8] = [
     "license",
     "subscription",
     "api_key",
     "webhook",
     "membership",
     "user",
+    "portal_session",
+    "embed_origin",
 ];
 
 /// Entries shown at most.

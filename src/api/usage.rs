@@ -7,7 +7,8 @@ use crate::error::AppError;
 use crate::model::usage::{AccountUsage, UsageHistory, UsageSummary};
 
 /// The signed-in organisation's usage in its current billing period, or from `from` to `to`
-/// (`YYYY-MM-DD`, whole local days, both inclusive) when both are given.
+/// (`YYYY-MM-DD`, whole local days, both inclusive) when both are given; for an embed
+/// view's portal session, only its metrics.
 ///
 /// Errors: `BadRequest` (400) for a malformed date, a range that runs backwards or is
 /// longer than 13 months; `Unauthorized` (401) when not signed in, `Forbidden` (403) for a
@@ -21,8 +22,8 @@ pub async fn get_usage_summary(from: String, to: String) -> Result<UsageSummary,
     server_fn::respond(
         async {
             let state = server_fn::state()?;
-            let principal = server_fn::principal(&state).await?;
-            let ledger = Ledger::cached(&state, principal.organization_id).await?;
+            let reader = server_fn::reader(&state).await?;
+            let ledger = Ledger::cached(&state, reader.organization_id()).await?;
             let now = chrono::Utc::now();
             let period = match (parse_day("from", &from)?, parse_day("to", &to)?) {
                 (Some(first), Some(last)) => {
@@ -31,26 +32,34 @@ pub async fn get_usage_summary(from: String, to: String) -> Result<UsageSummary,
                 }
                 _ => ledger.period_at(now),
             };
-            ledger.summary_of(&state, period, now).await
+            let mut summary = ledger.summary_of(&state, period, now).await?;
+            reader.metrics().retain(&mut summary.metrics, |m| &m.code);
+            Ok(summary)
         }
         .await,
     )
 }
 
-/// The signed-in organisation's last 12 billing periods, each metric's total and cost.
+/// The signed-in organisation's last 12 billing periods, each metric's total and cost;
+/// for an embed view's portal session, only its metrics, in its language.
 ///
 /// Errors as [`get_usage_summary`].
 #[server(output = crate::codec::JsonText)]
 pub async fn get_usage_history() -> Result<UsageHistory, AppError> {
-    use crate::server::{http::server_fn, metering::ledger::Ledger};
+    use crate::server::{access::auth::Reader, http::server_fn, metering::ledger::Ledger};
 
     let locale = crate::i18n::request_locale();
     server_fn::respond(
         async {
             let state = server_fn::state()?;
-            let principal = server_fn::principal(&state).await?;
-            let ledger = Ledger::cached(&state, principal.organization_id).await?;
-            let history = ledger.usage_history(&state, chrono::Utc::now()).await?;
+            let reader = server_fn::reader(&state).await?;
+            let ledger = Ledger::cached(&state, reader.organization_id()).await?;
+            let mut history = ledger.usage_history(&state, chrono::Utc::now()).await?;
+            reader.metrics().retain(&mut history.metrics, |m| &m.code);
+            let locale = match &reader {
+                Reader::Portal(grant) => grant.locale,
+                Reader::Member(_) => locale,
+            };
             Ok(history.charted(locale))
         }
         .await,

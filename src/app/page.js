@@ -12,8 +12,49 @@
 // 3. Keeps live parts current: on a `qb:refresh` event (the live status sends one when the
 //    usage changed) the elements marked `data-live` are rendered again by the server.
 //
+// 4. In the embed view (`/embed/usage`, framed by another site, where cookies may be
+//    blocked), authenticates the page's own requests with the credential the server
+//    exchanged for the address's launch token (`<main data-access>`), kept here in memory
+//    only: fetches (live parts, server functions) as `Authorization: Bearer`, the usage
+//    stream as `?access=`. It tells the parent window its height and, when the session
+//    ends, shows the server's message in place of the usage.
+//
 // Islands learn that their page is going away from a `qb:leave` event, sent before a swap.
 ((appJs, appWasm) => {
+  // Before anything could make a request: the embed view's credential.
+  const embedded = document.getElementById('main');
+  const access = embedded?.dataset.access;
+  if (access) {
+    embedded.removeAttribute('data-access');
+    // The address's launch token works once: keep it out of the history and a reload.
+    history.replaceState(null, '', location.pathname);
+    const ownFetch = window.fetch.bind(window);
+    window.fetch = (input, init) => {
+      const request = new Request(input, init);
+      if (new URL(request.url).origin !== location.origin) return ownFetch(request);
+      const headers = new Headers(request.headers);
+      headers.set('Authorization', `Bearer ${access}`);
+      return ownFetch(new Request(request, { headers }));
+    };
+    const OwnEventSource = window.EventSource;
+    window.EventSource = class extends OwnEventSource {
+      constructor(url, options) {
+        const address = new URL(url, location.href);
+        if (address.origin === location.origin) address.searchParams.set('access', access);
+        super(address, options);
+      }
+    };
+  }
+  // Tells the parent window the page's height (`quotaboard:resize`) whenever it changes,
+  // and that the session ended (`quotaboard:ended`, with why).
+  const tell = (message) => window.parent !== window && window.parent.postMessage(message, '*');
+  if (embedded?.classList.contains('embed')) {
+    new ResizeObserver(() =>
+      tell({ type: 'quotaboard:resize', height: Math.ceil(document.documentElement.getBoundingClientRect().height) }),
+    ).observe(document.documentElement);
+    if (embedded.dataset.ended) tell({ type: 'quotaboard:ended', reason: embedded.dataset.ended });
+  }
+
   /** The app's module once its WASM runs. */
   let app;
   /** Counts navigations: an answer that arrives after a newer navigation is dropped. */
@@ -164,6 +205,14 @@
         const response = await fetch(address, { headers: { Accept: 'text/html' } });
         const next = new DOMParser().parseFromString(await response.text(), 'text/html');
         if (location.href !== address) break;
+        // The embed view's session ended: its message replaces the page.
+        const ended = next.getElementById('main')?.dataset.ended;
+        if (ended) {
+          window.dispatchEvent(new Event('qb:leave'));
+          document.body.replaceWith(document.adoptNode(next.body));
+          tell({ type: 'quotaboard:ended', reason: ended });
+          break;
+        }
         for (const part of document.querySelectorAll('[data-live]')) {
           const fresh = next.getElementById(part.id);
           if (fresh) part.replaceWith(document.adoptNode(fresh));

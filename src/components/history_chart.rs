@@ -240,8 +240,18 @@ fn echarts() -> Option<wasm_bindgen::JsValue> {
         .filter(|echarts| echarts.is_object())
 }
 
+/// Dark when the page asks for it (`<html data-theme="dark">`, an embed view's theme), or
+/// unless it asks for light, when the system prefers dark.
 #[cfg(feature = "hydrate")]
 fn prefers_dark() -> bool {
+    let theme = document()
+        .document_element()
+        .and_then(|html| html.get_attribute("data-theme"));
+    match theme.as_deref() {
+        Some("dark") => return true,
+        Some("light") => return false,
+        _ => {}
+    }
     web_sys::window()
         .and_then(|window| {
             window

@@ -133,6 +133,9 @@ fn listen(state: RwSignal<LiveState>, on_change: Callback<()>) -> futures::futur
                 }
             }
             state.set(LiveState::Polling);
+            // The stream ends for good when its credential does (a portal session expired
+            // or was revoked): the page learns it now rather than at the next poll.
+            on_change.run(());
             sleep(Duration::from_secs(backoff)).await;
             backoff = (backoff * 2).min(30);
         }

@@ -106,6 +106,8 @@ fn entity_name(t: &'static Strings, entity: &str) -> &'static str {
         "webhook" => t.entity_webhook,
         "membership" => t.entity_membership,
         "user" => t.entity_user,
+        "portal_session" => t.entity_portal_session,
+        "embed_origin" => t.entity_embed_origin,
         _ => t.audit_everything,
     }
 }

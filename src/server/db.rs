@@ -13,6 +13,7 @@ pub mod events;
 pub mod licenses;
 pub mod memberships;
 pub mod organizations;
+pub mod portal;
 pub mod scoped;
 pub mod sessions;
 pub mod statements;

@@ -4,6 +4,7 @@ pub mod api_keys;
 pub mod billing_usage;
 pub mod domain_usage;
 pub mod domains;
+pub mod embed_origins;
 pub mod entitlements;
 pub mod events;
 pub mod exports;
@@ -12,6 +13,7 @@ pub mod health;
 pub mod licenses;
 pub mod openapi;
 pub mod organization_usage;
+pub mod portal_sessions;
 pub mod sessions;
 pub mod shape;
 pub mod statements;
@@ -50,6 +52,8 @@ pub fn router() -> Router<AppState> {
         .merge(domains::router())
         .merge(licenses::router())
         .merge(webhooks::router())
+        .merge(portal_sessions::router())
+        .merge(embed_origins::router())
         .merge(exports::router())
         .merge(usage_stream::router())
         .merge(openapi::router())

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzes the REST API from its own OpenAPI document (`make test-fuzz`): the release server
 # on a fresh SQLite file with the demo data, an organization admin's key on every request, a
-# bounded number of examples per operation, in two passes:
+# bounded number of examples per operation (and a portal session's token where one is taken),
+# in two passes:
 # 1. every schemathesis check, with the rate limits off, so each operation's own behaviour
 #    is reached thousands of times a minute;
 # 2. the shipped rate limits, so requests are refused with 429 as a real client's would be:
@@ -82,6 +83,11 @@ cd "$work"
 
 echo "schemathesis, pass 1 of 2: every check, rate limits off"
 start_server QUOTABOARD_RATE_LIMIT_PER_KEY=0 QUOTABOARD_RATE_LIMIT_PER_ORGANIZATION=0 QUOTABOARD_RATE_LIMIT_PER_ADDRESS=0
+# A portal session's token for the usage reads that take one (a day: both passes).
+QB_FUZZ_PORTAL=$(curl -fsS -X POST "http://127.0.0.1:$port/api/v1/portal/sessions" \
+  -H "x-api-key: $QB_FUZZ_KEY" -H 'content-type: application/json' -d '{"expiresInMinutes": 1440}' |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
+export QB_FUZZ_PORTAL
 fuzz --checks all || status=$?
 server_survived
 stop_server

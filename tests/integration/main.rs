@@ -18,6 +18,7 @@ mod helpers;
 mod isolation;
 mod limits;
 mod openapi;
+mod portal;
 mod reliability;
 mod resources;
 mod secrets;

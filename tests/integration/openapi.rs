@@ -18,7 +18,7 @@ async fn document(app: &TestApp) -> Value {
 }
 
 /// Every route the API serves, as `METHOD /path` with the document's parameter names.
-const ROUTES: [&str; 31] = [
+const ROUTES: [&str; 37] = [
     "GET /api/billing/usage",
     "GET /organizations/{organizationId}/usage",
     "GET /api/v1/billing/subscription",
@@ -46,10 +46,23 @@ const ROUTES: [&str; 31] = [
     "POST /api/v1/webhooks",
     "PUT /api/v1/webhooks/{id}",
     "GET /api/v1/webhooks",
+    "POST /api/v1/portal/sessions",
+    "GET /api/v1/portal/sessions",
+    "DELETE /api/v1/portal/sessions/{id}",
+    "POST /api/v1/embed-origins",
+    "GET /api/v1/embed-origins",
+    "DELETE /api/v1/embed-origins/{id}",
     "GET /api/v1/exports/usage.csv",
     "GET /api/v1/exports/line-items.csv",
     "GET /api/v1/usage/stream",
     "GET /healthz",
+];
+
+/// The reads that also take a portal session's token.
+const USAGE_READS: [&str; 3] = [
+    "GET /api/billing/usage",
+    "GET /organizations/{organizationId}/usage",
+    "GET /api/v1/usage/stream",
 ];
 
 async fn the_document_is_valid_openapi_3_1_and_names_every_route(app: TestApp) {
@@ -81,6 +94,14 @@ async fn the_document_is_valid_openapi_3_1_and_names_every_route(app: TestApp) {
                         serde_json::json!([{ "session": [] }]),
                         "{method} {path} names the session cookie alone"
                     );
+                } else if USAGE_READS
+                    .contains(&format!("{} {path}", method.to_uppercase()).as_str())
+                {
+                    assert_eq!(
+                        operation["security"],
+                        serde_json::json!([{"api_key": []}, {"bearer": []}, {"session": []}, {"portal": []}]),
+                        "{method} {path} also takes a portal session's token"
+                    );
                 } else {
                     assert!(
                         operation["security"]
@@ -88,6 +109,12 @@ async fn the_document_is_valid_openapi_3_1_and_names_every_route(app: TestApp) {
                             .is_some_and(|s| s.len() == 3),
                         "{method} {path} names a key, a bearer key and the session cookie"
                     );
+                    if method == "get" {
+                        assert!(
+                            operation["responses"].get("403").is_some(),
+                            "{method} {path} documents 403 for a portal token"
+                        );
+                    }
                 }
                 assert!(
                     operation["responses"].get("401").is_some(),

@@ -1,21 +1,18 @@
 //! API keys: `qb_<prefix>_<secret>`, a 256-bit random secret shown once, stored only as a
 //! SHA-256 hash beside the public prefix that finds it.
 
-use sha2::{Digest, Sha256};
-
 use crate::error::AppError;
 
 use crate::server::{
     access::audit::{self, Action, Actor, Change, Entity},
     access::principal::Role,
+    access::tokens,
     db::{self, Database},
     platform::Platform,
 };
 
-/// Bytes of randomness in the public prefix (12 hex characters).
-const PREFIX_BYTES: usize = 6;
-/// Bytes of randomness in the secret (64 hex characters, 256 bits).
-const SECRET_BYTES: usize = 32;
+/// What every key starts with.
+const TAG: &str = "qb";
 
 /// Longest key name.
 pub const MAX_NAME_CHARS: usize = 100;
@@ -40,13 +37,9 @@ pub struct NewApiKey {
 
 impl NewApiKey {
     /// Draws a new key from the operating system's random source.
-    pub fn generate() -> Result<NewApiKey, getrandom::Error> {
-        let mut prefix = [0_u8; PREFIX_BYTES];
-        let mut secret = [0_u8; SECRET_BYTES];
-        getrandom::fill(&mut prefix)?;
-        getrandom::fill(&mut secret)?;
-        let prefix = hex::encode(prefix);
-        let plaintext = format!("qb_{prefix}_{}", hex::encode(secret));
+    pub fn generate() -> Result<NewApiKey, AppError> {
+        let prefix = tokens::draw_prefix()?;
+        let plaintext = tokens::draw(TAG, &prefix)?;
         Ok(NewApiKey {
             secret_hash: hash(&plaintext),
             plaintext,
@@ -86,10 +79,7 @@ pub async fn issue(
 ) -> Result<IssuedKey, AppError> {
     // A prefix collision (48 random bits) is astronomically rare; draw again if it happens.
     for _ in 0..3 {
-        let key = NewApiKey::generate().map_err(|error| {
-            tracing::error!(%error, "no randomness for a new API key");
-            AppError::Internal
-        })?;
+        let key = NewApiKey::generate()?;
         let stored = db::api_keys::insert(
             db.pool(),
             organization_id,
@@ -157,35 +147,19 @@ pub async fn revoke_by(
     // Streams opened with the key end now.
     state.live.credentials_changed().await;
     tracing::info!(key = id, "API key revoked");
-    let change = Change {
-        organization_id: Some(organization_id),
-        entity: Entity::ApiKey,
-        entity_id: id,
-        label: format!("key {id}"),
-        action: Action::Revoked,
-        before: None,
-        after: None,
-    };
+    let change = Change::revoked(organization_id, Entity::ApiKey, id, format!("key {id}"));
     audit::record_logged(&state.db, actor, change).await;
     Ok(())
 }
 
 /// Hex SHA-256 of a whole key, as stored.
 pub fn hash(key: &str) -> String {
-    hex::encode(Sha256::digest(key.as_bytes()))
+    tokens::hash(key)
 }
 
 /// The public prefix of a well-formed key, or `None` when the text cannot be one of ours.
 pub fn prefix_of(key: &str) -> Option<&str> {
-    let rest = key.strip_prefix("qb_")?;
-    let (prefix, secret) = rest.split_once('_')?;
-    let well_formed = prefix.len() == PREFIX_BYTES * 2
-        && secret.len() == SECRET_BYTES * 2
-        && prefix
-            .bytes()
-            .chain(secret.bytes())
-            .all(|b| b.is_ascii_hexdigit());
-    well_formed.then_some(prefix)
+    tokens::prefix_of(TAG, key)
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! The audit log: every change to licenses, assignments, keys, webhooks and roles is
+//! The audit log: every change to licenses, assignments, keys, webhooks, roles, portal
+//! sessions and embedding origins is
 //! recorded with who made it, when, and the fields before and after.
 
 use chrono::Utc;
@@ -47,6 +48,10 @@ pub enum Entity {
     Membership,
     /// A dashboard user (disabled or enabled again by the operator).
     User,
+    /// A customer's portal session (created, revoked).
+    PortalSession,
+    /// An origin allowed to frame the embed view (added: created, removed: revoked).
+    EmbedOrigin,
 }
 
 impl Entity {
@@ -58,6 +63,8 @@ impl Entity {
             Entity::Webhook => "webhook",
             Entity::Membership => "membership",
             Entity::User => "user",
+            Entity::PortalSession => "portal_session",
+            Entity::EmbedOrigin => "embed_origin",
         }
     }
 }
@@ -93,6 +100,21 @@ pub struct Change {
     pub action: Action,
     pub before: Option<Value>,
     pub after: Option<Value>,
+}
+
+impl Change {
+    /// The organization's `entity` `entity_id` revoked, with no fields to show.
+    pub fn revoked(organization_id: i64, entity: Entity, entity_id: i64, label: String) -> Change {
+        Change {
+            organization_id: Some(organization_id),
+            entity,
+            entity_id,
+            label,
+            action: Action::Revoked,
+            before: None,
+            after: None,
+        }
+    }
 }
 
 /// How the log names `actor`: the user's email, `key qb_<prefix>`, or `cli`.

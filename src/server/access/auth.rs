@@ -1,17 +1,22 @@
-//! Who is asking: the principal a key or a session cookie proves.
+//! Who is asking: the principal a key or a session cookie proves, or the grant of a portal
+//! session's token.
 //!
 //! REST clients present an API key (`Authorization: Bearer KEY` or `x-api-key: KEY`) or a
 //! session cookie; the dashboard's pages and server functions take the session cookie only.
+//! A portal session's token (or its embed page's credential) is taken as `Authorization:
+//! Bearer` by the usage reads only ([`Reader`]); the usage stream also takes it as
+//! `?access=`, since a browser's `EventSource` sends no headers.
 
 use std::{str::FromStr, time::Duration};
 
 use axum::http::{request::Parts, HeaderMap};
 
-use crate::error::AppError;
+use crate::{domain::metric_scope::MetricScope, error::AppError};
 
 use crate::server::{
     access::{
         api_keys,
+        portal::{self, Opened, PortalGrant},
         principal::{ApiPrincipal, Credential, Principal, Role},
         sessions,
     },
@@ -43,12 +48,12 @@ pub async fn key_principal(state: &Platform, key: &str) -> Result<ApiPrincipal, 
 /// announcement reaches this server (the command line).
 const RECHECK_EVERY: Duration = Duration::from_secs(30);
 
-/// Resolves once the credential `principal` was proved with (on `headers`) no longer
+/// Resolves once the credential `reader` was proved with (on `headers`) no longer
 /// stands: the key was revoked, the session ended, expired or moved to another
-/// organization, or its user was disabled. Checked at every announced change of
+/// organization, its user was disabled, or the portal session expired or was revoked. Checked at every announced change of
 /// credentials and every [`RECHECK_EVERY`]; a failed check (the database not answering)
 /// is tried again at the next.
-pub async fn credential_ended(state: Platform, headers: HeaderMap, principal: ApiPrincipal) {
+pub async fn credential_ended(state: Platform, headers: HeaderMap, reader: Reader) {
     let mut changes = state.live.credentials_watch();
     loop {
         tokio::select! {
@@ -61,7 +66,14 @@ pub async fn credential_ended(state: Platform, headers: HeaderMap, principal: Ap
             }
             () = tokio::time::sleep(RECHECK_EVERY) => {}
         }
-        match still_stands(&state, &headers, principal).await {
+        let stands = match &reader {
+            Reader::Member(principal) => still_stands(&state, &headers, *principal).await,
+            Reader::Portal(grant) => {
+                let now = db::unix_seconds(chrono::Utc::now());
+                portal::is_live(&state, grant.session_id, now).await
+            }
+        };
+        match stands {
             Ok(true) => {}
             Ok(false) => return,
             Err(error) => tracing::warn!(%error, "cannot check a stream's credential"),
@@ -100,26 +112,82 @@ async fn still_stands(
 }
 
 /// What the key headers of a request prove.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Presented {
     /// No key was presented.
     Nothing,
     /// A valid key: whom it acts for.
     Key(ApiPrincipal),
+    /// A live portal session's token or page credential: what it may read.
+    Portal(PortalGrant),
     /// A malformed, unknown or revoked key, or two different keys.
     Refused,
 }
 
-/// Checks the key a request presents, if any (see [`ApiPrincipal`]).
+/// Checks the key or portal secret a request presents, if any (see [`ApiPrincipal`],
+/// [`Reader`]).
 pub async fn presented_principal(state: &Platform, parts: &Parts) -> Result<Presented, AppError> {
-    match presented_keys(&parts.headers) {
-        (Some(bearer), Some(header)) if bearer != header => Ok(Presented::Refused),
-        (Some(key), _) | (None, Some(key)) => match key_principal(state, key).await {
-            Ok(principal) => Ok(Presented::Key(principal)),
-            Err(AppError::Unauthorized) => Ok(Presented::Refused),
-            Err(error) => Err(error),
+    let key = match presented_keys(&parts.headers) {
+        (Some(bearer), Some(header)) if bearer != header => return Ok(Presented::Refused),
+        (Some(key), _) | (None, Some(key)) => key,
+        (None, None) => match stream_access(parts) {
+            Some(access) => access,
+            None => return Ok(Presented::Nothing),
         },
-        (None, None) => Ok(Presented::Nothing),
+    };
+    if portal::is_portal_secret(key) {
+        let now = db::unix_seconds(chrono::Utc::now());
+        return Ok(match portal::open(state, key, now).await? {
+            Opened::Granted(grant) => Presented::Portal(grant),
+            Opened::Ended { .. } => Presented::Refused,
+        });
+    }
+    match key_principal(state, key).await {
+        Ok(principal) => Ok(Presented::Key(principal)),
+        Err(AppError::Unauthorized) => Ok(Presented::Refused),
+        Err(error) => Err(error),
+    }
+}
+
+/// The path of the usage stream, which also takes a portal secret as `?access=`.
+pub const STREAM_PATH: &str = "/api/v1/usage/stream";
+
+/// The `access` parameter of a request for the usage stream.
+fn stream_access(parts: &Parts) -> Option<&str> {
+    if parts.uri.path() != STREAM_PATH {
+        return None;
+    }
+    parts
+        .uri
+        .query()?
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("access="))
+        .filter(|access| !access.is_empty())
+}
+
+/// Who reads usage: an API key's or signed-in user's principal (every metric), or a portal
+/// session's grant (its metrics only).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reader {
+    Member(ApiPrincipal),
+    Portal(PortalGrant),
+}
+
+impl Reader {
+    /// The organization whose usage is read.
+    pub fn organization_id(&self) -> i64 {
+        match self {
+            Reader::Member(principal) => principal.organization_id,
+            Reader::Portal(grant) => grant.organization_id,
+        }
+    }
+
+    /// The metrics the reader may see.
+    pub fn metrics(&self) -> MetricScope {
+        match self {
+            Reader::Member(_) => MetricScope::all(),
+            Reader::Portal(grant) => grant.metrics.clone(),
+        }
     }
 }
 

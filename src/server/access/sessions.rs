@@ -390,7 +390,7 @@ pub async fn change_password(
 }
 
 /// Deletes the sessions that can never be used again at `now` (signed out, past their
-/// absolute end, idle too long); returns how many went. The server runs it every hour and
+/// absolute end, idle too long) and portal sessions ended a week ago; returns how many went. The server runs it every hour and
 /// `quotaboard purge` too.
 pub async fn purge_ended(
     db: &crate::server::db::Database,
@@ -398,8 +398,15 @@ pub async fn purge_ended(
     now: i64,
 ) -> Result<u64, sqlx::Error> {
     let idle = i64::from(settings.idle_timeout_minutes) * 60;
-    sessions::purge_ended(db.pool(), now, now - idle).await
+    let signed_in = sessions::purge_ended(db.pool(), now, now - idle).await?;
+    let portal =
+        crate::server::db::portal::purge_ended(db.pool(), now - PORTAL_KEPT_SECONDS).await?;
+    Ok(signed_in + portal)
 }
+
+/// How long an ended portal session stays listed (`GET /api/v1/portal/sessions`) before
+/// it is purged; the audit log keeps its creation and revocation.
+const PORTAL_KEPT_SECONDS: i64 = 7 * 24 * 3600;
 
 /// Runs [`purge_ended`] now and then every `period`, for as long as the server runs.
 pub async fn sweep(db: crate::server::db::Database, settings: SessionSettings, period: Duration) {

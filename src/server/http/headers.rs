@@ -14,35 +14,63 @@ use crate::server::{platform::limits::is_exempt, state::AppState};
 /// response's `nonce` (Leptos puts it on its hydration and resource scripts), and
 /// `'wasm-unsafe-eval'` so the browser may compile the app's WASM. Styles may be inline:
 /// usage bars are drawn with a `style="width: …"` in the server's HTML, and the charts
-/// write their tooltips' styles. Nothing may frame the pages, nor post forms elsewhere.
-pub fn page_policy(nonce: &str) -> String {
+/// write their tooltips' styles. No form posts elsewhere. Only `frame_ancestors` may frame
+/// the page: `'none'` for the dashboard, an organization's origins for its embed view.
+pub fn page_policy(nonce: &str, frame_ancestors: &str) -> String {
     format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
          style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
-         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+         object-src 'none'; base-uri 'none'; form-action 'self'; \
+         frame-ancestors {frame_ancestors}"
     )
 }
+
+/// The sources that may frame the page being rendered (`'none'`, or origins separated by
+/// spaces, as `access::embedding` makes them), put in context by the embed view.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FrameAncestors(pub String);
 
 /// The policy of every other HTML response (the API reference, static files): no scripts.
 const STATIC_POLICY: &str = "default-src 'none'; style-src 'self' 'unsafe-inline'; \
      img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; \
      frame-ancestors 'none'";
 
-/// During server rendering: sets the page's policy with the nonce Leptos made for it.
+/// During server rendering: sets the dashboard page's policy with the nonce Leptos made
+/// for it; nothing may frame it.
 pub fn set_page_policy() {
+    set_policy("'none'");
+}
+
+/// During server rendering: sets the embed view's policy, framed only by the
+/// [`FrameAncestors`] in context (none without), and sends no referrer from it (its first
+/// address held a launch token).
+pub fn set_embed_policy() {
+    let ancestors = use_context::<FrameAncestors>()
+        .map_or_else(|| "'none'".to_string(), |ancestors| ancestors.0);
+    set_policy(&ancestors);
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.insert_header(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        );
+    }
+}
+
+fn set_policy(frame_ancestors: &str) {
     let (Some(nonce), Some(response)) = (
         leptos::nonce::use_nonce(),
         use_context::<leptos_axum::ResponseOptions>(),
     ) else {
         return;
     };
-    if let Ok(value) = HeaderValue::from_str(&page_policy(&nonce)) {
+    if let Ok(value) = HeaderValue::from_str(&page_policy(&nonce, frame_ancestors)) {
         response.insert_header(header::CONTENT_SECURITY_POLICY, value);
     }
 }
 
-/// Adds `nosniff`, a referrer policy that sends only the origin to other sites and
-/// `X-Frame-Options: DENY` (for browsers without `frame-ancestors`) to every response, the
+/// Adds `nosniff`, a referrer policy that sends only the origin to other sites (unless the
+/// response has its own) and `X-Frame-Options: DENY` (for browsers without
+/// `frame-ancestors`) to every response but an embed view that origins may frame, the
 /// static policy to HTML that has none, and HSTS when the deployment serves HTTPS
 /// (`session-cookie-secure`; browsers ignore it over plain HTTP anyway). Pages and answers
 /// that set no caching of their own (all but the static files and the API reference) get
@@ -63,11 +91,12 @@ pub async fn security_headers(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("strict-origin-when-cross-origin"),
-    );
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if !headers.contains_key(header::REFERRER_POLICY) {
+        headers.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
+        );
+    }
     let is_html = headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
@@ -77,6 +106,15 @@ pub async fn security_headers(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(STATIC_POLICY),
         );
+    }
+    let framable = headers
+        .get(header::CONTENT_SECURITY_POLICY)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|policy| {
+            policy.contains("frame-ancestors ") && !policy.contains("frame-ancestors 'none'")
+        });
+    if !framable {
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     }
     if state.settings.session.cookie_secure {
         headers.insert(
@@ -93,7 +131,7 @@ mod tests {
 
     #[test]
     fn page_policy_allows_only_this_responses_inline_scripts() {
-        let policy = page_policy("abc123");
+        let policy = page_policy("abc123", "'none'");
         assert!(policy.contains("script-src 'self' 'nonce-abc123' 'wasm-unsafe-eval';"));
         for directive in [
             "object-src 'none'",
@@ -104,5 +142,14 @@ mod tests {
         }
         assert!(!policy.contains("'unsafe-eval'"), "{policy}");
         assert!(!policy.contains("script-src 'self' 'unsafe-inline'"));
+    }
+
+    #[test]
+    fn an_embed_policy_names_exactly_its_frame_ancestors() {
+        let policy = page_policy("n", "https://app.example.com http://localhost:5000");
+        assert!(
+            policy.ends_with("frame-ancestors https://app.example.com http://localhost:5000"),
+            "{policy}"
+        );
     }
 }

@@ -5,8 +5,9 @@ use leptos::prelude::use_context;
 use crate::error::AppError;
 
 use crate::server::{
-    access::auth::session_user,
-    access::principal::Principal,
+    access::auth::{session_user, Reader},
+    access::portal::PortalGrant,
+    access::principal::{ApiPrincipal, Credential, Principal},
     access::sessions::{self, SessionUser},
     state::AppState,
 };
@@ -37,6 +38,22 @@ fn request_parts() -> Result<axum::http::request::Parts, AppError> {
 /// Errors: `Unauthorized` without a live session cookie, `Forbidden` for a platform admin.
 pub async fn principal(state: &AppState) -> Result<Principal, AppError> {
     Principal::of(user(state).await?)
+}
+
+/// Who reads usage in the current request: the portal session whose page credential the
+/// request limits found (the embed view's requests), else the signed-in user.
+///
+/// Errors as [`principal`].
+pub async fn reader(state: &AppState) -> Result<Reader, AppError> {
+    if let Some(grant) = request_parts()?.extensions.get::<PortalGrant>() {
+        return Ok(Reader::Portal(grant.clone()));
+    }
+    let principal = principal(state).await?;
+    Ok(Reader::Member(ApiPrincipal {
+        organization_id: principal.organization_id,
+        role: principal.role,
+        credential: Credential::Session(principal.user_id),
+    }))
 }
 
 /// The user of the current request's live session, if any: from the request's memo when

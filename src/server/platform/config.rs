@@ -78,6 +78,9 @@ pub struct Settings {
     pub read_cache: std::time::Duration,
     /// The key webhook secrets are sealed with; `None`: a SQLite database's key file.
     pub secret_key: Option<SealingKey>,
+    /// Where browsers reach this server (`https://usage.example.com`), for the addresses
+    /// of portal sessions; `None`: the scheme and `Host` of the request creating one.
+    pub public_url: Option<String>,
 }
 
 impl fmt::Debug for Settings {
@@ -97,6 +100,7 @@ impl fmt::Debug for Settings {
             .field("request_timeout", &self.request_timeout)
             .field("read_cache", &self.read_cache)
             .field("secret_key", &self.secret_key)
+            .field("public_url", &self.public_url)
             .finish()
     }
 }
@@ -203,6 +207,7 @@ struct RawSettings {
     read_cache_ms: u64,
     sqlite_synchronous: Durability,
     secret_key: String,
+    public_url: String,
 }
 
 /// Why the configuration could not be loaded; the message names the key at fault.
@@ -384,6 +389,7 @@ fn parse_settings(
         .and_then(|b| b.set_default("read-cache-ms", 1000))
         .and_then(|b| b.set_default("sqlite-synchronous", "normal"))
         .and_then(|b| b.set_default("secret-key", ""))
+        .and_then(|b| b.set_default("public-url", ""))
         .map_err(invalid)?
         .add_source(File::from_str(&table_text, FileFormat::Toml))
         .add_source(
@@ -509,8 +515,20 @@ impl RawSettings {
             "" => None,
             text => Some(SealingKey::from_hex(text).map_err(|e| e.to_string())?),
         };
+        let public_url = self.public_url.trim().trim_end_matches('/').to_string();
+        if !public_url.is_empty() {
+            let url = url::Url::parse(&public_url).map_err(|_| {
+                format!("public-url must be an http or https address (got {public_url:?})")
+            })?;
+            if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+                return Err(format!(
+                    "public-url must be an http or https address (got {public_url:?})"
+                ));
+            }
+        }
         Ok(Settings {
             secret_key,
+            public_url: (!public_url.is_empty()).then_some(public_url),
             limits: LimitSettings {
                 requests_per_second_per_key: self.rate_limit_per_key,
                 requests_per_second_per_organization: self.rate_limit_per_organization,

@@ -53,6 +53,7 @@ const SWEEP_EVERY: u64 = 4_096;
 /// The limiters one server shares between its requests.
 pub struct Limits {
     per_key: Option<DefaultKeyedRateLimiter<i64>>,
+    per_portal_session: Option<DefaultKeyedRateLimiter<i64>>,
     per_organization: Option<DefaultKeyedRateLimiter<i64>>,
     per_address: Option<DefaultKeyedRateLimiter<IpAddr>>,
     sign_ins: SignInThrottle,
@@ -66,6 +67,9 @@ pub struct Limits {
 pub enum Counted {
     /// A valid API key, and the organization it belongs to.
     Key { key: i64, organization: i64 },
+    /// A live portal session (its token or its page's credential), and its organization:
+    /// limited as a key is.
+    Portal { session: i64, organization: i64 },
     /// The client's address (its /64 for IPv6).
     Address(IpAddr),
     /// Neither is known: not counted.
@@ -80,6 +84,7 @@ impl Limits {
         };
         Limits {
             per_key: quota(settings.requests_per_second_per_key).map(RateLimiter::keyed),
+            per_portal_session: quota(settings.requests_per_second_per_key).map(RateLimiter::keyed),
             per_organization: quota(settings.requests_per_second_per_organization)
                 .map(RateLimiter::keyed),
             per_address: quota(settings.requests_per_second_per_address).map(RateLimiter::keyed),
@@ -101,11 +106,17 @@ impl Limits {
         let refused = match counted {
             Counted::Key { key, organization } => {
                 let by_key = self.per_key.as_ref().and_then(|l| wait(l, &key));
-                by_key.or_else(|| {
-                    self.per_organization
-                        .as_ref()
-                        .and_then(|l| wait(l, &organization))
-                })
+                by_key.or_else(|| self.organization_wait(organization))
+            }
+            Counted::Portal {
+                session,
+                organization,
+            } => {
+                let by_session = self
+                    .per_portal_session
+                    .as_ref()
+                    .and_then(|l| wait(l, &session));
+                by_session.or_else(|| self.organization_wait(organization))
             }
             Counted::Address(address) => self.per_address.as_ref().and_then(|l| wait(l, &address)),
             Counted::Nobody => None,
@@ -113,10 +124,20 @@ impl Limits {
         refused.map_or(Ok(()), Err)
     }
 
+    fn organization_wait(&self, organization: i64) -> Option<Duration> {
+        self.per_organization
+            .as_ref()
+            .and_then(|l| wait(l, &organization))
+    }
+
     fn sweep(&self) {
-        for limiter in [&self.per_key, &self.per_organization]
-            .into_iter()
-            .flatten()
+        for limiter in [
+            &self.per_key,
+            &self.per_portal_session,
+            &self.per_organization,
+        ]
+        .into_iter()
+        .flatten()
         {
             limiter.retain_recent();
             limiter.shrink_to_fit();
@@ -511,9 +532,9 @@ mod tests {
             .is_ok());
     }
 
-    #[test]
-    fn requests_are_counted_by_key_and_organization_or_by_address() {
-        let limits = Limits::new(&LimitSettings {
+    /// 2 requests a second per key (or portal session), 3 per organization, none per address.
+    fn two_per_key_three_per_organization() -> Limits {
+        Limits::new(&LimitSettings {
             requests_per_second_per_key: 2,
             requests_per_second_per_organization: 3,
             requests_per_second_per_address: 0,
@@ -521,7 +542,12 @@ mod tests {
             password_checks_at_once: 1,
             password_checks_waiting: 1,
             client_ip_header: None,
-        });
+        })
+    }
+
+    #[test]
+    fn requests_are_counted_by_key_and_organization_or_by_address() {
+        let limits = two_per_key_three_per_organization();
         // A burst of twice the rate, then refusals with a wait under a second.
         let key = |key| Counted::Key {
             key,
@@ -550,6 +576,31 @@ mod tests {
         for _ in 0..100 {
             assert!(limits.check(Counted::Address([10, 0, 0, 1].into())).is_ok());
         }
+    }
+
+    #[test]
+    fn a_portal_session_is_limited_as_a_key_and_shares_its_organizations_budget() {
+        let limits = two_per_key_three_per_organization();
+        let portal = |session| Counted::Portal {
+            session,
+            organization: 1,
+        };
+        for _ in 0..4 {
+            assert!(limits.check(portal(1)).is_ok());
+        }
+        assert!(limits.check(portal(1)).is_err(), "over the session's rate");
+        // A key with the same id is another budget; the organization's is shared.
+        assert!(limits
+            .check(Counted::Key {
+                key: 1,
+                organization: 1
+            })
+            .is_ok());
+        assert!(limits.check(portal(2)).is_ok());
+        assert!(
+            limits.check(portal(2)).is_err(),
+            "over the organization's rate"
+        );
     }
 
     #[tokio::test]

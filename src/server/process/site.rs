@@ -1,5 +1,5 @@
-//! The built site's files, the not-found page and server functions, mounted so that each
-//! request keeps to a reactive owner of its own.
+//! The built site's files, the not-found page, the embed view and server functions, mounted
+//! so that each request keeps to a reactive owner of its own.
 //!
 //! Rendering a page leaves the page's root owner current on its worker thread
 //! (`Owner::new_root`), and Leptos's own file and server-function handlers make their owner a
@@ -21,9 +21,12 @@ use leptos::{prelude::provide_context, reactive::owner::Owner};
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
 
-use crate::app::shell;
+use crate::app::{embed_shell, shell};
 
-use crate::server::state::AppState;
+use crate::server::{
+    http::{embed, headers::FrameAncestors},
+    state::AppState,
+};
 
 /// A file of the built site for a read (a precompressed copy to a browser that accepts it),
 /// else the app's not-found page with status 404. Nothing here borrows another request's
@@ -53,6 +56,27 @@ pub async fn file_or_not_found(State(state): State<AppState>, request: Request) 
         *response.status_mut() = StatusCode::NOT_FOUND;
     }
     response
+}
+
+/// `GET /embed/usage`: a portal session's usage view ([`embed::view_of`]), rendered under
+/// a root owner of its own with the origins that may frame it.
+pub async fn embed_usage(State(state): State<AppState>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let (view, ancestors) = match embed::view_of(&state, &parts).await {
+        Ok(opened) => opened,
+        Err(error) => return error.into_response(),
+    };
+    let request = Request::from_parts(parts, body);
+    let options = state.leptos_options.clone();
+    let render = leptos_axum::render_app_async_with_context(
+        move || {
+            provide_context(state.clone());
+            provide_context(view.clone());
+            provide_context(FrameAncestors(ancestors.clone()));
+        },
+        move || embed_shell(&options),
+    );
+    render(request).await
 }
 
 /// The paths of the app's server functions.

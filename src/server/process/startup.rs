@@ -17,6 +17,7 @@ use crate::server::{
     http::browser::{self, PageGuard},
     http::headers,
     http::middleware as guard,
+    http::{embed, embedding},
     platform::assets,
     platform::cache::{ReadCache, SessionCache},
     platform::config::{Config, Settings},
@@ -123,6 +124,8 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(rest::router())
         .merge(browser::router())
+        .route(embed::EMBED_PATH, axum::routing::get(site::embed_usage))
+        .merge(embedding::router())
         .leptos_routes(&state, routes, move || shell(&options))
         .fallback(site::file_or_not_found)
         .layer(middleware::from_fn_with_state(

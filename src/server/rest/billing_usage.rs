@@ -22,7 +22,7 @@ use crate::{
     error::AppError,
     model::usage::MetricUsage,
     server::{
-        access::principal::ApiPrincipal,
+        access::auth::Reader,
         metering::ledger::{usage_of, Ledger, Resource},
         rest::shape::{
             decimal, quantity, timestamp_seconds, Envelope, EnvelopeErrorBody, ShapedError,
@@ -50,27 +50,37 @@ pub struct UsageQuery {
 }
 
 /// 200 `{"success": true, "data": {period, metrics, estimatedCost, projectedUsage}}` for
-/// any key of the organization. Errors in seed 002's `{"success": false, "error": {code,
-/// message}}`: 401 `UNAUTHORIZED` without a valid key; 400 `BAD_REQUEST` for a malformed
-/// date, a range that runs backwards or spans more than 13 months, or an unknown metric.
+/// any key of the organization, or its portal session's token (only the session's metrics).
+/// Errors in seed 002's `{"success": false, "error": {code, message}}`: 401 `UNAUTHORIZED`
+/// without a valid key; 400 `BAD_REQUEST` for a malformed date, a range that runs
+/// backwards or spans more than 13 months, or an unknown metric; 403 `FORBIDDEN` for a
+/// metric the portal session may not read.
 #[utoipa::path(
     get, path = "/api/billing/usage", tag = "usage", params(UsageQuery),
     responses(
         (status = 200, description = "Usage, cost and projections", body = BillingUsageBody),
         (status = 400, description = "A malformed date, a backwards or over-long range, an unknown metric", body = EnvelopeErrorBody),
-    )
+        (status = 403, description = "A metric the portal session may not read", body = EnvelopeErrorBody),
+    ),
+    security(("api_key" = []), ("bearer" = []), ("session" = []), ("portal" = []))
 )]
 pub(crate) async fn billing_usage(
     State(state): State<AppState>,
-    principal: Result<ApiPrincipal, AppError>,
+    reader: Result<Reader, AppError>,
     query: Result<Query<UsageQuery>, QueryRejection>,
 ) -> Result<Json<BillingUsageBody>, ShapedError<Envelope>> {
-    let principal = principal?;
+    let reader = reader?;
     let Query(query) = query.map_err(|rejection| AppError::BadRequest(rejection.body_text()))?;
-    let ledger = Ledger::cached(&state, principal.organization_id).await?;
+    let ledger = Ledger::cached(&state, reader.organization_id()).await?;
     let now = Utc::now();
     let period = requested_period(&ledger, &query, now)?;
+    let scope = reader.metrics();
     let wanted = wanted_resources(&ledger, query.metrics.as_deref())?;
+    if let Some(resources) = &wanted {
+        if !resources.iter().all(|r| scope.allows(&r.metric.code)) {
+            return Err(AppError::Forbidden.into());
+        }
+    }
     let summary = ledger.summary_of(&state, period, now).await?;
     let thresholds = state.settings.thresholds;
 
@@ -92,6 +102,7 @@ pub(crate) async fn billing_usage(
         None => summary
             .metrics
             .iter()
+            .filter(|usage| scope.allows(&usage.code))
             .filter_map(|usage| Some((ledger.resource_named(&usage.code)?, usage.clone())))
             .collect(),
     };

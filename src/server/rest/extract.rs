@@ -1,7 +1,8 @@
 //! The extractors handlers take their request with: who is asking (the principal a key or
-//! session proves, an admin, the client's address), the ids in the path, and a JSON body or
-//! query string that answers 400 (413) in our error shape when it cannot be read. A handler
-//! names what it needs in its arguments and starts from values it can use.
+//! session proves, an admin, a usage reader, the client's address), the ids in the path, a
+//! JSON body or query string that answers 400 (413) in our error shape when it cannot be
+//! read, and a [`List`] request. A handler names what it needs in its arguments and starts
+//! from values it can use.
 
 use std::net::IpAddr;
 
@@ -17,7 +18,8 @@ use axum::{
 use crate::error::AppError;
 use crate::server::{
     access::{
-        auth::{key_principal, presented_keys},
+        auth::{key_principal, presented_keys, Reader},
+        portal::PortalGrant,
         principal::{ApiPrincipal, Credential, Principal, Role},
         sessions,
     },
@@ -32,7 +34,8 @@ impl FromRequestParts<AppState> for ApiPrincipal {
     /// `Unauthorized` for a missing, malformed, unknown or revoked key, for two different
     /// keys in one request (which one was meant?), or without a key for a missing or ended
     /// session; a key presented is never passed over for a cookie. `Forbidden` for a
-    /// platform admin's session, which belongs to no organization.
+    /// platform admin's session, which belongs to no organization, and for a portal
+    /// session's token, which only [`Reader`]s take.
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let principal = proven(parts, state).await?;
         tracing::Span::current().record("organization", principal.organization_id);
@@ -46,6 +49,9 @@ async fn proven(parts: &Parts, state: &AppState) -> Result<ApiPrincipal, AppErro
     if let Some(principal) = parts.extensions.get::<ApiPrincipal>() {
         return Ok(*principal);
     }
+    if parts.extensions.get::<PortalGrant>().is_some() {
+        return Err(AppError::Forbidden);
+    }
     match presented_keys(&parts.headers) {
         (Some(bearer), Some(header)) if bearer != header => return Err(AppError::Unauthorized),
         (Some(key), _) | (None, Some(key)) => return key_principal(state, key).await,
@@ -57,6 +63,22 @@ async fn proven(parts: &Parts, state: &AppState) -> Result<ApiPrincipal, AppErro
         role: user.role,
         credential: Credential::Session(user.user_id),
     })
+}
+
+impl FromRequestParts<AppState> for Reader {
+    type Rejection = AppError;
+
+    /// A live portal session's token or page credential (found by the request limits),
+    /// else an [`ApiPrincipal`] with its answers.
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        if let Some(grant) = parts.extensions.get::<PortalGrant>() {
+            tracing::Span::current().record("organization", grant.organization_id);
+            return Ok(Reader::Portal(grant.clone()));
+        }
+        ApiPrincipal::from_request_parts(parts, state)
+            .await
+            .map(Reader::Member)
+    }
 }
 
 /// The token of the session cookie the request carries; 401 without one. Whether the

@@ -25,8 +25,9 @@ use utoipa::{
 };
 
 use super::{
-    api_keys, billing_usage, domain_usage, domains, entitlements, events, exports, health,
-    licenses, organization_usage, sessions, statements, subscription, usage_stream, user, webhooks,
+    api_keys, billing_usage, domain_usage, domains, embed_origins, entitlements, events, exports,
+    health, licenses, organization_usage, portal_sessions, sessions, statements, subscription,
+    usage_stream, user, webhooks,
 };
 use crate::server::{platform::assets, platform::limits, state::AppState};
 
@@ -44,7 +45,9 @@ pub fn router() -> Router<AppState> {
         title = "quotaboard",
         description = "Usage metering and license limits. Every endpoint takes an API key as \
             `x-api-key: KEY` or `Authorization: Bearer KEY`, or a signed-in user's session \
-            cookie, and answers only about that organization. Ids are strings of digits.",
+            cookie, and answers only about that organization. The usage reads also take a \
+            portal session's read-only token (POST /api/v1/portal/sessions). Ids are strings \
+            of digits.",
     ),
     paths(
         billing_usage::billing_usage,
@@ -74,6 +77,12 @@ pub fn router() -> Router<AppState> {
         webhooks::create_webhook,
         webhooks::update_webhook,
         webhooks::search_webhooks,
+        portal_sessions::create_session,
+        portal_sessions::search_sessions,
+        portal_sessions::revoke_session,
+        embed_origins::add_origin,
+        embed_origins::search_origins,
+        embed_origins::remove_origin,
         exports::usage_csv,
         exports::line_items_csv,
         usage_stream::usage_stream,
@@ -86,6 +95,8 @@ pub fn router() -> Router<AppState> {
         domains::AccountBody,
         domains::DomainBody,
         webhooks::WebhookBody,
+        portal_sessions::PortalSessionBody,
+        embed_origins::EmbedOriginBody,
     )),
     modifiers(&Security, &ParameterAnswers, &KeyRequired, &EveryAnswer),
     tags(
@@ -96,6 +107,7 @@ pub fn router() -> Router<AppState> {
         (name = "domains", description = "Domains (apps) and their mailbox accounts"),
         (name = "licenses", description = "The plans organizations subscribe to"),
         (name = "webhooks", description = "Where usage alerts go"),
+        (name = "portal", description = "Customers' read-only portal sessions and the embeddable usage view"),
         (name = "operations", description = "For load balancers and monitors"),
     )
 )]
@@ -121,6 +133,18 @@ impl Modify for Security {
                 "A signed-in user's session (POST /api/v1/sessions); `qb_session` when \
                  session-cookie-secure is off",
             ))),
+        );
+        components.add_security_scheme(
+            "portal",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A portal session's token (`qbp_…`, POST /api/v1/portal/sessions): \
+                         read-only, one organization, its metrics only",
+                    ))
+                    .build(),
+            ),
         );
         components.add_security_scheme(
             "bearer",
@@ -268,8 +292,9 @@ const ACCOUNT_TAG: &str = "account";
 /// The answers any operation can give besides its own, each in the error shape of the
 /// operation's family: 413 for a body over the limit (every route), 429 with `Retry-After`
 /// once a key or address is over its rate (every route but `/healthz`), 503 when the request
-/// times out or the database is gone, and for a change 403 for another site's page and, but
-/// on the caller's own account, for a member key.
+/// times out or the database is gone; for a change 403 for another site's page and, but on
+/// the caller's own account, for a member key or a portal token; for a read that takes no
+/// portal token, 403 for one.
 struct EveryAnswer;
 
 impl Modify for EveryAnswer {
@@ -317,9 +342,14 @@ impl Modify for EveryAnswer {
                     let description = if own_account {
                         capitalized(forged)
                     } else {
-                        format!("A member key (changes to the organization need an admin's), or {forged}")
+                        format!("A member key (changes to the organization need an admin's), a portal session's token, or {forged}")
                     };
                     extra.push(("403", answer(&description).build()));
+                } else if operation.security.is_some() && !takes_portal(operation) {
+                    extra.push((
+                        "403",
+                        answer("A portal session's token: it reads only usage").build(),
+                    ));
                 }
                 for (status, response) in extra {
                     let documented = operation
@@ -338,6 +368,12 @@ impl Modify for EveryAnswer {
             }
         }
     }
+}
+
+/// True when the operation takes a portal session's token (the usage reads).
+fn takes_portal(operation: &Operation) -> bool {
+    let portal = SecurityRequirement::new("portal", Vec::<String>::new());
+    operation.security.iter().flatten().any(|r| *r == portal)
 }
 
 /// The OpenAPI 3.1 document.

@@ -19,7 +19,7 @@ use crate::{
     error::AppError,
     model::usage::CHANNEL_METRICS,
     server::{
-        access::principal::ApiPrincipal,
+        access::auth::Reader,
         db::organizations,
         metering::ledger::Ledger,
         rest::shape::{quantity, Named, NamedErrorBody, ShapedError},
@@ -57,9 +57,11 @@ pub struct RangeQuery {
 
 /// 200 `{"data": {"usageSms", "usageWhatsapp", "usageEmail", "usageSage"}}`: each channel's
 /// total over the local days (of the organization's zone) from `startDate`'s to
-/// `endDate`'s, both whole; a channel the catalogue lacks counts 0. Errors in seed 003's
-/// `{"error", "message"}`: 401 `Unauthenticated` without a valid key, 403 `Forbidden` for
-/// another organization, 404 `ResourceNotFound` for no such organization, 422
+/// `endDate`'s, both whole; a channel the catalogue lacks counts 0. Any key of the
+/// organization reads it, or its portal session's token when the session may read every
+/// channel. Errors in seed 003's `{"error", "message"}`: 401 `Unauthenticated` without a
+/// valid key, 403 `Forbidden` for another organization or a portal session limited to
+/// other metrics, 404 `ResourceNotFound` for no such organization, 422
 /// `ValidationError` for a missing or non-numeric date, a start after the end or a range
 /// over 13 months.
 #[utoipa::path(
@@ -70,19 +72,20 @@ pub struct RangeQuery {
     ),
     responses(
         (status = 200, description = "Each channel's total", body = OrganizationUsageBody),
-        (status = 403, description = "Another organization", body = NamedErrorBody),
+        (status = 403, description = "Another organization, or a portal session limited to other metrics", body = NamedErrorBody),
         (status = 404, description = "No such organization", body = NamedErrorBody),
         (status = 422, description = "Missing or non-numeric dates, a start after the end, a range over 13 months", body = NamedErrorBody),
-    )
+    ),
+    security(("api_key" = []), ("bearer" = []), ("session" = []), ("portal" = []))
 )]
 pub(crate) async fn organization_usage(
     State(state): State<AppState>,
-    principal: Result<ApiPrincipal, AppError>,
+    reader: Result<Reader, AppError>,
     Path(organization_id): Path<String>,
     query: Result<Query<RangeQuery>, QueryRejection>,
 ) -> Result<Json<OrganizationUsageBody>, ShapedError<Named>> {
-    let principal = principal?;
-    let organization_id = visible_organization(&state, principal, &organization_id).await?;
+    let reader = reader?;
+    let organization_id = visible_organization(&state, &reader, &organization_id).await?;
     let Query(query) = query.map_err(|rejection| AppError::BadRequest(rejection.body_text()))?;
     let start = unix_time("startDate", query.start_date.as_deref())?;
     let end = unix_time("endDate", query.end_date.as_deref())?;
@@ -93,6 +96,15 @@ pub(crate) async fn organization_usage(
         .into());
     }
     let ledger = Ledger::cached(&state, organization_id).await?;
+    let scope = reader.metrics();
+    let readable = CHANNEL_METRICS.iter().all(|metric| {
+        ledger
+            .resource_named(metric)
+            .is_none_or(|resource| scope.allows(&resource.metric.code))
+    });
+    if !readable {
+        return Err(AppError::Forbidden.into());
+    }
     let zone = ledger.time_zone;
     let period = BillingPeriod::requested(
         start.with_timezone(&zone).date_naive(),
@@ -144,7 +156,7 @@ pub struct ChannelUsage {
 /// read it: 404 when there is none, 403 when it is not the caller's.
 async fn visible_organization(
     state: &AppState,
-    principal: ApiPrincipal,
+    reader: &Reader,
     requested: &str,
 ) -> Result<i64, AppError> {
     let pool = state.db.pool();
@@ -154,7 +166,7 @@ async fn visible_organization(
     };
     match organization {
         None => Err(AppError::NotFound("Organization".into())),
-        Some(organization) if organization.id != principal.organization_id => {
+        Some(organization) if organization.id != reader.organization_id() => {
             Err(AppError::Forbidden)
         }
         Some(organization) => Ok(organization.id),

@@ -13,14 +13,14 @@ use axum::{
 use futures::{stream, Stream, StreamExt};
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
-use crate::server::{access::auth, access::principal::ApiPrincipal, state::AppState};
+use crate::server::{access::auth, access::auth::Reader, state::AppState};
 
 /// How long a change waits for others to join it before the page is told.
 const COALESCE: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// The stream route.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/usage/stream", get(usage_stream))
+    Router::new().route(auth::STREAM_PATH, get(usage_stream))
 }
 
 /// One server-sent event of the stream, as a client's parser reads it.
@@ -36,23 +36,26 @@ pub struct StreamEvent {
 
 /// 200 `text/event-stream`: first `event: ready`, then `event: usage` with
 /// `{"organizationId": "…"}` within 200 ms of events of the caller's organization being
-/// stored (one for a burst), with a keep-alive comment every 15 s. The stream ends when the
-/// key is revoked or the session signs out, expires or its user is disabled. 401 without
-/// a key or session.
+/// stored (one for a burst), with a keep-alive comment every 15 s. Takes a key, a session,
+/// or a portal session's token (also as `?access=`, since `EventSource` sends no headers).
+/// The stream ends when the key is revoked, the session signs out, expires or its user is
+/// disabled, or the portal session expires or is revoked. 401 without any of them.
 #[utoipa::path(
     get, path = "/api/v1/usage/stream", tag = "usage",
     responses(
         (status = 200, description = "Server-sent events: ready, then usage on every change", body = StreamEvent, content_type = "text/event-stream"),
-    )
+    ),
+    params(("access" = Option<String>, Query, description = "A portal session's token, for clients that cannot send headers")),
+    security(("api_key" = []), ("bearer" = []), ("session" = []), ("portal" = []))
 )]
 pub(crate) async fn usage_stream(
     State(state): State<AppState>,
-    principal: ApiPrincipal,
+    reader: Reader,
     headers: HeaderMap,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let organization_id = principal.organization_id;
+    let organization_id = reader.organization_id();
     let closed = state.live.closed();
-    let ended = auth::credential_ended(state.platform.clone(), headers, principal);
+    let ended = auth::credential_ended(state.platform.clone(), headers, reader);
     let stop = async move {
         tokio::select! {
             () = closed => {}
