@@ -374,6 +374,10 @@ async fn the_embed_view_opens_once_and_then_with_its_credential(app: TestApp) {
     assert!(stream.headers()["content-type"]
         .to_str()
         .is_ok_and(|t| t.starts_with("text/event-stream")));
+    // Only a portal secret is taken from the address, never a key.
+    let (_, key) = app.demo_key("acme", Role::Member).await;
+    let with_key = app.get(&format!("/api/v1/usage/stream?access={key}")).await;
+    assert_eq!(with_key.status(), 401);
 }
 
 async fn an_ended_session_shows_its_message_in_its_frame(app: TestApp) {

@@ -50,9 +50,9 @@ const RECHECK_EVERY: Duration = Duration::from_secs(30);
 
 /// Resolves once the credential `reader` was proved with (on `headers`) no longer
 /// stands: the key was revoked, the session ended, expired or moved to another
-/// organization, its user was disabled, or the portal session expired or was revoked. Checked at every announced change of
-/// credentials and every [`RECHECK_EVERY`]; a failed check (the database not answering)
-/// is tried again at the next.
+/// organization, its user was disabled, or the portal session expired or was revoked.
+/// Checked at every announced change of credentials and every [`RECHECK_EVERY`]; a failed
+/// check (the database not answering) is tried again at the next.
 pub async fn credential_ended(state: Platform, headers: HeaderMap, reader: Reader) {
     let mut changes = state.live.credentials_watch();
     loop {
@@ -152,7 +152,8 @@ pub async fn presented_principal(state: &Platform, parts: &Parts) -> Result<Pres
 /// The path of the usage stream, which also takes a portal secret as `?access=`.
 pub const STREAM_PATH: &str = "/api/v1/usage/stream";
 
-/// The `access` parameter of a request for the usage stream.
+/// The `access` parameter of a request for the usage stream, when it holds a portal secret
+/// (an API key is never taken from an address).
 fn stream_access(parts: &Parts) -> Option<&str> {
     if parts.uri.path() != STREAM_PATH {
         return None;
@@ -162,7 +163,7 @@ fn stream_access(parts: &Parts) -> Option<&str> {
         .query()?
         .split('&')
         .find_map(|pair| pair.strip_prefix("access="))
-        .filter(|access| !access.is_empty())
+        .filter(|access| portal::is_portal_secret(access))
 }
 
 /// Who reads usage: an API key's or signed-in user's principal (every metric), or a portal

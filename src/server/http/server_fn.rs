@@ -45,10 +45,11 @@ pub async fn principal(state: &AppState) -> Result<Principal, AppError> {
 ///
 /// Errors as [`principal`].
 pub async fn reader(state: &AppState) -> Result<Reader, AppError> {
-    if let Some(grant) = request_parts()?.extensions.get::<PortalGrant>() {
+    let parts = request_parts()?;
+    if let Some(grant) = parts.extensions.get::<PortalGrant>() {
         return Ok(Reader::Portal(grant.clone()));
     }
-    let principal = principal(state).await?;
+    let principal = Principal::of(user_of(state, &parts).await?)?;
     Ok(Reader::Member(ApiPrincipal {
         organization_id: principal.organization_id,
         role: principal.role,
@@ -59,7 +60,14 @@ pub async fn reader(state: &AppState) -> Result<Reader, AppError> {
 /// The user of the current request's live session, if any: from the request's memo when
 /// the sign-in guard looked it up, else from the database.
 pub async fn user(state: &AppState) -> Result<Option<SessionUser>, AppError> {
-    let parts = request_parts()?;
+    user_of(state, &request_parts()?).await
+}
+
+/// The user of the live session of the request `parts`, if any (see [`user`]).
+async fn user_of(
+    state: &AppState,
+    parts: &axum::http::request::Parts,
+) -> Result<Option<SessionUser>, AppError> {
     match parts.extensions.get::<RequestMemo>() {
         Some(RequestMemo(user)) => Ok(user.clone()),
         None => session_user(state, &parts.headers).await,
