@@ -96,7 +96,10 @@ test: setup test-rust test-wasm-deps test-e2e test-sizes test-fuzz
 test-rust:
 	@if [ -n "$${TEST_DATABASE_URL:-}" ]; then echo "storage tests: SQLite and PostgreSQL"; \
 	  else echo "storage tests: SQLite only (set TEST_DATABASE_URL for PostgreSQL)"; fi
-	cargo test --locked
+	@# The read-replica tests start a PostgreSQL primary and replica pair (tests/replica.sh).
+	status=0; cargo test --locked || status=$$?; \
+	  if [ -n "$${TEST_DATABASE_URL:-}" ]; then tests/replica.sh stop; fi; \
+	  exit $$status
 
 test-wasm-deps:
 	@tree=$$(cargo tree --locked --target wasm32-unknown-unknown --no-default-features --features hydrate -e normal); \

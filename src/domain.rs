@@ -9,4 +9,5 @@ pub mod period;
 pub mod pricing;
 pub mod projection;
 pub mod quantity;
+pub mod retention;
 pub mod usage_level;

@@ -366,10 +366,28 @@ mod cli {
             .await
             .map_err(|e| e.to_string())?;
         let months = config.settings.retention_months;
+        let backdating = config.settings.backdating_days;
         let now = chrono::Utc::now();
-        let result = match purge::purge(&db, now, months).await {
+        let result = match purge::purge(&db, now, months, backdating).await {
             Ok(purged) => {
-                println!("Purged {purged} raw events older than {months} months.");
+                if purged.months.is_empty() {
+                    println!(
+                        "Purged {} raw events older than {months} months.",
+                        purged.events
+                    );
+                } else {
+                    let names: Vec<String> = purged.months.iter().map(|m| m.name()).collect();
+                    println!(
+                        "Dropped {} whole months of raw events older than {months} months: {}.",
+                        names.len(),
+                        names.join(", ")
+                    );
+                }
+                println!(
+                    "Forgot {} event ids accepted more than {} days ago.",
+                    purged.ids,
+                    quotaboard::domain::retention::id_memory_days(backdating)
+                );
                 sessions::purge_ended(&db, &config.settings.session, db::unix_seconds(now))
                     .await
                     .map(|ended| println!("Purged {ended} ended sessions."))
@@ -393,6 +411,14 @@ mod cli {
         println!(
             "database-url = {:?}",
             redact_database_url(&settings.database_url)
+        );
+        println!(
+            "database-read-url = {:?}",
+            settings
+                .database_read_url
+                .as_deref()
+                .map(redact_database_url)
+                .unwrap_or_default()
         );
         println!("warning-threshold = {}", settings.thresholds.warning());
         println!("critical-threshold = {}", settings.thresholds.critical());

@@ -56,6 +56,16 @@ pub struct EventWindow {
 /// Why one event was refused; the text is shown to the client as the event's `reason`.
 pub type RejectReason = String;
 
+/// An event refused before storage: its id when one could be read, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    pub id: Option<String>,
+    pub reason: RejectReason,
+    /// Refused only for a timestamp past the backdating window: a resend of an event
+    /// accepted before, which is a duplicate if its id is still remembered.
+    pub too_old: bool,
+}
+
 impl EventDraft {
     /// The value of a field a unique-count metric may count: `account`, `channel`,
     /// `domainId` or `properties.<name>` (a string, or a number or boolean as its JSON
@@ -82,21 +92,23 @@ impl EventDraft {
 
     /// Checks one raw event against every storage-free rule. `quantity` defaults to 1 and
     /// `timestamp` to `window.now`. On refusal, returns the id if one could be read.
-    pub fn parse(
-        raw: &RawValue,
-        window: &EventWindow,
-    ) -> Result<Self, (Option<String>, RejectReason)> {
+    pub fn parse(raw: &RawValue, window: &EventWindow) -> Result<Self, Refusal> {
         let event: IncomingEvent = serde_json::from_str(raw.get()).map_err(|e| {
             let id = serde_json::from_str::<serde_json::Value>(raw.get())
                 .ok()
                 .and_then(|v| v.get("id").and_then(|id| id.as_str()).map(str::to_string));
-            (
+            Refusal {
                 id,
-                format!("not a valid event: {}", strip_position(&e.to_string())),
-            )
+                reason: format!("not a valid event: {}", strip_position(&e.to_string())),
+                too_old: false,
+            }
         })?;
         let id = event.id.clone();
-        let reject = |reason: String| (id.clone(), reason);
+        let reject = |reason: String| Refusal {
+            id: id.clone(),
+            reason,
+            too_old: false,
+        };
         let event_id = required_text("id", event.id).map_err(reject)?;
         let metric = required_text("metric", event.metric).map_err(reject)?;
         let quantity = match event.quantity {
@@ -105,7 +117,10 @@ impl EventDraft {
         };
         let occurred_at = match event.timestamp {
             None => window.now,
-            Some(text) => window.check(&text).map_err(reject)?,
+            Some(text) => window.check(&text).map_err(|(reason, too_old)| Refusal {
+                too_old,
+                ..reject(reason)
+            })?,
         };
         let properties = event
             .properties
@@ -133,22 +148,27 @@ impl EventDraft {
 }
 
 impl EventWindow {
-    /// Parses an RFC 3339 timestamp and checks it lies in the window.
-    fn check(&self, text: &str) -> Result<DateTime<Utc>, RejectReason> {
+    /// Parses an RFC 3339 timestamp and checks it lies in the window; refused, whether only
+    /// for being too old.
+    fn check(&self, text: &str) -> Result<DateTime<Utc>, (RejectReason, bool)> {
         let instant = DateTime::parse_from_rfc3339(text.trim())
             .map_err(|_| {
-                format!("timestamp must be an RFC 3339 date-time such as 2026-11-22T10:00:00Z (got {text:?})")
+                (format!("timestamp must be an RFC 3339 date-time such as 2026-11-22T10:00:00Z (got {text:?})"), false)
             })?
             .with_timezone(&Utc);
         if instant < self.now - Duration::days(i64::from(self.backdating_days)) {
-            return Err(format!(
-                "timestamp is more than {} days in the past",
-                self.backdating_days
+            return Err((
+                format!(
+                    "timestamp is more than {} days in the past",
+                    self.backdating_days
+                ),
+                true,
             ));
         }
         if instant > self.now + Duration::minutes(MAX_FUTURE_MINUTES) {
-            return Err(format!(
-                "timestamp is more than {MAX_FUTURE_MINUTES} minutes in the future"
+            return Err((
+                format!("timestamp is more than {MAX_FUTURE_MINUTES} minutes in the future"),
+                false,
             ));
         }
         Ok(instant)
@@ -205,13 +225,13 @@ mod tests {
         }
     }
 
-    fn parse(json: &str) -> Result<EventDraft, (Option<String>, RejectReason)> {
+    fn parse(json: &str) -> Result<EventDraft, Refusal> {
         let raw: Box<RawValue> = serde_json::from_str(json).expect("json");
         EventDraft::parse(&raw, &window())
     }
 
     fn reason(json: &str) -> String {
-        parse(json).expect_err(json).1
+        parse(json).expect_err(json).reason
     }
 
     #[test]
@@ -294,10 +314,24 @@ mod tests {
 
     #[test]
     fn a_refused_event_still_reports_its_id_when_readable() {
-        let (id, _) = parse(r#"{"id":"evt-9","metric":"m","quantity":-2}"#).expect_err("negative");
-        assert_eq!(id.as_deref(), Some("evt-9"));
-        let (id, _) = parse(r#"{"id":"evt-10","metric":"m","extra":1}"#).expect_err("unknown");
-        assert_eq!(id.as_deref(), Some("evt-10"));
+        let refusal = parse(r#"{"id":"evt-9","metric":"m","quantity":-2}"#).expect_err("negative");
+        assert_eq!(refusal.id.as_deref(), Some("evt-9"));
+        let refusal = parse(r#"{"id":"evt-10","metric":"m","extra":1}"#).expect_err("unknown");
+        assert_eq!(refusal.id.as_deref(), Some("evt-10"));
+    }
+
+    #[test]
+    fn only_a_timestamp_past_the_window_marks_a_refusal_too_old() {
+        let late = parse(r#"{"id":"e","metric":"m","timestamp":"2026-10-18T11:59:59Z"}"#)
+            .expect_err("too old");
+        assert!(late.too_old, "{late:?}");
+        for json in [
+            r#"{"id":"e","metric":"m","timestamp":"2026-11-22T12:05:01Z"}"#,
+            r#"{"id":"e","metric":"m","timestamp":"yesterday"}"#,
+            r#"{"id":"e","metric":"m","quantity":-1}"#,
+        ] {
+            assert!(!parse(json).expect_err(json).too_old, "{json}");
+        }
     }
 
     #[test]

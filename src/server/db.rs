@@ -22,9 +22,13 @@ pub mod users;
 pub mod webhooks;
 
 use std::{
+    collections::HashSet,
     path::{Path, PathBuf},
     str::FromStr,
-    sync::Arc,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
     time::Duration,
 };
 
@@ -35,7 +39,7 @@ use sqlx::{
 };
 use tokio::sync::{Mutex, MutexGuard};
 
-use crate::error::AppError;
+use crate::{domain::retention::Month, error::AppError};
 
 /// The values of one statement's `$1`, `$2`, … in order, for `sqlx::query_with` and
 /// `query_as_with`: `params![organization_id, id]`. Inside a function answering
@@ -225,6 +229,52 @@ pub struct Database {
     backend: Backend,
     /// Whose turn it is to write (SQLite): see [`Database::write_turn`].
     writer: Arc<Mutex<()>>,
+    /// The months of raw events this process knows have a partition (PostgreSQL).
+    event_months: Arc<std::sync::Mutex<HashSet<Month>>>,
+    /// A streaming replica usage reads may go to (PostgreSQL).
+    replica: Option<Replica>,
+}
+
+/// A streaming replica of the PostgreSQL database, and how far it has replayed.
+#[derive(Clone, Debug)]
+struct Replica {
+    pool: AnyPool,
+    /// The primary's WAL position (bytes) the replica has replayed up to, as last polled;
+    /// 0 while unknown or unreachable.
+    replayed: Arc<AtomicU64>,
+    /// Reads sent to the replica, and to the primary because the replica was behind.
+    on_replica: Arc<AtomicU64>,
+    on_primary: Arc<AtomicU64>,
+    /// Held by every copy of the [`Database`]: the poll ends once none is left.
+    alive: Arc<()>,
+}
+
+/// How often the replica's replay position is read.
+const REPLAY_POLL: Duration = Duration::from_millis(20);
+
+/// Why the replica cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplicaError {
+    #[error("database-read-url is not a usable URL: {0}")]
+    Connect(#[source] sqlx::Error),
+    #[error("database-read-url is not a streaming replica (pg_is_in_recovery() is false): writes would go unseen by it, or it is the primary itself")]
+    NotReplica,
+    #[error("database-read-url needs a PostgreSQL database-url")]
+    NotPostgres,
+    #[error("cannot read the primary's synchronous_commit: {0}")]
+    Primary(#[source] sqlx::Error),
+    #[error("database-read-url needs synchronous_commit on the primary (it is off): an acknowledged change could be missing from the WAL position reads wait for")]
+    AsynchronousCommit,
+}
+
+/// Where reads went, for `/metrics` and the tests.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReadRouting {
+    /// Reads served by the replica.
+    pub on_replica: u64,
+    /// Reads sent to the primary because the replica had not replayed the organization's
+    /// last write yet.
+    pub on_primary: u64,
 }
 
 /// When SQLite makes a commit durable (`sqlite-synchronous`).
@@ -286,6 +336,8 @@ impl Database {
             pool,
             backend,
             writer: Arc::new(Mutex::new(())),
+            event_months: Arc::default(),
+            replica: None,
         })
     }
 
@@ -334,6 +386,94 @@ impl Database {
         }
     }
 
+    /// This database with a streaming replica at `url` for usage reads ([`Database::reader`]);
+    /// its replay position is polled for as long as the pool is open.
+    pub async fn with_replica(mut self, url: &str) -> Result<Database, ReplicaError> {
+        if self.backend != Backend::Postgres || Backend::of_url(url) != Some(Backend::Postgres) {
+            return Err(ReplicaError::NotPostgres);
+        }
+        // Lazily: a replica that is down leaves reads on the primary, not the server down.
+        let pool = AnyPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(2))
+            .connect_lazy(url)
+            .map_err(ReplicaError::Connect)?;
+        match sqlx::query_scalar::<_, bool>("select pg_is_in_recovery()")
+            .fetch_one(&pool)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => return Err(ReplicaError::NotReplica),
+            Err(error) => {
+                tracing::warn!(%error, "the replica does not answer: usage reads go to the primary until it does");
+            }
+        }
+        // An organization's last change is known by the WAL position after its commit
+        // returned, which holds the commit only when commits wait for the WAL.
+        let synchronous: String =
+            sqlx::query_scalar("select current_setting('synchronous_commit')")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(ReplicaError::Primary)?;
+        if synchronous == "off" {
+            return Err(ReplicaError::AsynchronousCommit);
+        }
+        let replica = Replica {
+            pool,
+            replayed: Arc::default(),
+            on_replica: Arc::default(),
+            on_primary: Arc::default(),
+            alive: Arc::new(()),
+        };
+        poll_once(&replica.pool, &replica.replayed).await;
+        tokio::spawn(poll(
+            replica.pool.clone(),
+            replica.replayed.clone(),
+            Arc::downgrade(&replica.alive),
+        ));
+        self.replica = Some(replica);
+        Ok(self)
+    }
+
+    /// The pool a read should go to when the last write it must see is at `written`, a
+    /// position in the primary's WAL (`None`: unknown): the replica once it has replayed
+    /// that far, else the primary. Without a replica, the primary.
+    pub fn reader(&self, written: Option<u64>) -> &AnyPool {
+        let Some(replica) = &self.replica else {
+            return &self.pool;
+        };
+        match written {
+            Some(position) if replica.replayed.load(Ordering::Acquire) >= position => {
+                replica.on_replica.fetch_add(1, Ordering::Relaxed);
+                &replica.pool
+            }
+            _ => {
+                replica.on_primary.fetch_add(1, Ordering::Relaxed);
+                &self.pool
+            }
+        }
+    }
+
+    /// Whether usage reads may go to a replica.
+    pub fn has_replica(&self) -> bool {
+        self.replica.is_some()
+    }
+
+    /// How many reads went to the replica and how many fell back to the primary.
+    pub fn read_routing(&self) -> ReadRouting {
+        self.replica
+            .as_ref()
+            .map_or_else(ReadRouting::default, |replica| ReadRouting {
+                on_replica: replica.on_replica.load(Ordering::Relaxed),
+                on_primary: replica.on_primary.load(Ordering::Relaxed),
+            })
+    }
+
+    /// The months of raw events known to have a partition: see [`events::prepare`].
+    fn event_months(&self) -> &std::sync::Mutex<HashSet<Month>> {
+        &self.event_months
+    }
+
     /// Which engine this is, for the few statements that differ.
     pub fn backend(&self) -> Backend {
         self.backend
@@ -361,8 +501,38 @@ impl Database {
 
     /// Waits for connections in use to be returned, then closes them all.
     pub async fn close(&self) {
+        if let Some(replica) = &self.replica {
+            replica.pool.close().await;
+        }
         self.pool.close().await;
     }
+}
+
+/// Reads the replica's replay position into `replayed` every [`REPLAY_POLL`], until its
+/// pool closes or no copy of its [`Database`] is `alive`.
+async fn poll(pool: AnyPool, replayed: Arc<AtomicU64>, alive: std::sync::Weak<()>) {
+    let mut ticks = tokio::time::interval(REPLAY_POLL);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    while !pool.is_closed() && alive.strong_count() > 0 {
+        ticks.tick().await;
+        poll_once(&pool, &replayed).await;
+    }
+}
+
+async fn poll_once(pool: &AnyPool, replayed: &AtomicU64) {
+    let position = wal_position(pool, "pg_last_wal_replay_lsn()").await;
+    if let Err(error) = &position {
+        tracing::warn!(%error, "cannot read the replica's replay position");
+    }
+    // Unknown: every read goes to the primary until it is known again.
+    replayed.store(position.unwrap_or_default(), Ordering::Release);
+}
+
+/// A WAL position (`pg_lsn`) as a byte count, 0 when null.
+async fn wal_position(pool: &AnyPool, position: &str) -> Result<u64, sqlx::Error> {
+    let sql = format!("select cast(coalesce({position}, '0/0') - '0/0' as bigint)");
+    let bytes: i64 = sqlx::query_scalar(&sql).fetch_one(pool).await?;
+    Ok(u64::try_from(bytes).unwrap_or_default())
 }
 
 /// The file path and the query of a `sqlite:` URL.

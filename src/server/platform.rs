@@ -37,3 +37,13 @@ pub struct Platform {
     /// Sessions as last read, while current.
     pub sessions: Arc<SessionCache>,
 }
+
+impl Platform {
+    /// The pool `organization_id`'s usage reads go to: the replica once it has replayed the
+    /// organization's last change this server knows of (its own writes at once, other
+    /// servers' as their announcements arrive), else the primary. Writes, sessions and
+    /// reads inside a writing transaction always use `db.pool()`.
+    pub fn reader(&self, organization_id: i64) -> &sqlx::AnyPool {
+        self.db.reader(self.live.written_at(organization_id))
+    }
+}

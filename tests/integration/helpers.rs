@@ -27,6 +27,9 @@ pub const TEST_PASSWORD: &str = "correct horse battery";
 pub enum Backend {
     Sqlite,
     Postgres,
+    /// PostgreSQL with a streaming replica for usage reads: the pair `tests/replica.sh`
+    /// starts (only when PostgreSQL tests run).
+    Replicated,
 }
 
 /// A running app and a handle on its database.
@@ -34,6 +37,8 @@ pub struct TestApp {
     pub address: String,
     /// The database's URL, for a second server on the same data.
     pub database_url: String,
+    /// The replica's URL, when the app reads from one.
+    pub read_url: Option<String>,
     /// The task delivering threshold alerts; `None` while crashed.
     pub deliveries: Option<DeliveryWorker>,
     pub db: Database,
@@ -83,7 +88,11 @@ impl TestApp {
     /// Returns its address.
     /// `overrides`: `QUOTABOARD_*` configuration, as for [`spawn_app_with`].
     pub async fn second_server(&self, overrides: &[(&str, &str)]) -> String {
-        let overrides: Vec<(&str, &str)> = TEST_SETTINGS.iter().chain(overrides).copied().collect();
+        let mut overrides: Vec<(&str, &str)> =
+            TEST_SETTINGS.iter().chain(overrides).copied().collect();
+        if let Some(read_url) = &self.read_url {
+            overrides.push(("QUOTABOARD_DATABASE_READ_URL", read_url));
+        }
         let config = test_config(&self.database_url, &overrides);
         let db = startup::open_database(&config)
             .await
@@ -415,6 +424,38 @@ pub fn postgres_url() -> Option<String> {
     }
 }
 
+/// The primary's and the replica's URLs of the pair `tests/replica.sh` starts, once per
+/// run; `None` when PostgreSQL tests are not configured (as [`postgres_url`]).
+pub fn replica_pair() -> Option<(String, String)> {
+    postgres_url()?;
+    static PAIR: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
+    let pair = PAIR.get_or_init(|| {
+        let output =
+            std::process::Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/replica.sh"))
+                .arg("start")
+                .output()
+                .expect("run tests/replica.sh");
+        assert!(
+            output.status.success(),
+            "tests/replica.sh start failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let printed = String::from_utf8_lossy(&output.stdout).into_owned();
+        let value = |key: &str| {
+            printed
+                .lines()
+                .find_map(|line| line.strip_prefix(key))
+                .unwrap_or_else(|| panic!("tests/replica.sh printed no {key}: {printed}"))
+                .to_string()
+        };
+        (
+            value("TEST_REPLICA_PRIMARY_URL="),
+            value("TEST_REPLICA_URL="),
+        )
+    });
+    Some(pair.clone())
+}
+
 /// A configuration for tests, with `DATABASE_URL` and any `QUOTABOARD_*` overrides.
 pub fn test_config(database_url: &str, overrides: &[(&str, &str)]) -> Config {
     let mut env: HashMap<String, String> = overrides
@@ -467,14 +508,22 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
 
 /// [`spawn_app`] with `QUOTABOARD_*` configuration overrides.
 pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, &str)]) -> Option<TestApp> {
+    let mut read_url = None;
     let (database_url, cleanup) = match backend {
         Backend::Sqlite => {
             let dir = tempfile::tempdir().expect("temp dir");
             let path: PathBuf = dir.path().join("quotaboard.db");
             (format!("sqlite://{}", path.display()), Cleanup::Sqlite(dir))
         }
-        Backend::Postgres => {
-            let admin_url = postgres_url()?;
+        Backend::Postgres | Backend::Replicated => {
+            let admin_url = match backend {
+                Backend::Replicated => {
+                    let (primary, replica) = replica_pair()?;
+                    read_url = Some(replica);
+                    primary
+                }
+                _ => postgres_url()?,
+            };
             let schema = format!("qb_test_{}", unique_suffix());
             let admin = Database::connect(&admin_url)
                 .await
@@ -485,13 +534,17 @@ pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, &str)]) -> Opt
                 .expect("create test schema");
             admin.close().await;
             let separator = if admin_url.contains('?') { '&' } else { '?' };
+            read_url = read_url.map(|url| format!("{url}{separator}options[search_path]={schema}"));
             (
                 format!("{admin_url}{separator}options[search_path]={schema}"),
                 Cleanup::Postgres { admin_url, schema },
             )
         }
     };
-    let overrides: Vec<(&str, &str)> = TEST_SETTINGS.iter().chain(overrides).copied().collect();
+    let mut overrides: Vec<(&str, &str)> = TEST_SETTINGS.iter().chain(overrides).copied().collect();
+    if let Some(read_url) = &read_url {
+        overrides.push(("QUOTABOARD_DATABASE_READ_URL", read_url));
+    }
     let config = test_config(&database_url, &overrides);
     let db = startup::open_database(&config)
         .await
@@ -510,6 +563,7 @@ pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, &str)]) -> Opt
     Some(TestApp {
         address,
         database_url,
+        read_url,
         deliveries,
         db,
         state,

@@ -5,7 +5,7 @@
 use std::{
     net::IpAddr,
     sync::{Arc, OnceLock},
-    time::{Duration, Instant},
+    time::Instant,
 };
 
 use axum::http::{header, HeaderMap, HeaderValue};
@@ -390,8 +390,8 @@ pub async fn change_password(
 }
 
 /// Deletes the sessions that can never be used again at `now` (signed out, past their
-/// absolute end, idle too long) and portal sessions ended a week ago; returns how many went. The server runs it every hour and
-/// `quotaboard purge` too.
+/// absolute end, idle too long) and portal sessions ended a week ago; returns how many
+/// went. The server runs it every hour and `quotaboard purge` too.
 pub async fn purge_ended(
     db: &crate::server::db::Database,
     settings: &SessionSettings,
@@ -407,21 +407,6 @@ pub async fn purge_ended(
 /// How long an ended portal session stays listed (`GET /api/v1/portal/sessions`) before
 /// it is purged; the audit log keeps its creation and revocation.
 const PORTAL_KEPT_SECONDS: i64 = 7 * 24 * 3600;
-
-/// Runs [`purge_ended`] now and then every `period`, for as long as the server runs.
-pub async fn sweep(db: crate::server::db::Database, settings: SessionSettings, period: Duration) {
-    let mut ticks = tokio::time::interval(period);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticks.tick().await;
-        let now = crate::server::db::unix_seconds(chrono::Utc::now());
-        match purge_ended(&db, &settings, now).await {
-            Ok(0) => {}
-            Ok(purged) => tracing::info!(purged, "ended sessions purged"),
-            Err(error) => tracing::warn!(%error, "cannot purge ended sessions"),
-        }
-    }
-}
 
 /// The session secret the request's cookies carry, if any.
 pub fn token_from<'h>(headers: &'h HeaderMap, settings: &SessionSettings) -> Option<&'h str> {

@@ -229,7 +229,7 @@ async fn start_due(
             let times = (now_ms, lease_until);
             let claimed = deliveries::claim(
                 pool,
-                delivery.id,
+                (delivery.organization_id, delivery.id),
                 delivery.next_attempt_ms,
                 times,
                 max_attempts,
@@ -338,7 +338,13 @@ async fn attempt(
         error: error.as_deref(),
         retry_at_ms,
     };
-    if !deliveries::record(state.db.pool(), delivery.id, &result).await? {
+    if !deliveries::record(
+        state.db.pool(),
+        (delivery.organization_id, delivery.id),
+        &result,
+    )
+    .await?
+    {
         tracing::warn!(
             delivery = delivery.id,
             "attempt outlived its claim; another try took the delivery over"
@@ -361,7 +367,12 @@ async fn give_up(
         error: Some(reason),
         retry_at_ms: None,
     };
-    deliveries::record(state.db.pool(), delivery.id, &result).await?;
+    deliveries::record(
+        state.db.pool(),
+        (delivery.organization_id, delivery.id),
+        &result,
+    )
+    .await?;
     Ok(())
 }
 

@@ -163,7 +163,7 @@ pub async fn update(
     };
     audit::record_logged(&state.db, actor, change).await;
     if current.active != 0 && !active {
-        let cancelled = deliveries::cancel_pending(pool, id).await?;
+        let cancelled = deliveries::cancel_pending(pool, organization_id, id).await?;
         if cancelled > 0 {
             tracing::info!(
                 webhook = id,
@@ -309,7 +309,14 @@ pub async fn seal_stored_secrets(db: &db::Database, key: &SealingKey) -> Result<
     let mut sealed = 0;
     for stored in webhooks::unsealed_secrets(db.pool(), sealing::PREFIX).await? {
         let after = seal(key, stored.organization_id, &stored.secret)?;
-        if webhooks::replace_secret(db.pool(), stored.id, &stored.secret, &after).await? {
+        if webhooks::replace_secret(
+            db.pool(),
+            (stored.organization_id, stored.id),
+            &stored.secret,
+            &after,
+        )
+        .await?
+        {
             sealed += 1;
         }
     }

@@ -74,27 +74,6 @@ pub async fn insert(
     Ok(())
 }
 
-/// The ids among `ids` the organization already has events of (sent to ingestion).
-pub async fn event_ids_taken(
-    connection: &mut AnyConnection,
-    organization_id: i64,
-    ids: &[&str],
-) -> Result<Vec<String>, sqlx::Error> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let list = in_list(2, ids.len());
-    let sql = format!(
-        "select event_id from usage_events where organization_id = $1 and event_id in ({list})"
-    );
-    let mut query =
-        sqlx::query_scalar_with::<Any, String, _>(&sql, super::params![organization_id]);
-    for id in ids {
-        query = query.bind(*id);
-    }
-    query.fetch_all(&mut *connection).await
-}
-
 /// A metric's usage over days starting in `[from, to)`, read in the caller's transaction:
 /// the values a unique count saw, else the sum of its day totals.
 pub async fn metric_usage(
@@ -190,7 +169,7 @@ pub async fn lock_metrics(
 }
 
 /// `$first, $first+1, …` for `count` values.
-fn in_list(first: usize, count: usize) -> String {
+pub(super) fn in_list(first: usize, count: usize) -> String {
     (first..first + count)
         .map(|n| format!("${n}"))
         .collect::<Vec<_>>()

@@ -65,7 +65,8 @@ queries! {
                       cast(d.attempts as bigint) as attempts, d.next_attempt_ms,
                       row_number() over (partition by d.organization_id
                                          order by d.next_attempt_ms, d.id) as turn
-               from webhook_deliveries d join webhooks w on w.id = d.webhook_id
+               from webhook_deliveries d
+               join webhooks w on w.organization_id = d.organization_id and w.id = d.webhook_id
                where d.status = 'pending' and d.next_attempt_ms <= $1 and w.active) due
          where turn <= $2
          order by turn, next_attempt_ms, id
@@ -81,9 +82,9 @@ queries! {
 
     /// Gives up the pending deliveries of a webhook that was turned off: they would otherwise
     /// go out, stale, whenever it is turned on again.
-    pub fn cancel_pending(webhook_id: i64) -> affected
+    pub fn cancel_pending(organization_id: i64, webhook_id: i64) -> affected
         "update webhook_deliveries set status = 'failed', last_error = 'webhook turned off'
-         where webhook_id = $1 and status = 'pending'";
+         where organization_id = $1 and webhook_id = $2 and status = 'pending'";
 }
 
 /// When the next pending delivery to an active webhook falls due (unix milliseconds).
@@ -92,7 +93,8 @@ pub async fn next_due<'e, E: Executor<'e, Database = Any>>(
 ) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query_scalar(
         "select min(d.next_attempt_ms)
-         from webhook_deliveries d join webhooks w on w.id = d.webhook_id
+         from webhook_deliveries d
+         join webhooks w on w.organization_id = d.organization_id and w.id = d.webhook_id
          where d.status = 'pending' and w.active",
     )
     .fetch_one(executor)
@@ -105,15 +107,16 @@ queries! {
     /// False when another server took it first (its `next_attempt_ms` is no longer
     /// `seen_next_ms`) or it has had `max_attempts` tries.
     pub fn claim(
-        id: i64,
+        (organization_id, id): (i64, i64),
         seen_next_ms: i64,
         (now_ms, lease_until_ms): (i64, i64),
         max_attempts: i64,
     ) -> changed_one
         "update webhook_deliveries
          set attempts = attempts + 1, next_attempt_ms = $1, last_attempt_at = $2
-         where id = $3 and status = 'pending' and next_attempt_ms = $4 and attempts < $5"
-        with [lease_until_ms, now_ms / 1000, id, seen_next_ms, max_attempts];
+         where organization_id = $3 and id = $4 and status = 'pending' and next_attempt_ms = $5
+           and attempts < $6"
+        with [lease_until_ms, now_ms / 1000, organization_id, id, seen_next_ms, max_attempts];
 }
 
 /// What one attempt came to.
@@ -136,7 +139,7 @@ pub struct AttemptResult<'a> {
 /// out and another try took the delivery over.
 pub async fn record<'e, E: Executor<'e, Database = Any>>(
     executor: E,
-    id: i64,
+    (organization_id, id): (i64, i64),
     result: &AttemptResult<'_>,
 ) -> Result<bool, sqlx::Error> {
     let status = match (result.error, result.retry_at_ms) {
@@ -149,13 +152,14 @@ pub async fn record<'e, E: Executor<'e, Database = Any>>(
          set status = $1, last_attempt_at = $2, last_status = $3, last_error = $4,
              next_attempt_ms = coalesce($5, next_attempt_ms),
              delivered_at = case when $1 = 'delivered' then $2 else delivered_at end
-         where id = $6 and status = 'pending' and next_attempt_ms = $7",
+         where organization_id = $6 and id = $7 and status = 'pending' and next_attempt_ms = $8",
         super::params![
             status,
             result.attempted_at,
             result.status_code,
             result.error,
             result.retry_at_ms,
+            organization_id,
             id,
             result.lease_until_ms
         ],
@@ -200,7 +204,8 @@ queries! {
          from webhook_deliveries d join metrics m on m.id = d.metric_id
          where d.organization_id = $1
            and (select count(*) from webhook_deliveries newer
-                where newer.webhook_id = d.webhook_id and newer.id > d.id) < $2
+                where newer.organization_id = d.organization_id
+                  and newer.webhook_id = d.webhook_id and newer.id > d.id) < $2
          order by d.webhook_id, d.id desc";
 }
 

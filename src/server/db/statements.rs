@@ -78,7 +78,7 @@ pub struct ItemRow {
 /// was issued already. Run it in a transaction so the lines and the header land together.
 pub async fn issue(
     tx: &mut sqlx::Transaction<'_, Any>,
-    statement_id: i64,
+    (organization_id, statement_id): (i64, i64),
     issue: &Issue<'_>,
     items: &[ItemRow],
     now: i64,
@@ -87,7 +87,7 @@ pub async fn issue(
         "update statements
          set issued_at = $1, updated_at = $1, license_id = $2, currency = $3, price = $4,
              discount = $5, amount = $6, limit_status = $7, usage_percent = $8
-         where id = $9 and issued_at is null",
+         where organization_id = $9 and id = $10 and issued_at is null",
         super::params![
             now,
             issue.license_id,
@@ -97,6 +97,7 @@ pub async fn issue(
             &issue.amount,
             issue.limit_status,
             &issue.usage_percent,
+            organization_id,
             statement_id
         ],
     )
@@ -108,10 +109,11 @@ pub async fn issue(
     for (position, item) in (0_i32..).zip(items) {
         sqlx::query_with(
             "insert into statement_items
-                 (statement_id, position, kind, name, description, quantity, unit, unit_price,
-                  price, discount_rate, discount, tax_rate, tax, amount)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                 (organization_id, statement_id, position, kind, name, description, quantity,
+                  unit, unit_price, price, discount_rate, discount, tax_rate, tax, amount)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
             super::params![
+                organization_id,
                 statement_id,
                 position,
                 &item.kind,
@@ -139,8 +141,8 @@ queries! {
     pub fn items(organization_id: i64) -> all<ItemRow>
         "select i.statement_id, i.kind, i.name, i.description, i.quantity, i.unit, i.unit_price,
                 i.price, i.discount_rate, i.discount, i.tax_rate, i.tax, i.amount
-         from statement_items i join statements s on s.id = i.statement_id
-         where s.organization_id = $1
+         from statement_items i
+         where i.organization_id = $1
          order by i.statement_id, i.position";
 
     /// The first day (Unix seconds of its local start) the organization used anything, if ever.

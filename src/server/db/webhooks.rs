@@ -104,9 +104,13 @@ queries! {
 
     /// Replaces the secret `before` of webhook `id` with `after`; false when it is no longer
     /// `before` (another server sealed it first).
-    pub fn replace_secret(id: i64, before: &str, after: &str) -> changed_one
-        "update webhooks set secret = $1 where id = $2 and secret = $3"
-        with [after, id, before];
+    pub fn replace_secret(
+        (organization_id, id): (i64, i64),
+        before: &str,
+        after: &str,
+    ) -> changed_one
+        "update webhooks set secret = $1 where organization_id = $2 and id = $3 and secret = $4"
+        with [after, organization_id, id, before];
 }
 
 /// A webhook's stored thresholds, ascending.

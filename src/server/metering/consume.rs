@@ -141,6 +141,7 @@ async fn decide_and_write(
     database: &Database,
     consumes: &[Consume],
 ) -> Result<Vec<Answer>, AppError> {
+    ingest::make_room(database, consumes.iter().map(|c| &c.event)).await?;
     let _turn = database.write_turn().await;
     let mut tx = database.begin_write().await?;
     let mut keys: Vec<(i64, i64)> = consumes
@@ -168,7 +169,7 @@ async fn decide_and_write(
             .into_iter()
             .filter(|id| !answered.contains_key(&(organization, (*id).to_string())))
             .collect();
-        for id in consumptions::event_ids_taken(&mut tx, organization, &fresh).await? {
+        for id in db::events::ids_taken(&mut tx, organization, &fresh).await? {
             in_use.insert((organization, id));
         }
     }

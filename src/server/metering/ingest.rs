@@ -77,11 +77,19 @@ pub async fn ingest(
     let mut seen = HashSet::new();
     let mut accepted = Vec::with_capacity(events.len());
     let mut indices = Vec::with_capacity(events.len());
+    let mut late = Vec::new();
     for (index, raw) in events.iter().enumerate() {
         let draft = match EventDraft::parse(raw, &window) {
             Ok(draft) => draft,
-            Err((id, reason)) => {
-                report.rejected.push(RejectedEvent { index, id, reason });
+            Err(refusal) => {
+                if let (true, Some(id)) = (refusal.too_old, &refusal.id) {
+                    late.push((index, id.clone()));
+                }
+                report.rejected.push(RejectedEvent {
+                    index,
+                    id: refusal.id,
+                    reason: refusal.reason,
+                });
                 continue;
             }
         };
@@ -99,6 +107,9 @@ pub async fn ingest(
             }
         }
     }
+    if !late.is_empty() {
+        acknowledge_resends(state, organization_id, &mut report, &late).await?;
+    }
     if accepted.is_empty() {
         return Ok(report);
     }
@@ -111,6 +122,34 @@ pub async fn ingest(
             tracing::error!(%error, "a batch's write did not finish");
             AppError::Internal
         })?
+}
+
+/// Turns the refusals of `late` events (position, id: refused only as older than the
+/// backdating window) whose ids the organization accepted before into duplicates: a
+/// client resending an event it sent weeks ago, whose answer it never saw, is told the
+/// event is stored, as it is.
+async fn acknowledge_resends(
+    state: &Platform,
+    organization_id: i64,
+    report: &mut IngestReport,
+    late: &[(usize, String)],
+) -> Result<(), AppError> {
+    let ids: Vec<&str> = late.iter().map(|(_, id)| id.as_str()).collect();
+    let mut connection = state.db.pool().acquire().await?;
+    let taken: HashSet<String> = db::events::ids_taken(&mut connection, organization_id, &ids)
+        .await?
+        .into_iter()
+        .collect();
+    let resent: HashSet<usize> = late
+        .iter()
+        .filter(|(_, id)| taken.contains(id))
+        .map(|(index, _)| *index)
+        .collect();
+    report
+        .rejected
+        .retain(|rejected| !resent.contains(&rejected.index));
+    report.duplicates += resent.len();
+    Ok(())
 }
 
 /// Writes the accepted events of a batch (`indices`: their places in it) and completes
@@ -129,6 +168,7 @@ async fn store(
     // The rollups, computed before taking the turn to write: on SQLite batches write one
     // after another, so only what happens in the transaction limits the rate.
     let planned = plan(accepted.iter(), time_zone);
+    make_room(&state.db, &accepted).await?;
     let turn = state.db.write_turn().await;
     let mut tx = state.db.begin_write().await?;
     let refused = refuse_past_limits(&mut tx, &state.db, &ledger, &accepted, now).await?;
@@ -160,6 +200,24 @@ async fn store(
         alerts::check_and_clear(state, organization_id, written.touched, noted_at).await;
     }
     Ok(report)
+}
+
+/// Makes room for the months `events` occurred in, before the transaction that stores
+/// them: see [`db::events::prepare`].
+pub async fn make_room<'a>(
+    database: &db::Database,
+    events: impl IntoIterator<Item = &'a Accepted>,
+) -> Result<(), sqlx::Error> {
+    let (first, last) = events
+        .into_iter()
+        .map(|event| event.draft.occurred_at.timestamp())
+        .fold((i64::MAX, i64::MIN), |(first, last), at| {
+            (first.min(at), last.max(at))
+        });
+    if first > last {
+        return Ok(());
+    }
+    db::events::prepare(database, first, last).await
 }
 
 /// The events of `accepted` (by position) that ingestion refuses, with the reason: those
@@ -196,7 +254,7 @@ async fn refuse_past_limits(
     keys.dedup();
     consumptions::lock_metrics(tx, database.backend(), &keys).await?;
     let ids: Vec<&str> = events.iter().map(|(_, e, _)| e.draft.id.as_str()).collect();
-    let stored: HashSet<String> = consumptions::event_ids_taken(tx, ledger.organization.id, &ids)
+    let stored: HashSet<String> = db::events::ids_taken(tx, ledger.organization.id, &ids)
         .await?
         .into_iter()
         .collect();

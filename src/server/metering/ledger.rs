@@ -204,7 +204,7 @@ impl Ledger {
         period: &BillingPeriod,
     ) -> Result<HashMap<i64, Quantity>, AppError> {
         let span = span_of(period);
-        let pool = state.db.pool();
+        let pool = state.reader(self.organization.id);
         let days = db::usage::days_between(pool, self.organization.id, span).await?;
         let mut totals = self.combine(&days)?;
         if self
@@ -392,7 +392,7 @@ impl Ledger {
         let (Some(first), Some(last)) = (periods.first(), periods.last()) else {
             return Ok(Vec::new());
         };
-        let pool = state.db.pool();
+        let pool = state.reader(self.organization.id);
         let span = (db::unix_seconds(first.start), db::unix_seconds(last.end));
         let days = db::usage::days_between(pool, self.organization.id, span).await?;
         let has_distinct = self
@@ -448,7 +448,7 @@ impl Ledger {
         period: &BillingPeriod,
     ) -> Result<Vec<BreakdownTotal>, AppError> {
         let rows = db::usage::breakdown_between(
-            state.db.pool(),
+            state.reader(self.organization.id),
             self.organization.id,
             dimension,
             span_of(period),

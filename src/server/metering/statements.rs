@@ -254,7 +254,14 @@ async fn issue(state: &Platform, statement: &mut Statement, now: i64) -> Result<
         usage_percent: statement.usage_percent.to_string(),
     };
     let mut tx = state.db.begin_write().await?;
-    let issued = statements::issue(&mut tx, statement.id, &header, &items, now).await?;
+    let issued = statements::issue(
+        &mut tx,
+        (statement.organization_id, statement.id),
+        &header,
+        &items,
+        now,
+    )
+    .await?;
     tx.commit().await?;
     if issued {
         tracing::info!(

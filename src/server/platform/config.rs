@@ -55,6 +55,10 @@ pub struct Config {
 pub struct Settings {
     /// sqlx URL: `sqlite://path` (created if missing) or `postgres://…`.
     pub database_url: String,
+    /// A streaming replica of the PostgreSQL database (`postgres://…`) that usage reads go
+    /// to while it has replayed the organization's last write; `None`: every query goes to
+    /// `database_url`.
+    pub database_read_url: Option<String>,
     pub thresholds: Thresholds,
     /// ISO 4217 code used where an organisation sets none.
     pub default_currency: String,
@@ -87,6 +91,10 @@ impl fmt::Debug for Settings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Settings")
             .field("database_url", &redact_database_url(&self.database_url))
+            .field(
+                "database_read_url",
+                &self.database_read_url.as_deref().map(redact_database_url),
+            )
             .field("thresholds", &self.thresholds)
             .field("default_currency", &self.default_currency)
             .field("default_time_zone", &self.default_time_zone)
@@ -177,6 +185,7 @@ pub struct SignInLimits {
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 struct RawSettings {
     database_url: String,
+    database_read_url: String,
     warning_threshold: Decimal,
     critical_threshold: Decimal,
     default_currency: String,
@@ -359,6 +368,7 @@ fn parse_settings(
     let invalid = |e: config::ConfigError| SettingsFailure::Invalid(e.to_string());
     let raw: RawSettings = config::Config::builder()
         .set_default("database-url", "sqlite://data/quotaboard.db")
+        .and_then(|b| b.set_default("database-read-url", ""))
         .and_then(|b| b.set_default("warning-threshold", 75))
         .and_then(|b| b.set_default("critical-threshold", 90))
         .and_then(|b| b.set_default("default-currency", "USD"))
@@ -557,6 +567,7 @@ impl RawSettings {
             mail_metric,
             backdating_days: self.backdating_days,
             retention_months: self.retention_months,
+            database_read_url: read_url(&self.database_read_url, &self.database_url)?,
             database_url: resolve_database_url(&self.database_url, base)?,
             thresholds,
             default_currency: currency,
@@ -568,6 +579,27 @@ impl RawSettings {
             },
         })
     }
+}
+
+/// The replica's URL, if one is set: PostgreSQL beside a PostgreSQL database only.
+fn read_url(url: &str, database_url: &str) -> Result<Option<String>, String> {
+    let url = url.trim();
+    if url.is_empty() {
+        return Ok(None);
+    }
+    let postgres = |url: &str| url.starts_with("postgres://") || url.starts_with("postgresql://");
+    if !postgres(url) {
+        return Err(format!(
+            "database-read-url must be a postgres:// URL of a streaming replica (got {:?})",
+            redact_database_url(url)
+        ));
+    }
+    if !postgres(database_url.trim()) {
+        return Err(
+            "database-read-url needs a PostgreSQL database-url: SQLite has no replicas".into(),
+        );
+    }
+    Ok(Some(url.to_string()))
 }
 
 /// Checks the scheme and anchors a relative SQLite path at `base`.
@@ -770,6 +802,47 @@ site-addr = "0.0.0.0:8080"
             settings.secret_key,
             Some(SealingKey::from_hex(&key).expect("key"))
         );
+    }
+
+    #[test]
+    fn a_read_replica_is_a_postgres_url_beside_a_postgres_database() {
+        let with = |pairs: &[(&str, &str)]| {
+            Config::parse(DEFAULT_FILE, None, &env(pairs), None).map(|c| c.settings)
+        };
+        let settings = with(&[
+            ("DATABASE_URL", "postgres://db/qb"),
+            (
+                "QUOTABOARD_DATABASE_READ_URL",
+                "postgres://qb:secret@replica/qb",
+            ),
+        ])
+        .expect("loads");
+        assert_eq!(
+            settings.database_read_url.as_deref(),
+            Some("postgres://qb:secret@replica/qb")
+        );
+        assert!(!format!("{settings:?}").contains("qb:secret"));
+        assert_eq!(with(&[]).expect("loads").database_read_url, None);
+        for (primary, replica, needle) in [
+            (
+                "postgres://db/qb",
+                "sqlite://r.db",
+                "must be a postgres:// URL",
+            ),
+            (
+                "sqlite://x.db",
+                "postgres://replica/qb",
+                "SQLite has no replicas",
+            ),
+        ] {
+            let error = with(&[
+                ("DATABASE_URL", primary),
+                ("QUOTABOARD_DATABASE_READ_URL", replica),
+            ])
+            .expect_err(replica)
+            .to_string();
+            assert!(error.contains(needle), "{error}");
+        }
     }
 
     #[test]

@@ -2,6 +2,10 @@
 //! `/usage` page listens on a server-sent event stream and refetches. On PostgreSQL the
 //! announcements also travel through `NOTIFY`, so pages served by any server sharing the
 //! database hear about events ingested by any other.
+//!
+//! Each announcement also carries the primary's WAL position after the change, so every
+//! server knows, per organization, how far a replica must have replayed before it may
+//! answer that organization's reads ([`LiveUpdates::written_at`]).
 
 use std::{
     collections::HashMap,
@@ -23,9 +27,10 @@ use crate::server::db::{Backend, Database};
 /// Announcements buffered per listener before a slow one is told to catch up.
 const BUFFER: usize = 1024;
 
-/// The `NOTIFY` channel. Its payload, `"<schema> <instance> <organization id>"` or
-/// `"<schema> <instance> sessions"`, names the schema so deployments sharing a database in
-/// separate schemas ignore each other.
+/// The `NOTIFY` channel. Its payload, `"<schema> <instance> <organization id>@<position>"`
+/// or `"<schema> <instance> sessions@<position>"`, names the schema so deployments sharing
+/// a database in separate schemas ignore each other; the position is the primary's WAL
+/// position (bytes) after the change (older servers send none).
 const CHANNEL: &str = "quotaboard_usage";
 
 /// The last field of a notification that a session ended or changed organization.
@@ -68,6 +73,30 @@ pub struct LiveUpdates {
     /// Moves whenever a session or key may have ended, here or elsewhere: open streams
     /// check then whether theirs still stands.
     credentials: Arc<watch::Sender<u64>>,
+    /// How far the primary's WAL holds each organization's last change.
+    positions: Arc<Positions>,
+}
+
+/// The primary's WAL positions (bytes) of the changes this server knows of.
+#[derive(Debug)]
+struct Positions {
+    /// Every change before it is accounted for: the position when the relay last started
+    /// listening. `UNKNOWN` while it is not listening (a change may go unheard).
+    floor: AtomicU64,
+    /// Each organization's last change heard of, past the floor.
+    organizations: RwLock<HashMap<i64, u64>>,
+}
+
+/// A floor while changes may go unheard.
+const UNKNOWN: u64 = u64::MAX;
+
+impl Default for Positions {
+    fn default() -> Self {
+        Positions {
+            floor: AtomicU64::new(UNKNOWN),
+            organizations: RwLock::default(),
+        }
+    }
 }
 
 /// How many changes were announced: to everything, to each organization, and to sessions.
@@ -78,10 +107,21 @@ struct Generations {
     sessions: AtomicU64,
 }
 
-/// What another server's notification tells of.
+/// `organization_id`'s number in `counts`, 0 when it has none.
+fn of(counts: &RwLock<HashMap<i64, u64>>, organization_id: i64) -> u64 {
+    counts
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&organization_id)
+        .copied()
+        .unwrap_or(0)
+}
+
+/// What another server's notification tells of, with the WAL position after the change
+/// when it says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Notice {
-    Organization(i64),
+    Organization(i64, Option<u64>),
     Sessions,
 }
 
@@ -107,6 +147,7 @@ impl LiveUpdates {
             postgres: (db.backend() == Backend::Postgres).then(|| db.clone()),
             generations: Arc::default(),
             credentials: Arc::new(watch::channel(0).0),
+            positions: Arc::default(),
         }
     }
 
@@ -122,6 +163,7 @@ impl LiveUpdates {
             postgres: None,
             generations: Arc::default(),
             credentials: Arc::new(watch::channel(0).0),
+            positions: Arc::default(),
         }
     }
 
@@ -130,15 +172,7 @@ impl LiveUpdates {
     /// and is stored with it is current while the generation is still `g`.
     pub fn generation(&self, organization_id: i64) -> u64 {
         let everything = self.generations.everything.load(Ordering::Acquire);
-        let organization = self
-            .generations
-            .organizations
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&organization_id)
-            .copied()
-            .unwrap_or(0);
-        everything.wrapping_add(organization)
+        everything.wrapping_add(of(&self.generations.organizations, organization_id))
     }
 
     /// A number that changes whenever a session is signed out or moves to another
@@ -170,18 +204,64 @@ impl LiveUpdates {
         self.credentials.subscribe()
     }
 
-    /// `NOTIFY`s the other servers of `subject` (PostgreSQL only). A failure is logged:
-    /// they learn of it within `read-cache-ms` anyway, and their pages at the next change.
-    async fn notify(&self, subject: &str) {
-        if let Some(db) = &self.postgres {
-            let notified = sqlx::query("select pg_notify($1, current_schema() || ' ' || $2)")
-                .bind(CHANNEL)
-                .bind(format!("{} {subject}", self.instance))
-                .execute(db.pool())
-                .await;
-            if let Err(error) = notified {
+    /// `NOTIFY`s the other servers of `subject` (PostgreSQL only) with the primary's WAL
+    /// position after it, and returns that position: the write position, past the change's
+    /// commit record once the commit returned (with `synchronous_commit` on, the default;
+    /// see [`crate::server::db::Database::with_replica`]). A failure is logged: they learn of it
+    /// within `read-cache-ms` anyway, and their pages at the next change.
+    async fn notify(&self, subject: &str) -> Option<u64> {
+        let db = self.postgres.as_ref()?;
+        let notified = sqlx::query_scalar::<_, i64>(
+            "with here as (select cast(pg_current_wal_lsn() - '0/0' as bigint) as position)
+             select position from here,
+                 lateral (select pg_notify($1, current_schema() || ' ' || $2 || '@' || position))
+                 as sent",
+        )
+        .bind(CHANNEL)
+        .bind(format!("{} {subject}", self.instance))
+        .fetch_one(db.pool())
+        .await;
+        match notified {
+            Ok(position) => u64::try_from(position).ok(),
+            Err(error) => {
                 tracing::warn!(%error, subject, "cannot notify other servers");
+                None
             }
+        }
+    }
+
+    /// The primary's WAL position a read of `organization_id` must see: its last change this
+    /// server knows of, or everything before the relay last started listening. `None`
+    /// while changes may go unheard (the relay is not listening): read the primary.
+    pub fn written_at(&self, organization_id: i64) -> Option<u64> {
+        let floor = self.positions.floor.load(Ordering::Acquire);
+        if floor == UNKNOWN {
+            return None;
+        }
+        Some(floor.max(of(&self.positions.organizations, organization_id)))
+    }
+
+    /// Notes that `organization_id` changed at `position` of the primary's WAL.
+    fn written(&self, organization_id: i64, position: u64) {
+        let mut organizations = self
+            .positions
+            .organizations
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        let last = organizations.entry(organization_id).or_default();
+        *last = (*last).max(position);
+    }
+
+    /// Sets what every change before `floor` is accounted for by (`UNKNOWN`: nothing is);
+    /// the positions below it are forgotten.
+    fn set_floor(&self, floor: u64) {
+        self.positions.floor.store(floor, Ordering::Release);
+        if floor != UNKNOWN {
+            self.positions
+                .organizations
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .retain(|_, position| *position > floor);
         }
     }
 
@@ -212,7 +292,9 @@ impl LiveUpdates {
     /// servers' open pages learn of it at their next change.
     pub async fn usage_changed(&self, organization_id: i64) {
         self.announce(Change::Organization(organization_id));
-        self.notify(&organization_id.to_string()).await;
+        if let Some(position) = self.notify(&organization_id.to_string()).await {
+            self.written(organization_id, position);
+        }
     }
 
     /// Announcements from now on.
@@ -237,9 +319,14 @@ impl LiveUpdates {
     /// server's own, another schema's or a malformed one.
     fn sent_elsewhere(&self, schema: &str, payload: &str) -> Option<Notice> {
         let mut fields = payload.rsplitn(3, ' ');
-        let notice = match fields.next()? {
+        let last = fields.next()?;
+        let (subject, position) = match last.split_once('@') {
+            Some((subject, position)) => (subject, Some(position.parse().ok()?)),
+            None => (last, None),
+        };
+        let notice = match subject {
             SESSIONS => Notice::Sessions,
-            organization_id => Notice::Organization(organization_id.parse().ok()?),
+            organization_id => Notice::Organization(organization_id.parse().ok()?, position),
         };
         let instance: u64 = fields.next()?.parse().ok()?;
         (fields.next()? == schema && instance != self.instance).then_some(notice)
@@ -307,22 +394,55 @@ async fn listen(database_url: &str, live: &LiveUpdates, listened: bool) -> bool 
         // Whatever happened while this server was not listening is unknown.
         live.announce(Change::Everything);
     }
+    if !account_for_changes_so_far(&mut listener, live).await {
+        return true;
+    }
     loop {
         match listener.try_recv().await {
             Ok(Some(notification)) => match live.sent_elsewhere(&schema, notification.payload()) {
-                Some(Notice::Organization(id)) => live.announce(Change::Organization(id)),
+                Some(Notice::Organization(id, position)) => {
+                    if let Some(position) = position {
+                        live.written(id, position);
+                    }
+                    live.announce(Change::Organization(id));
+                }
                 Some(Notice::Sessions) => live.sessions_moved(),
                 None => {}
             },
             // The connection dropped; the next call reconnects and listens again.
             Ok(None) => {
                 tracing::warn!("lost the connection listening for usage changes");
+                live.set_floor(UNKNOWN);
                 live.announce(Change::Everything);
+                if !account_for_changes_so_far(&mut listener, live).await {
+                    return true;
+                }
             }
             Err(error) => {
                 tracing::warn!(%error, "cannot listen for other servers' usage changes");
                 return true;
             }
+        }
+    }
+}
+
+/// Once listening, every change before the primary's current WAL position is accounted
+/// for, and those after it will be heard of: the position becomes the floor. False when
+/// the position cannot be read (the floor stays unknown).
+async fn account_for_changes_so_far(listener: &mut PgListener, live: &LiveUpdates) -> bool {
+    let position =
+        sqlx::query_scalar::<_, i64>("select cast(pg_current_wal_lsn() - '0/0' as bigint)")
+            .fetch_one(&mut *listener)
+            .await;
+    match position {
+        Ok(position) => {
+            live.set_floor(u64::try_from(position).unwrap_or(UNKNOWN));
+            true
+        }
+        Err(error) => {
+            tracing::warn!(%error, "cannot read the primary's WAL position");
+            live.set_floor(UNKNOWN);
+            false
         }
     }
 }
@@ -339,8 +459,15 @@ mod tests {
     fn notifications_of_other_servers_of_the_same_schema_are_relayed() {
         let live = updates(7);
         let cases = [
-            ("public 8 42", Some(Notice::Organization(42))),
+            ("public 8 42", Some(Notice::Organization(42, None))),
+            (
+                "public 8 42@1234",
+                Some(Notice::Organization(42, Some(1234))),
+            ),
             ("public 8 sessions", Some(Notice::Sessions)),
+            ("public 8 sessions@99", Some(Notice::Sessions)),
+            ("public 8 42@x", None),
+            ("public 7 42@5", None),
             ("public 7 42", None),
             ("public 7 sessions", None),
             ("tenant_b 8 sessions", None),
@@ -360,8 +487,28 @@ mod tests {
         }
         assert_eq!(
             live.sent_elsewhere("my schema", "my schema 8 42"),
-            Some(Notice::Organization(42))
+            Some(Notice::Organization(42, None))
         );
+    }
+
+    #[test]
+    fn a_read_must_see_its_organizations_last_change_and_nothing_is_known_unheard() {
+        let live = updates(7);
+        assert_eq!(live.written_at(3), None, "not listening: read the primary");
+        live.set_floor(1_000);
+        assert_eq!(live.written_at(3), Some(1_000));
+        live.written(3, 1_500);
+        live.written(3, 1_200);
+        assert_eq!(
+            live.written_at(3),
+            Some(1_500),
+            "positions only move forward"
+        );
+        assert_eq!(live.written_at(4), Some(1_000));
+        live.set_floor(2_000);
+        assert_eq!(live.written_at(3), Some(2_000));
+        live.set_floor(UNKNOWN);
+        assert_eq!(live.written_at(4), None, "a gap: read the primary");
     }
 
     #[test]

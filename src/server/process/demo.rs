@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, Months, Utc};
 use chrono_tz::Tz;
 use rust_decimal::{Decimal, RoundingStrategy};
 
@@ -347,6 +347,9 @@ const MONTHS: u32 = 12;
 /// recorded as events, through ingestion's own write, relative to `now`: the current
 /// period up to `now`, and the eleven before it.
 pub async fn load(database: &Database, now: DateTime<Utc>) -> Result<DemoOutcome, sqlx::Error> {
+    // Twelve periods back, each up to a month long, whatever their anchor day.
+    let oldest = now.checked_sub_months(Months::new(13)).unwrap_or(now);
+    db::events::prepare(database, db::unix_seconds(oldest), db::unix_seconds(now)).await?;
     let mut tx = database.begin_write().await?;
     let created = db::unix_seconds(now);
     let mut wrote = false;

@@ -18,6 +18,7 @@ use crate::server::{
     http::headers,
     http::middleware as guard,
     http::{embed, embedding},
+    metering::purge,
     platform::assets,
     platform::cache::{ReadCache, SessionCache},
     platform::config::{Config, Settings},
@@ -43,6 +44,8 @@ pub enum StartupError {
     NoSecretKey,
     #[error("cannot seal the stored webhook secrets: {0}")]
     SealStored(#[source] crate::error::AppError),
+    #[error("{0}")]
+    Replica(#[from] db::ReplicaError),
 }
 
 /// Connects to the configured database and applies pending migrations.
@@ -82,10 +85,15 @@ pub fn require_secret_key(settings: &Settings) -> Result<(), StartupError> {
     }
 }
 
-/// The state shared by every request. Seals the webhook secrets stored before secrets were
-/// sealed, so none stays readable in the database.
+/// The state shared by every request, with the replica of `database-read-url` for usage
+/// reads. Seals the webhook secrets stored before secrets were sealed, so none stays
+/// readable in the database.
 pub async fn build_state(config: &Config, db: Database) -> Result<AppState, StartupError> {
     let sealing = sealing_key(&config.settings)?;
+    let db = match &config.settings.database_read_url {
+        Some(url) => db.with_replica(url).await?,
+        None => db,
+    };
     webhooks::seal_stored_secrets(&db, &sealing)
         .await
         .map_err(StartupError::SealStored)?;
@@ -167,8 +175,34 @@ fn page_routes() -> Vec<AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
-/// How often ended sessions are deleted.
-const SWEEP_SESSIONS_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+/// How often the server keeps house: ended sessions deleted, storage made ready for the
+/// months events may arrive in, event ids past their idempotency memory forgotten.
+const HOUSEKEEPING_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Keeps house now and then every `period`, for as long as the server runs; a failed
+/// chore is logged and tried again at the next turn.
+async fn keep_house(platform: Platform, period: std::time::Duration) {
+    let mut ticks = tokio::time::interval(period);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let settings = &platform.settings;
+    loop {
+        ticks.tick().await;
+        let now = chrono::Utc::now();
+        match sessions::purge_ended(&platform.db, &settings.session, db::unix_seconds(now)).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "ended sessions purged"),
+            Err(error) => tracing::warn!(%error, "cannot purge ended sessions"),
+        }
+        if let Err(error) = purge::prepare(&platform.db, now, settings.backdating_days).await {
+            tracing::warn!(%error, "cannot make storage ready for the coming months");
+        }
+        match purge::forget_ids(&platform.db, now, settings.backdating_days).await {
+            Ok(0) => {}
+            Ok(forgotten) => tracing::info!(forgotten, "event ids past their memory forgotten"),
+            Err(error) => tracing::warn!(%error, "cannot forget old event ids"),
+        }
+    }
+}
 
 /// Serves, and delivers threshold alerts, until SIGINT or SIGTERM; lets in-flight requests
 /// and delivery attempts finish, then closes the pool.
@@ -177,11 +211,7 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
     let db = state.db.clone();
     let live = state.live.clone();
     let deliveries = DeliveryWorker::spawn(state.platform.clone());
-    let sweeper = tokio::spawn(sessions::sweep(
-        db.clone(),
-        state.settings.session.clone(),
-        SWEEP_SESSIONS_EVERY,
-    ));
+    let sweeper = tokio::spawn(keep_house(state.platform.clone(), HOUSEKEEPING_EVERY));
     let relay = LiveRelay::spawn(&state.settings.database_url, &state.live);
     let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, service)

@@ -243,7 +243,7 @@ fn parse(
             backdating_days,
         },
     )
-    .map_err(|(_, reason)| AppError::BadRequest(reason))
+    .map_err(|refusal| AppError::BadRequest(refusal.reason))
 }
 
 /// A refused consume: our error body, with where the limit stands.

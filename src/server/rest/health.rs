@@ -14,7 +14,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// 200 `{"status":"ok"}` when the database answers within 2 s, 503 `{"status":"unavailable"}`
-/// otherwise.
+/// otherwise; with a read replica, where usage reads went since the server started.
 #[utoipa::path(
     get, path = "/healthz", tag = "operations",
     responses(
@@ -24,12 +24,20 @@ pub fn router() -> Router<AppState> {
     security(())
 )]
 pub(crate) async fn health(State(state): State<AppState>) -> (StatusCode, Json<HealthBody>) {
+    let replica = state.db.has_replica().then(|| {
+        let routing = state.db.read_routing();
+        ReplicaReads {
+            reads_on_replica: routing.on_replica,
+            reads_on_primary: routing.on_primary,
+        }
+    });
     if state.db.is_healthy(Duration::from_secs(2)).await {
         (
             StatusCode::OK,
             Json(HealthBody {
                 status: "ok",
                 reason: None,
+                replica,
             }),
         )
     } else {
@@ -38,6 +46,7 @@ pub(crate) async fn health(State(state): State<AppState>) -> (StatusCode, Json<H
             Json(HealthBody {
                 status: "unavailable",
                 reason: Some("database is not answering"),
+                replica,
             }),
         )
     }
@@ -51,4 +60,18 @@ pub struct HealthBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(required = false)]
     pub reason: Option<&'static str>,
+    /// Present when `database-read-url` is set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pub replica: Option<ReplicaReads>,
+}
+
+/// Usage reads since the server started: served by the replica, or sent to the primary
+/// because the replica had not replayed the organization's last change yet (or could not
+/// be reached).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplicaReads {
+    pub reads_on_replica: u64,
+    pub reads_on_primary: u64,
 }
