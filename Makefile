@@ -29,7 +29,7 @@ FUZZ_VENV := $(HOME)/.cache/quotaboard/venv
 WASM_BUDGET := 250000
 CHARTS_BUDGET := 170000
 
-.PHONY: setup build run dev test test-rust test-wasm-deps test-e2e test-sizes test-fuzz bench soak lint fmt clean
+.PHONY: setup build run dev test test-rust test-wasm-deps test-e2e test-sizes test-fuzz bench scale soak lint fmt clean
 
 ## setup: install what is missing (idempotent; a second run takes seconds)
 setup:
@@ -130,6 +130,14 @@ test-sizes: build
 bench: build
 	RUSTFLAGS="--cfg erase_components" cargo bench --locked --bench ingest
 	RUSTFLAGS="--cfg erase_components" QB_BENCH_BIN="$(BIN)" cargo bench --locked --bench load
+
+## scale: on PostgreSQL (TEST_DATABASE_URL's server, default the local one), 100 million
+## raw events across 10 000 organizations (QB_SCALE_EVENTS, QB_SCALE_ORGANIZATIONS), then
+## ingest through two servers, summaries and pages of a large and a small organization,
+## purge of the oldest month and the size per million events; prints the table and writes
+## bench/scale.json (about an hour; needs ~40 GB of disk)
+scale: build
+	RUSTFLAGS="--cfg erase_components" QB_BENCH_BIN="$(BIN)" cargo bench --locked --bench scale
 
 ## soak: the release server under ten minutes of mixed load (QB_SOAK_SECONDS): ingest, page
 ## views, API reads, sign-ins and live streams; fails on any error, on an event not counted

@@ -10,14 +10,12 @@
 
 use std::{
     collections::BTreeMap,
-    path::{Path, PathBuf},
-    process::Stdio,
+    path::PathBuf,
     time::{Duration, Instant},
 };
 
 use leptos::server_fn::ServerFn;
 use quotaboard::api::usage::GetUsageSummary;
-use serde::Serialize;
 use serde_json::{json, Value};
 use tokio::process::Command;
 
@@ -37,29 +35,16 @@ const PAGE_SECONDS: u64 = 30;
 /// compared for growth should both start from.
 const WARM_UP_SECONDS: u64 = 10;
 
+#[path = "common/measure.rs"]
+mod measure;
 #[path = "common/server.rs"]
 mod server;
 
+use measure::{env_number, git_commit, mebibytes, millis, thousands, Load, Machine, Row, Wrk};
 use server::{Failure, Server};
 
 fn main() -> Result<(), Failure> {
-    // `cargo bench` passes `--bench`; this harness takes no arguments.
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(run())
-}
-
-/// One line of the table.
-#[derive(Debug, Serialize)]
-struct Row {
-    benchmark: String,
-    backend: String,
-    result: String,
-    goal: String,
-    met: Option<bool>,
-    /// The measurements behind `result`.
-    figures: Value,
+    measure::block_on(run())
 }
 
 struct Bench {
@@ -391,39 +376,14 @@ impl Bench {
         connections: u32,
         seconds: u64,
     ) -> Result<Wrk, Failure> {
-        let scripts = self.root.join("benches/wrk");
-        let mut command = Command::new("wrk");
-        command
-            .args(["--threads", "1", "--latency", "--timeout", "10s"])
-            .arg(format!("--connections={connections}"))
-            .arg(format!("--duration={seconds}s"))
-            .arg("--script")
-            .arg(scripts.join(script))
-            .env("QB_BENCH_WRK_DIR", &scripts)
-            .env("QB_BENCH_RUN", format!("{}", unix_nanos()))
-            .envs(env.iter().copied());
-        for header in headers {
-            command.arg("--header").arg(header);
-        }
-        command.arg(format!("{}{path}", server.base));
-        let output = command.stderr(Stdio::inherit()).output().await?;
-        let text = String::from_utf8_lossy(&output.stdout);
-        if !output.status.success() {
-            return Err(format!("wrk failed: {text}").into());
-        }
-        let line = text
-            .lines()
-            .find_map(|line| line.strip_prefix("QB_RESULT "))
-            .ok_or_else(|| format!("wrk printed no result: {text}"))?;
-        let result: Wrk = serde_json::from_str(line)?;
-        eprintln!(
-            "   {path}: {:.0} requests/s, p99 {}, {} unexpected, {} socket errors",
-            result.rate(),
-            millis(result.p99_us),
-            result.unexpected,
-            result.socket_errors
-        );
-        Ok(result)
+        let load = Load {
+            script,
+            env,
+            headers,
+            connections,
+            seconds,
+        };
+        server.wrk(path, &load).await
     }
 
     /// Navigation to hydrated `/usage`, and an event's way to the open page, in Chromium.
@@ -585,28 +545,6 @@ impl Bench {
     fn report(&self, took: Duration) -> Result<(), Failure> {
         let machine = Machine::read();
         let date = chrono::Utc::now().format("%Y-%m-%d").to_string();
-        println!();
-        println!(
-            "quotaboard `make bench`, {date}, {} ({} cores, {} GiB), took {} s",
-            machine.cpu,
-            machine.cores,
-            machine.memory_gib,
-            took.as_secs()
-        );
-        println!();
-        println!("| benchmark | backend | result | goal | met |");
-        println!("|---|---|---|---|---|");
-        for row in &self.rows {
-            let met = match row.met {
-                Some(true) => "yes",
-                Some(false) => "**no**",
-                None => "-",
-            };
-            println!(
-                "| {} | {} | {} | {} | {met} |",
-                row.benchmark, row.backend, row.result, row.goal
-            );
-        }
         let results = json!({
             "date": date,
             "command": "make bench",
@@ -616,71 +554,13 @@ impl Bench {
             "rows": self.rows,
             "memory_kb": self.memory,
         });
-        let path = self.root.join("bench/results.json");
-        std::fs::create_dir_all(self.root.join("bench"))?;
-        std::fs::write(&path, serde_json::to_string_pretty(&results)? + "\n")?;
-        println!("\nwritten to {}", path.display());
-        Ok(())
-    }
-}
-
-/// What wrk's script printed (microseconds).
-#[derive(Debug, serde::Deserialize, Serialize)]
-struct Wrk {
-    requests: u64,
-    duration_us: u64,
-    socket_errors: u64,
-    unexpected: u64,
-    p50_us: u64,
-    p90_us: u64,
-    p99_us: u64,
-    max_us: u64,
-    mean_us: u64,
-}
-
-impl Wrk {
-    /// Requests a second.
-    fn rate(&self) -> f64 {
-        self.requests as f64 / (self.duration_us.max(1) as f64 / 1e6)
-    }
-
-    /// Every answer was the expected one.
-    fn clean(&self) -> bool {
-        self.socket_errors == 0 && self.unexpected == 0
-    }
-}
-
-/// The machine the figures come from.
-#[derive(Debug, Serialize)]
-struct Machine {
-    cpu: String,
-    cores: usize,
-    memory_gib: u64,
-}
-
-impl Machine {
-    fn read() -> Machine {
-        let cpu = std::fs::read_to_string("/proc/cpuinfo")
-            .ok()
-            .and_then(|text| {
-                text.lines()
-                    .find_map(|line| line.strip_prefix("model name"))
-                    .map(|rest| rest.trim_start_matches([' ', '\t', ':']).to_string())
-            })
-            .unwrap_or_else(|| "unknown CPU".into());
-        let memory_kb: u64 = std::fs::read_to_string("/proc/meminfo")
-            .ok()
-            .and_then(|text| {
-                text.lines()
-                    .find_map(|line| line.strip_prefix("MemTotal:"))
-                    .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-            })
-            .unwrap_or(0);
-        Machine {
-            cpu,
-            cores: std::thread::available_parallelism().map_or(0, usize::from),
-            memory_gib: (memory_kb as f64 / 1024.0 / 1024.0).round() as u64,
-        }
+        measure::publish(
+            "`make bench`",
+            took,
+            &self.rows,
+            &self.root.join("bench/results.json"),
+            &results,
+        )
     }
 }
 
@@ -706,25 +586,6 @@ async fn admin(url: &str, statement: &str) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The commit measured, with `-dirty` when the working tree had changes not committed.
-fn git_commit(root: &Path) -> Option<String> {
-    let output = std::process::Command::new("git")
-        .args(["describe", "--always", "--dirty"])
-        .current_dir(root)
-        .output()
-        .ok()?;
-    Some(String::from_utf8_lossy(&output.stdout).trim().to_string())
-}
-
-fn env_number(name: &str, default: u64) -> Result<u64, Failure> {
-    match std::env::var(name) {
-        Ok(value) => Ok(value
-            .parse()
-            .map_err(|_| format!("{name} must be a number"))?),
-        Err(_) => Ok(default),
-    }
-}
-
 fn env_list(name: &str, default: &str) -> Result<Vec<u64>, Failure> {
     let value = std::env::var(name).unwrap_or_else(|_| default.into());
     value
@@ -736,32 +597,4 @@ fn env_list(name: &str, default: &str) -> Result<Vec<u64>, Failure> {
                 .map_err(|_| format!("{name} must be numbers separated by commas").into())
         })
         .collect()
-}
-
-fn unix_nanos() -> u128 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos())
-}
-
-/// `1234567.8` as `1 234 568`.
-fn thousands(value: f64) -> String {
-    let digits = format!("{:.0}", value.max(0.0));
-    let mut grouped = String::new();
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            grouped.push(' ');
-        }
-        grouped.push(digit);
-    }
-    grouped
-}
-
-/// Microseconds as milliseconds with two decimals.
-fn millis(us: u64) -> String {
-    format!("{:.2} ms", us as f64 / 1000.0)
-}
-
-fn mebibytes(kb: u64) -> String {
-    format!("{:.1}", kb as f64 / 1024.0)
 }

@@ -25,6 +25,8 @@ use quotaboard::api::usage::GetUsageSummary;
 use serde::Serialize;
 use serde_json::{json, Value};
 
+#[path = "common/measure.rs"]
+mod measure;
 #[path = "common/server.rs"]
 mod server;
 

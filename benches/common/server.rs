@@ -2,6 +2,9 @@
 //! database loaded with the demo data, without rate limits (one load generator on loopback
 //! is many clients' worth of requests), and stopped gracefully.
 
+// Each benchmark uses some of these.
+#![allow(dead_code)]
+
 use std::{
     path::{Path, PathBuf},
     time::{Duration, Instant},
@@ -10,7 +13,8 @@ use std::{
 use serde_json::json;
 use tokio::process::{Child, Command};
 
-pub type Failure = Box<dyn std::error::Error>;
+pub use super::measure::Failure;
+use super::measure::{self, Load, Wrk};
 
 /// The release server, serving `url`'s database loaded with the demo data.
 pub struct Server {
@@ -24,35 +28,49 @@ pub struct Server {
 
 impl Server {
     pub async fn start(binary: &Path, root: &Path, url: &str) -> Result<Server, Failure> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
-        let config = root.join("Leptos.toml");
-        let server = |command: &str| {
-            let mut process = Command::new(binary);
-            process
-                .arg(command)
-                .env("QUOTABOARD_CONFIG", &config)
-                .env("DATABASE_URL", url)
-                // PostgreSQL needs a key to seal webhook secrets with (SQLite makes a file).
-                .env("QUOTABOARD_SECRET_KEY", "be".repeat(32))
-                .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-                .env("LEPTOS_SITE_ROOT", root.join("target/site"))
-                .env("QUOTABOARD_SESSION_COOKIE_SECURE", "false")
-                // One load generator on loopback is many clients' worth of requests.
-                .env("QUOTABOARD_RATE_LIMIT_PER_KEY", "0")
-                .env("QUOTABOARD_RATE_LIMIT_PER_ORGANIZATION", "0")
-                .env("QUOTABOARD_RATE_LIMIT_PER_ADDRESS", "0")
-                .env("RUST_LOG", "warn");
-            process
-        };
-        let demo = server("demo").output().await?;
+        let demo = Self::command(binary, root, url, "demo").output().await?;
         if !demo.status.success() {
             return Err(
                 format!("quotaboard demo: {}", String::from_utf8_lossy(&demo.stderr)).into(),
             );
         }
-        let child = server("serve").kill_on_drop(true).spawn()?;
+        Self::serve(binary, root, url).await
+    }
+
+    /// Another server on the same database, on a port of its own (`make scale`).
+    pub async fn another(&self) -> Result<Server, Failure> {
+        let root = self.config.parent().ok_or("Leptos.toml has no folder")?;
+        Self::serve(&self.binary, root, &self.url).await
+    }
+
+    /// `quotaboard <verb>` on `url`'s database, on the port `LEPTOS_SITE_ADDR` names.
+    fn command(binary: &Path, root: &Path, url: &str, verb: &str) -> Command {
+        let mut process = Command::new(binary);
+        process
+            .arg(verb)
+            .env("QUOTABOARD_CONFIG", root.join("Leptos.toml"))
+            .env("DATABASE_URL", url)
+            // PostgreSQL needs a key to seal webhook secrets with (SQLite makes a file).
+            .env("QUOTABOARD_SECRET_KEY", "be".repeat(32))
+            .env("LEPTOS_SITE_ROOT", root.join("target/site"))
+            .env("QUOTABOARD_SESSION_COOKIE_SECURE", "false")
+            // One load generator on loopback is many clients' worth of requests.
+            .env("QUOTABOARD_RATE_LIMIT_PER_KEY", "0")
+            .env("QUOTABOARD_RATE_LIMIT_PER_ORGANIZATION", "0")
+            .env("QUOTABOARD_RATE_LIMIT_PER_ADDRESS", "0")
+            .env("RUST_LOG", "warn");
+        process
+    }
+
+    /// Serves `url` on a free port; returns once `/healthz` answers.
+    async fn serve(binary: &Path, root: &Path, url: &str) -> Result<Server, Failure> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let child = Self::command(binary, root, url, "serve")
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+            .kill_on_drop(true)
+            .spawn()?;
         let base = format!("http://127.0.0.1:{port}");
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -73,10 +91,16 @@ impl Server {
             child,
             base,
             binary: binary.into(),
-            config,
+            config: root.join("Leptos.toml"),
             url: url.into(),
             client,
         })
+    }
+
+    /// wrk against `path` of this server.
+    pub async fn wrk(&self, path: &str, load: &Load<'_>) -> Result<Wrk, Failure> {
+        let root = self.config.parent().ok_or("Leptos.toml has no folder")?;
+        measure::wrk(root, &self.base, path, load).await
     }
 
     /// A new admin key of the organization `slug`, through the CLI.

@@ -38,6 +38,7 @@ use sqlx::{
     AnyPool, Executor,
 };
 use tokio::sync::{Mutex, MutexGuard};
+use tracing::Instrument;
 
 use crate::{domain::retention::Month, error::AppError};
 
@@ -426,11 +427,14 @@ impl Database {
             alive: Arc::new(()),
         };
         poll_once(&replica.pool, &replica.replayed).await;
-        tokio::spawn(poll(
-            replica.pool.clone(),
-            replica.replayed.clone(),
-            Arc::downgrade(&replica.alive),
-        ));
+        tokio::spawn(
+            poll(
+                replica.pool.clone(),
+                replica.replayed.clone(),
+                Arc::downgrade(&replica.alive),
+            )
+            .instrument(tracing::info_span!("background", task = "replica replay")),
+        );
         self.replica = Some(replica);
         Ok(self)
     }

@@ -29,5 +29,6 @@ mod seeds;
 mod servers;
 mod sessions;
 mod shape;
+mod statements;
 mod storage;
 mod usage;

@@ -11,6 +11,7 @@ use tokio::{
     sync::watch,
     task::{self, JoinHandle, JoinSet},
 };
+use tracing::Instrument;
 
 use crate::error::AppError;
 
@@ -61,7 +62,9 @@ impl DeliveryWorker {
     /// Starts delivering the queue of `state`'s database.
     pub fn spawn(state: Platform) -> DeliveryWorker {
         let (stop, stopped) = watch::channel(false);
-        let task = tokio::spawn(run(state, stopped));
+        let task = tokio::spawn(
+            run(state, stopped).instrument(tracing::info_span!("background", task = "deliveries")),
+        );
         DeliveryWorker { stop, task }
     }
 

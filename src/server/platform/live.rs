@@ -21,6 +21,7 @@ use tokio::{
     sync::{broadcast, watch},
     task::JoinHandle,
 };
+use tracing::Instrument;
 
 use crate::server::db::{Backend, Database};
 
@@ -343,7 +344,10 @@ impl LiveRelay {
     /// PostgreSQL database to listen on.
     pub fn spawn(database_url: &str, live: &LiveUpdates) -> Option<LiveRelay> {
         live.postgres.as_ref()?;
-        let task = tokio::spawn(relay(database_url.to_string(), live.clone()));
+        let task = tokio::spawn(
+            relay(database_url.to_string(), live.clone())
+                .instrument(tracing::info_span!("background", task = "live relay")),
+        );
         Some(LiveRelay { task })
     }
 

@@ -6,6 +6,7 @@ use axum::{middleware, Router};
 use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tokio::net::TcpListener;
 use tower_http::{compression::CompressionLayer, trace::TraceLayer};
+use tracing::Instrument;
 
 use crate::app::{shell, App};
 
@@ -211,7 +212,10 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
     let db = state.db.clone();
     let live = state.live.clone();
     let deliveries = DeliveryWorker::spawn(state.platform.clone());
-    let sweeper = tokio::spawn(keep_house(state.platform.clone(), HOUSEKEEPING_EVERY));
+    let sweeper = tokio::spawn(
+        keep_house(state.platform.clone(), HOUSEKEEPING_EVERY)
+            .instrument(tracing::info_span!("background", task = "housekeeping")),
+    );
     let relay = LiveRelay::spawn(&state.settings.database_url, &state.live);
     let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, service)
