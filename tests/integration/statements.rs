@@ -10,7 +10,8 @@
 use std::{
     collections::{BTreeMap, BTreeSet, HashSet},
     ops::ControlFlow,
-    sync::{Arc, Mutex},
+    sync::{Arc, Mutex, OnceLock},
+    thread::ThreadId,
 };
 
 use leptos::server_fn::ServerFn;
@@ -43,7 +44,9 @@ use tracing::{
     field::{Field, Visit as FieldVisit},
     span, Event, Subscriber,
 };
-use tracing_subscriber::{layer::Context, prelude::*, registry::LookupSpan, Layer};
+use tracing_subscriber::{
+    filter::filter_fn, layer::Context, prelude::*, registry::LookupSpan, Layer,
+};
 
 use crate::{
     distribution::DISTRIBUTED,
@@ -417,9 +420,35 @@ enum Origin {
 
 #[derive(Clone, Default)]
 struct Capture {
+    /// The thread whose statements are kept: the audit's runtime (other tests run on
+    /// other threads).
+    thread: Arc<Mutex<Option<ThreadId>>>,
     /// The request the tour has in flight.
     step: Arc<Mutex<Option<String>>>,
     heard: Arc<Mutex<BTreeMap<String, BTreeSet<Origin>>>>,
+}
+
+impl Capture {
+    /// The test binary's global subscriber, installed once. A subscriber set as one
+    /// thread's default would miss statements: with a single dispatcher registered,
+    /// tracing caches each callsite's interest from whichever thread reaches it first,
+    /// and another test's thread (no subscriber) marks sqlx's events as never wanted.
+    fn global() -> &'static Capture {
+        static CAPTURE: OnceLock<Capture> = OnceLock::new();
+        CAPTURE.get_or_init(|| {
+            let capture = Capture::default();
+            // Only what the audit reads, so the other tests pay nothing for it.
+            let wanted = filter_fn(|metadata| {
+                metadata.target() == "sqlx::query"
+                    || matches!(metadata.name(), "request" | "background")
+            });
+            tracing::subscriber::set_global_default(
+                tracing_subscriber::registry().with(capture.clone().with_filter(wanted)),
+            )
+            .expect("the statement audit's subscriber is the first and only global one");
+            capture
+        })
+    }
 }
 
 /// The origin a `request` or `background` span stands for, kept in its extensions.
@@ -470,7 +499,9 @@ where
     }
 
     fn on_event(&self, event: &Event<'_>, context: Context<'_, S>) {
-        if event.metadata().target() != "sqlx::query" {
+        if event.metadata().target() != "sqlx::query"
+            || *self.thread.lock().expect("thread") != Some(std::thread::current().id())
+        {
             return;
         }
         let mut fields = Fields::default();
@@ -817,11 +848,10 @@ impl Tour<'_> {
 
 #[test]
 fn no_request_of_a_customer_reads_across_organizations() {
-    // Hearing sqlx needs every statement polled on this thread: a runtime of one thread,
-    // the server's tasks included, with the capturing subscriber as this thread's default.
-    let capture = Capture::default();
-    let subscriber = tracing_subscriber::registry().with(capture.clone());
-    let _default = tracing::subscriber::set_default(subscriber);
+    // Every statement of this test's app is polled on this thread: a runtime of one
+    // thread, the server's tasks included.
+    let capture = Capture::global();
+    *capture.thread.lock().expect("thread") = Some(std::thread::current().id());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
